@@ -1,0 +1,3 @@
+from veclift.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""The `veclift` command line: one module per command group, each thin (parse, call the API, print)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from veclift.errors import VecliftError
+
+app = typer.Typer(
+    name="veclift",
+    help="Pre-trained word embeddings turned into NER taggers and classifiers, with the transfer measured.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    """Attach every command group; each module adds its commands to `app`."""
+    import importlib
+
+    for module in ("vectors", "tasks"):
+        importlib.import_module(f"veclift.cli.{module}")
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    import warnings
+
+    from veclift.errors import VecliftWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
+    warnings.simplefilter("default", VecliftWarning)
+    _register()
+    try:
+        app(standalone_mode=False)
+    except VecliftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            print("error: aborted", file=sys.stderr)
+            sys.exit(1)
+        raise

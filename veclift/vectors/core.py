@@ -1,0 +1,168 @@
+"""The `Vectors` type: an immutable float32 matrix plus its vocabulary and an optional OOV model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from veclift.vectors.oov import OOVChain
+
+
+class Vectors:
+    """Word vectors: row ``i`` of ``matrix`` belongs to ``words[i]``; rows stay in file order.
+
+    The matrix is read-only (memory-mapped when opened from the native format). Unknown words
+    are resolved by the optional OOV chain (see ``veclift.vectors.oov``), else ``KeyError``.
+    """
+
+    def __init__(
+        self,
+        words: Sequence[str],
+        matrix: np.ndarray,
+        *,
+        oov: OOVChain | None = None,
+        source: str = "",
+        meta: dict | None = None,
+    ):
+        if matrix.ndim != 2 or matrix.shape[0] != len(words):
+            raise ValueError(f"matrix shape {matrix.shape} does not match {len(words)} words")
+        if matrix.dtype != np.float32:
+            matrix = matrix.astype(np.float32)
+        if matrix.flags.writeable:
+            matrix = matrix.view()
+            matrix.flags.writeable = False
+        self._words = tuple(words)
+        self._matrix = matrix
+        self._oov = oov
+        self.source = source
+        self.meta = dict(meta or {})
+
+    # --- construction -------------------------------------------------------------------
+    @classmethod
+    def load(
+        cls,
+        source: str | Path,
+        *,
+        format: str | None = None,
+        max_words: int | None = None,
+        oov: str | None = None,
+        progress: bool = True,
+    ) -> Vectors:
+        """Open a built-in name, a native directory or a vector file of any supported format."""
+        from veclift.vectors.io import load_vectors
+
+        vectors = load_vectors(source, format=format, max_words=max_words, progress=progress)
+        return vectors.with_oov(oov) if oov else vectors
+
+    def save(self, path: str | Path, format: str = "native") -> Path:
+        """Write to ``path`` atomically in ``native``, ``word2vec``, ``word2vec-binary`` or ``glove`` format."""
+        from veclift.vectors.io import save_vectors
+
+        return save_vectors(self, path, format=format)
+
+    def with_oov(self, spec: str | OOVChain | None) -> Vectors:
+        """The same vectors with another OOV chain, e.g. ``"lower,char-ngram"``."""
+        from veclift.vectors.oov import OOVChain
+
+        chain = spec if isinstance(spec, OOVChain) or spec is None else OOVChain.build(spec, self)
+        return Vectors(self._words, self._matrix, oov=chain, source=self.source, meta=self.meta)
+
+    def subset(self, words: Iterable[str]) -> Vectors:
+        """The rows of the given known words, in the order given (unknown words are skipped)."""
+        index = self.index
+        rows = [index[w] for w in dict.fromkeys(words) if w in index]
+        return Vectors(
+            [self._words[r] for r in rows],
+            np.ascontiguousarray(self._matrix[rows]),
+            oov=self._oov,
+            source=self.source,
+            meta=self.meta,
+        )
+
+    # --- container protocol ----------------------------------------------------------------
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self._words
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._matrix
+
+    @property
+    def oov(self) -> OOVChain | None:
+        return self._oov
+
+    @property
+    def dim(self) -> int:
+        return int(self._matrix.shape[1])
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """word -> row; for duplicate words the first row wins."""
+        index: dict[str, int] = {}
+        for i, w in enumerate(self._words):
+            index.setdefault(w, i)
+        return index
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
+
+    def __repr__(self) -> str:
+        oov = f", oov={self._oov.spec!r}" if self._oov else ""
+        return f"Vectors({len(self)} x {self.dim}, source={self.source!r}{oov})"
+
+    def __getitem__(self, key: str | Sequence[str]) -> np.ndarray:
+        """One word -> its vector; a list of words -> a (n, dim) matrix. Uses the OOV chain."""
+        if isinstance(key, str):
+            return self.get_vector(key)
+        return np.stack([self.get_vector(w) for w in key]) if len(key) else np.zeros((0, self.dim), np.float32)
+
+    def get_vector(self, word: str) -> np.ndarray:
+        row = self.index.get(word)
+        if row is not None:
+            return np.asarray(self._matrix[row])
+        if self._oov is not None:
+            vec = self._oov.vector(word)
+            if vec is not None:
+                return vec
+        raise KeyError(f"word {word!r} is not in the vectors ({self.source or 'unnamed'}) and no OOV strategy recovers it")
+
+    def lookup(self, words: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:
+        """Vectors for many words and how each was found: ``"known"``, an OOV strategy name, or None (zero row)."""
+        out = np.zeros((len(words), self.dim), np.float32)
+        how: list[str | None] = []
+        index = self.index
+        for i, w in enumerate(words):
+            row = index.get(w)
+            if row is not None:
+                out[i] = self._matrix[row]
+                how.append("known")
+                continue
+            found = self._oov.resolve(w) if self._oov is not None else None
+            if found is None:
+                how.append(None)
+            else:
+                out[i], name = found
+                how.append(name)
+        return out, how
+
+    # --- normalised rows, shared by every query ---------------------------------------------------
+    @cached_property
+    def unit_matrix(self) -> np.ndarray:
+        """Rows scaled to unit length (zero rows stay zero); computed once per object."""
+        norms = np.linalg.norm(self._matrix, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        unit = np.asarray(self._matrix / norms, dtype=np.float32)
+        unit.flags.writeable = False
+        return unit
