@@ -18,11 +18,12 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    """Attach every command group; each module adds its commands to `app`."""
+    """Attach every command group: each module of this package adds its commands to `app`."""
     import importlib
+    import pkgutil
 
-    for module in ("vectors", "tasks"):
-        importlib.import_module(f"veclift.cli.{module}")
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from veclift.vectors.oov import OOVChain
+    from veclift.vectors.subword import SubwordModel
 
 
 class Vectors:
@@ -26,6 +27,7 @@ class Vectors:
         matrix: np.ndarray,
         *,
         oov: OOVChain | None = None,
+        subwords: SubwordModel | None = None,
         source: str = "",
         meta: dict | None = None,
     ):
@@ -39,6 +41,7 @@ class Vectors:
         self._words = tuple(words)
         self._matrix = matrix
         self._oov = oov
+        self._subwords = subwords
         self.source = source
         self.meta = dict(meta or {})
 
@@ -70,7 +73,9 @@ class Vectors:
         from veclift.vectors.oov import OOVChain
 
         chain = spec if isinstance(spec, OOVChain) or spec is None else OOVChain.build(spec, self)
-        return Vectors(self._words, self._matrix, oov=chain, source=self.source, meta=self.meta)
+        return Vectors(
+            self._words, self._matrix, oov=chain, subwords=self._subwords, source=self.source, meta=self.meta
+        )
 
     def subset(self, words: Iterable[str]) -> Vectors:
         """The rows of the given known words, in the order given (unknown words are skipped)."""
@@ -80,6 +85,7 @@ class Vectors:
             [self._words[r] for r in rows],
             np.ascontiguousarray(self._matrix[rows]),
             oov=self._oov,
+            subwords=self._subwords,
             source=self.source,
             meta=self.meta,
         )
@@ -96,6 +102,11 @@ class Vectors:
     @property
     def oov(self) -> OOVChain | None:
         return self._oov
+
+    @property
+    def subwords(self) -> SubwordModel | None:
+        """fastText character n-gram vectors, when the source file had them."""
+        return self._subwords
 
     @property
     def dim(self) -> int:
