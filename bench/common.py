@@ -44,7 +44,7 @@ def machine_info() -> dict:
 
 
 def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:
-    columns = columns or list(rows[0]) if rows else []
+    columns = columns or (list(rows[0]) if rows else [])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in (row.get(c, "") for c in columns)]
