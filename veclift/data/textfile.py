@@ -1,0 +1,41 @@
+"""Read a text file whole, turning a decoding failure into an error (or warning) with its line."""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+from veclift.errors import VecliftError, warn
+
+
+def read_text(path: str | PathLike, encoding: str = "utf-8", *, fallback: str | None = None) -> str:
+    """Return the file's text without a byte-order mark.
+
+    Undecodable bytes raise a VecliftError naming the line, or, when ``fallback`` is given
+    (e.g. ``"latin-1"``), emit one warning naming that line and decode the file with ``fallback``.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise VecliftError(f"cannot read file: {exc.strerror or exc}", path) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"not valid {encoding}: byte 0x{data[exc.start]:02x}"
+        if fallback is None:
+            raise VecliftError(f"{message} (pass another encoding)", path, line) from None
+        warn(f"{message}; reading the file as {fallback}", path, line)
+        text = data.decode(fallback)
+    except LookupError:
+        raise VecliftError(f"unknown encoding {encoding!r}", path) from None
+    return text.removeprefix("\ufeff")
+
+
+def text_lines(text: str) -> list[str]:
+    """Split on newlines only (not on the Unicode separators ``str.splitlines`` also breaks at)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]

@@ -1,0 +1,52 @@
+"""A simple, documented regex tokenizer close to CoNLL/Penn Treebank and GloVe tokenisation.
+
+Rules, tried in this order at each position (whitespace separates tokens and is dropped):
+
+1. URLs (``http://`` or ``https://`` up to whitespace, trailing ``.,;:!?)]`` left off);
+2. ``@mentions`` and ``#hashtags``;
+3. dotted abbreviations of single letters: ``U.S.``, ``e.g.``;
+4. numbers with internal ``.``, ``,`` or ``:`` between digits: ``3.5``, ``1,000``, ``12:46``;
+5. words: letters, digits and underscores, with internal hyphens or apostrophes
+   (``jean-claude``, ``o'neill``); English clitics are split off as separate tokens the
+   Penn Treebank way: ``don't`` -> ``do n't``, ``he's`` -> ``he 's`` (also ``'re 've 'll 'd 'm``);
+6. runs of dots (``...``) or hyphens (``--``);
+7. any other character on its own (punctuation, symbols).
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(
+    r"""
+    https?://\S+?(?=[.,;:!?)\]]*(?:\s|$))
+    | [@\#]\w+
+    | (?:[^\W\d_]\.){2,}
+    | \d+(?:[.,:]\d+)+
+    | \w+(?:[-'’]\w+)*
+    | \.{2,} | -{2,}
+    | \S
+    """,
+    re.VERBOSE,
+)
+_CLITIC = re.compile(r"(?i)(?<=\w)(?:n['’]t|['’](?:s|re|ve|ll|d|m))$")
+
+
+def tokenize_with_offsets(text: str) -> list[tuple[str, int, int]]:
+    """Tokens of ``text`` with their character offsets ``(token, start, end)``, end exclusive."""
+    tokens: list[tuple[str, int, int]] = []
+    for match in _TOKEN.finditer(text):
+        start, end = match.span()
+        clitic = _CLITIC.search(match.group())
+        if clitic and clitic.start() > 0:
+            cut = start + clitic.start()
+            tokens.append((text[start:cut], start, cut))
+            start = cut
+        tokens.append((text[start:end], start, end))
+    return tokens
+
+
+def tokenize(text: str, lowercase: bool = False) -> list[str]:
+    """Tokens of ``text`` (see the module docstring for the rules), lower-cased if asked."""
+    tokens = [token for token, _, _ in tokenize_with_offsets(text)]
+    return [token.lower() for token in tokens] if lowercase else tokens

@@ -1,0 +1,1 @@
+"""Downstream tasks: embedding layer, encoders, heads, tagger, classifier, trainer, metrics."""
