@@ -8,3 +8,103 @@ from veclift.cli import app
 
 vectors_app = typer.Typer(help="Inspect, query, evaluate and convert word vectors.", no_args_is_help=True)
 app.add_typer(vectors_app, name="vectors")
+
+
+def _size_on_disk(source: str, vectors) -> int | None:
+    from pathlib import Path
+
+    path = Path(vectors.meta.get("file") or source)
+    if not path.exists():
+        from veclift.vectors.builtin import BUILTIN, veclift_home
+
+        path = veclift_home() / "vectors" / source if source in BUILTIN else path
+    if path.is_file():
+        return path.stat().st_size
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return None
+
+
+@vectors_app.command("info")
+def info(
+    source: str = typer.Argument(..., help="Built-in name, native directory or vector file."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    max_words: int | None = typer.Option(None, "--max-words", help="Read only the first N words."),
+    format: str | None = typer.Option(None, "--format", help="Input format (default: detected)."),
+) -> None:
+    """Count, dimension, format, subwords, size on disk, load time and sample words."""
+    import json
+    import time
+
+    from veclift.cli.console import out
+    from veclift.vectors import Vectors
+
+    start = time.perf_counter()
+    vectors = Vectors.load(source, format=format, max_words=max_words, progress=not json_output)
+    seconds = time.perf_counter() - start
+    report = {
+        "count": len(vectors),
+        "dim": vectors.dim,
+        "source": vectors.source,
+        "format": vectors.meta.get("format", "native"),
+        "subwords": vectors.subwords is not None,
+        "size_bytes": _size_on_disk(source, vectors),
+        "load_seconds": round(seconds, 4),
+        "sample": list(vectors.words[:10]),
+    }
+    if json_output:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    for key, value in report.items():
+        shown = ", ".join(value) if key == "sample" else f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+        out.print(f"{key:>12}: {shown}", highlight=False)
+
+
+@vectors_app.command("convert")
+def convert(
+    source: str = typer.Argument(..., help="Built-in name, native directory or vector file."),
+    output: str = typer.Argument(..., help="Output directory (native) or file (.gz/.bz2 compress)."),
+    to: str = typer.Option("native", "--to", help="native, word2vec, word2vec-binary or glove."),
+    max_words: int | None = typer.Option(None, "--max-words", help="Keep only the first N words."),
+    format: str | None = typer.Option(None, "--format", help="Input format (default: detected)."),
+) -> None:
+    """Write vectors in another format (atomically)."""
+    from veclift.cli.console import out
+    from veclift.errors import VecliftError
+    from veclift.vectors import Vectors
+    from veclift.vectors.io import SAVE_FORMATS
+
+    if to not in SAVE_FORMATS:
+        raise VecliftError(f"unknown output format {to!r} (choose from {', '.join(SAVE_FORMATS)})")
+    vectors = Vectors.load(source, format=format, max_words=max_words)
+    path = vectors.save(output, format=to)
+    out.print(f"wrote {len(vectors):,} x {vectors.dim} vectors to {path} ({to})", highlight=False)
+
+
+@vectors_app.command("download")
+def download(
+    name: str = typer.Argument(..., help="A named source (see `veclift vectors sources`) or an http(s) URL."),
+    sha256: str | None = typer.Option(None, "--sha256", help="Expected SHA-256 of the downloaded file."),
+) -> None:
+    """Download a named vector set (resumable, verified) into the cache and print its path."""
+    from veclift.cli.console import out
+    from veclift.vectors.download import download as fetch
+
+    out.print(str(fetch(name, sha256=sha256)), highlight=False)
+
+
+@vectors_app.command("sources")
+def sources(json_output: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """List the named remote vector sets and whether each is downloaded."""
+    import json
+
+    from veclift.cli.console import out
+    from veclift.vectors.download import REMOTE, cached_path
+
+    listing = {name: {**spec, "downloaded": str(cached_path(name) or "")} for name, spec in REMOTE.items()}
+    if json_output:
+        print(json.dumps(listing))
+        return
+    for name, spec in listing.items():
+        mark = "downloaded" if spec["downloaded"] else "-"
+        out.print(f"{name:32} {spec['format']:16} {mark:10} {spec['description']}", highlight=False)

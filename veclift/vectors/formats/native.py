@@ -1,5 +1,7 @@
 """veclift's native format: a directory with ``vectors.npy``, ``words.txt`` and ``meta.json``.
 
+A ``subwords/`` subdirectory, when present, holds the fastText n-gram model (see `SubwordModel`).
+
 Opens memory-mapped in milliseconds; ``meta.json`` records dim, count, source, the matrix's
 SHA-256 and whether rows are unit-normalised.
 """
@@ -16,7 +18,7 @@ from veclift.atomic import atomic_path
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
 
-MATRIX, WORDS, META = "vectors.npy", "words.txt", "meta.json"
+MATRIX, WORDS, META, SUBWORDS = "vectors.npy", "words.txt", "meta.json", "subwords"
 
 
 def is_native(path: Path) -> bool:
@@ -47,7 +49,12 @@ def read_native(path: str | Path, max_words: int | None = None) -> Vectors:
         raise VecliftError(f"matrix dtype is {matrix.dtype}, expected float32", path / MATRIX)
     if max_words is not None and max_words < len(words):
         words, matrix = words[:max_words], matrix[:max_words]
-    return Vectors(words, matrix, source=meta.get("source", str(path)), meta=meta)
+    subwords = None
+    if (path / SUBWORDS).is_dir():
+        from veclift.vectors.subword import SubwordModel
+
+        subwords = SubwordModel.load(path / SUBWORDS)
+    return Vectors(words, matrix, subwords=subwords, source=meta.get("source", str(path)), meta=meta)
 
 
 def write_native(vectors: Vectors, path: str | Path, *, source: str | None = None) -> Path:
@@ -64,9 +71,12 @@ def write_native(vectors: Vectors, path: str | Path, *, source: str | None = Non
         "source": source or vectors.source,
         "sha256": matrix_sha256(vectors.matrix),
         "normalized": bool(vectors.meta.get("normalized", False)),
+        "subwords": vectors.subwords is not None,
     }
     with atomic_path(path, directory=True) as tmp:
         np.save(tmp / MATRIX, np.ascontiguousarray(vectors.matrix, dtype=np.float32))
         (tmp / WORDS).write_text("".join(w + "\n" for w in vectors.words), encoding="utf-8")
         (tmp / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if vectors.subwords is not None:
+            vectors.subwords.save(tmp / SUBWORDS)
     return path

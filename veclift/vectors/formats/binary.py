@@ -1,0 +1,78 @@
+"""word2vec binary: a ``count dim`` text header, then per word ``word<space>`` + ``dim`` little-endian float32.
+
+The original tool writes a newline after each vector; other writers do not, so leading newlines of a
+word are dropped. Words cannot contain spaces. A file that ends before the stated count of rows is
+truncated: an error naming the row. Data after the stated rows is ignored with a warning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from veclift.errors import VecliftError, warn
+from veclift.progress import progress as progress_bar
+from veclift.vectors.core import Vectors
+from veclift.vectors.formats.compression import open_for_reading
+from veclift.vectors.formats.rows import WordDecoder, build_vectors
+from veclift.vectors.formats.text import parse_header
+
+CHUNK_BYTES = 1 << 22
+MAX_WORD_BYTES = 1 << 16
+
+
+def read_word2vec_binary(path: Path, *, max_words: int | None = None, progress: bool = True) -> Vectors:
+    if max_words is not None and max_words < 1:
+        raise VecliftError(f"max_words must be at least 1, got {max_words}")
+    size = path.stat().st_size
+    with open_for_reading(path) as (stream, position), progress_bar(f"Loading {path.name}", size, enabled=progress) as update:
+        first = stream.readline()
+        if not first:
+            raise VecliftError("empty file: no vectors", path)
+        declared = parse_header(first)
+        if declared is None:
+            raise VecliftError("expected a word2vec header line 'COUNT DIM'", path, 1)
+        count, dim = declared
+        rows = count if max_words is None else min(count, max_words)
+        row_bytes = 4 * dim
+        matrix = np.empty((rows, dim), dtype=np.float32)
+        words: list[bytes] = []
+        buffer, start, done = b"", 0, 0
+        for row in range(rows):
+            space = buffer.find(b" ", start)
+            while space < 0 or len(buffer) < space + 1 + row_bytes:
+                more = stream.read(CHUNK_BYTES)
+                if not more:
+                    raise VecliftError(f"file ends inside row {row + 1} of the {count} the header announces (truncated?)", path)
+                buffer, start = buffer[start:] + more, 0
+                space = buffer.find(b" ")
+                if space < 0 and len(buffer) > MAX_WORD_BYTES:
+                    raise VecliftError(f"row {row + 1} has no space after its word: not word2vec binary", path)
+                update(advance=position() - done, info=f"{row:,} words")
+                done = position()
+            words.append(buffer[start:space].lstrip(b"\n"))
+            matrix[row] = np.frombuffer(buffer, dtype="<f4", count=dim, offset=space + 1)
+            start = space + 1 + row_bytes
+        if rows == count and (buffer[start:].strip() or stream.read(1 << 16).strip()):
+            warn(f"data after the {count} rows the header announces was ignored", path)
+    decoder = WordDecoder(path)
+    decoded = decoder.decode(words, range(2, 2 + len(words)))
+    decoder.report()
+    return build_vectors(decoded, matrix, path, "word2vec-binary")
+
+
+def write_word2vec_binary(vectors: Vectors, path: Path) -> Path:
+    """Write atomically in the original tool's layout (newline after each vector)."""
+    from veclift.atomic import atomic_path
+    from veclift.vectors.formats.compression import open_for_writing
+
+    bad = next((w for w in vectors.words if " " in w or "\n" in w or not w), None)
+    if bad is not None:
+        raise VecliftError(f"word {bad!r} contains a space or line break: word2vec binary cannot store it", path)
+    matrix = vectors.matrix
+    with atomic_path(path) as tmp, open_for_writing(tmp, path) as out:
+        out.write(f"{len(vectors)} {vectors.dim}\n".encode())
+        for word, row in zip(vectors.words, matrix):
+            out.write(word.encode("utf-8") + b" " + np.asarray(row, dtype="<f4").tobytes() + b"\n")
+    return path

@@ -1,0 +1,47 @@
+"""The static vectors of an installed spaCy pipeline (a package name or a pipeline directory).
+
+spaCy is optional: it is imported only here, and only when asked for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from veclift.errors import VecliftError
+from veclift.vectors.core import Vectors
+
+
+def is_spacy_pipeline(path: Path) -> bool:
+    return path.is_dir() and (path / "config.cfg").is_file() and (path / "meta.json").is_file()
+
+
+def read_spacy(source: str | Path, *, max_words: int | None = None, progress: bool = True) -> Vectors:
+    """Rows of ``nlp.vocab.vectors`` in row order, each named by its key's string."""
+    try:
+        import spacy
+    except ImportError:
+        raise VecliftError("reading spaCy vectors needs spaCy: pip install spacy", source) from None
+    try:
+        nlp = spacy.load(source, exclude=["tagger", "parser", "ner", "lemmatizer", "attribute_ruler", "senter"])
+    except (OSError, ValueError, ImportError) as exc:
+        raise VecliftError(f"cannot load the spaCy pipeline: {exc}", source) from None
+    table = nlp.vocab.vectors
+    if getattr(table, "mode", "default") != "default":
+        raise VecliftError(f"spaCy vectors in {table.mode!r} mode are not supported (only a plain table)", source)
+    strings = nlp.vocab.strings
+    words_by_row: dict[int, str] = {}
+    for key, row in table.key2row.items():
+        if key in strings:
+            words_by_row.setdefault(int(row), strings[key])
+    rows = sorted(words_by_row)
+    if max_words is not None:
+        rows = rows[:max_words]
+    if not rows:
+        raise VecliftError("the pipeline has no word vectors", source)
+    matrix = np.asarray(table.data[rows], dtype=np.float32)
+    words = [words_by_row[r] for r in rows]
+    name = nlp.meta.get("name", "")
+    source_name = f"{nlp.meta.get('lang', '')}_{name}" if name else str(source)
+    return Vectors(words, matrix, source=source_name, meta={"format": "spacy", "file": str(source)})

@@ -1,0 +1,191 @@
+"""GloVe text (no header) and word2vec / fastText ``.vec`` text (a ``count dim`` header line).
+
+Each row is ``word v1 ... vdim``. The file is parsed in chunks of lines: when every row of a chunk
+holds exactly ``dim`` separating spaces, numpy parses the whole chunk's numbers at once (C speed,
+no per-value Python float); any other chunk is re-read line by line, which handles the odd rows
+and names the exact line of an error.
+
+Choices, documented because files in the wild differ:
+- Words containing spaces (GloVe 840B has a few, such as ``. . .``): the word is everything before
+  the last ``dim`` fields, provided the field just before them is not a number; otherwise the row
+  is ragged and an error. (gensim splits at the first space and fails on those rows.)
+- Blank lines and trailing whitespace are ignored.
+- A header that lies about the count: every row present is read and a warning gives both numbers
+  (fewer rows than stated usually means a truncated copy, more means an edited file).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from veclift.errors import VecliftError, warn
+from veclift.progress import progress as progress_bar
+from veclift.vectors.core import Vectors
+from veclift.vectors.formats.compression import open_for_reading
+from veclift.vectors.formats.rows import WordDecoder, build_vectors
+
+CHUNK_BYTES = 1 << 23
+WORD_AT_LINE_START = re.compile(rb"(?m)^([^ \n]*) ")
+NEWLINE, SPACE = ord("\n"), ord(" ")
+
+
+def parse_header(line: bytes) -> tuple[int, int] | None:
+    """``(count, dim)`` when the line is a word2vec header, else None."""
+    parts = line.split()
+    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+        return int(parts[0]), int(parts[1])
+    return None
+
+
+def _is_number(field: bytes) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_numbers(text: bytes) -> np.ndarray | None:
+    """All numbers of a chunk as float32 (parsed as float64 then rounded, as gensim does); None if any is not a number."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            return np.fromstring(text, dtype=np.float64, sep=" ").astype(np.float32)
+        except (ValueError, DeprecationWarning):
+            return None
+
+
+class _ChunkParser:
+    """Turns chunks of complete lines into words and float32 rows of width ``dim``."""
+
+    def __init__(self, path: Path, dim: int, dim_origin: str):
+        self.path, self.dim, self.dim_origin = path, dim, dim_origin
+        self.decoder = WordDecoder(path)
+        self.words: list[str] = []
+        self.blocks: list[np.ndarray] = []
+        self.rows = 0
+
+    def feed(self, chunk: bytes, first_line: int, remaining: int | None) -> None:
+        """Parse ``chunk`` (whole lines, each ending in a newline) whose first line is ``first_line``."""
+        data = np.frombuffer(chunk, np.uint8)
+        ends = np.flatnonzero(data == NEWLINE)
+        if remaining is not None and remaining < len(ends):
+            cut = int(ends[remaining - 1]) + 1
+            chunk, data, ends = chunk[:cut], data[:cut], ends[:remaining]
+        spaces = np.flatnonzero(data == SPACE)
+        per_line = np.diff(np.searchsorted(spaces, ends), prepend=0) - (data[ends - 1] == SPACE)
+        if len(ends) and (per_line == self.dim).all():
+            words = WORD_AT_LINE_START.findall(chunk)
+            values = _parse_numbers(WORD_AT_LINE_START.sub(b"", chunk))
+            if values is not None and len(words) == len(ends) and values.size == len(ends) * self.dim:
+                self._add(words, range(first_line, first_line + len(words)), values.reshape(-1, self.dim))
+                return
+        self._feed_lines(chunk, first_line, remaining)
+
+    def _feed_lines(self, chunk: bytes, first_line: int, remaining: int | None) -> None:
+        """The exact, slower path: one line at a time, errors name the line."""
+        dim = self.dim
+        words: list[bytes] = []
+        lines: list[int] = []
+        rows: list[list[float]] = []
+        for offset, raw in enumerate(chunk.split(b"\n")[:-1]):
+            if remaining is not None and len(rows) >= remaining:
+                break
+            parts = raw.split()
+            if not parts:
+                continue
+            line = first_line + offset
+            if len(parts) - 1 != dim and not (len(parts) - 1 > dim and not _is_number(parts[-dim - 1])):
+                raise VecliftError(f"row has {len(parts) - 1} values, expected {dim} ({self.dim_origin})", self.path, line)
+            try:
+                rows.append([float(v) for v in parts[-dim:]])
+            except ValueError:
+                bad = next(v for v in parts[-dim:] if not _is_number(v))
+                raise VecliftError(f"non-numeric value {bad.decode('utf-8', 'replace')!r} in a vector row", self.path, line) from None
+            words.append(b" ".join(parts[:-dim]))
+            lines.append(line)
+        self._add(words, lines, np.array(rows, dtype=np.float32).reshape(-1, dim))
+
+    def _add(self, words: list[bytes], lines, values: np.ndarray) -> None:
+        self.words.extend(self.decoder.decode(words, lines))
+        self.blocks.append(values)
+        self.rows += len(words)
+
+
+def read_text(path: Path, *, header: bool | None = None, max_words: int | None = None, progress: bool = True) -> Vectors:
+    """Read GloVe (``header=False``), word2vec/fastText text (``header=True``) or either (None: look at line 1)."""
+    if max_words is not None and max_words < 1:
+        raise VecliftError(f"max_words must be at least 1, got {max_words}")
+    size = path.stat().st_size
+    with open_for_reading(path) as (stream, position), progress_bar(f"Loading {path.name}", size, enabled=progress) as update:
+        line_no, first = 1, stream.readline()
+        while first and not first.strip():
+            line_no, first = line_no + 1, stream.readline()
+        if not first:
+            raise VecliftError("empty file: no vectors", path)
+        declared = parse_header(first)
+        if header and declared is None:
+            raise VecliftError("expected a word2vec header line 'COUNT DIM'", path, line_no)
+        if declared is not None and header is not False:
+            count, dim = declared
+            if dim < 1:
+                raise VecliftError(f"header gives dimension {dim}", path, line_no)
+            pending, next_line, origin = b"", line_no + 1, "the header's dimension"
+        else:
+            count, dim = None, len(first.split()) - 1
+            if dim < 1:
+                raise VecliftError("row has no values after the word", path, line_no)
+            pending, next_line, origin = first, line_no, f"the row at line {line_no} has {dim}"
+        parser = _ChunkParser(path, dim, origin)
+        done = 0
+        while max_words is None or parser.rows < max_words:
+            data = stream.read(CHUNK_BYTES)
+            buffer = pending + data
+            if data:
+                cut = buffer.rfind(b"\n") + 1
+                if cut == 0:
+                    pending = buffer
+                    continue
+                chunk, pending = buffer[:cut], buffer[cut:]
+            else:
+                chunk, pending = (buffer + b"\n" if buffer and not buffer.endswith(b"\n") else buffer), b""
+            if chunk:
+                parser.feed(chunk, next_line, None if max_words is None else max_words - parser.rows)
+                next_line += chunk.count(b"\n")
+            update(advance=position() - done, info=f"{parser.rows:,} words")
+            done = position()
+            if not data:
+                break
+    parser.decoder.report()
+    if count is not None and max_words is None and parser.rows != count:
+        warn(f"the header says {count} words but the file has {parser.rows} rows; using the {parser.rows} rows", path, 1)
+    matrix = np.concatenate(parser.blocks) if parser.blocks else np.zeros((0, dim), np.float32)
+    fmt = "word2vec" if count is not None else "glove"
+    return build_vectors(parser.words, matrix, path, fmt)
+
+
+WRITE_ROWS = 20_000
+
+
+def write_text(vectors: Vectors, path: Path, *, header: bool) -> Path:
+    """Write word2vec text (``header=True``) or GloVe text atomically; numbers in shortest round-trip form."""
+    from veclift.atomic import atomic_path
+    from veclift.vectors.formats.compression import open_for_writing
+
+    bad = next((w for w in vectors.words if "\n" in w or "\r" in w or not w.strip()), None)
+    if bad is not None:
+        raise VecliftError(f"word {bad!r} cannot be written to a text vector file", path)
+    with atomic_path(path) as tmp, open_for_writing(tmp, path) as out:
+        if header:
+            out.write(f"{len(vectors)} {vectors.dim}\n".encode())
+        words, matrix = vectors.words, vectors.matrix
+        for start in range(0, len(words), WRITE_ROWS):
+            # numpy's float32 -> str conversion gives the shortest string that reads back to the same float32
+            numbers = np.asarray(matrix[start : start + WRITE_ROWS], dtype=np.float32).astype(str).tolist()
+            lines = [w + " " + " ".join(row) for w, row in zip(words[start : start + WRITE_ROWS], numbers)]
+            out.write(("\n".join(lines) + "\n").encode("utf-8"))
+    return path
