@@ -1,0 +1,156 @@
+"""Downloads against a local HTTP server on 127.0.0.1 (never the internet): resume, checksum, errors, zips."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import threading
+import zipfile
+
+import pytest
+
+from veclift.errors import VecliftError, VecliftWarning
+from veclift.vectors import download as dl
+
+PAYLOAD = bytes(range(256)) * 400  # 100 KiB
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+    cut_first: set[str] = set()  # paths whose next response stops half-way
+    requests: list[tuple[str, str | None]] = []
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def do_GET(self):
+        self.requests.append((self.path, self.headers.get("Range")))
+        if self.path == "/fail":
+            self.send_error(500, "Internal Server Error")
+            return
+        data = self.files.get(self.path)
+        if data is None:
+            self.send_error(404)
+            return
+        start = 0
+        if self.headers.get("Range"):
+            start = int(self.headers["Range"].removeprefix("bytes=").split("-")[0])
+            if start >= len(data):
+                self.send_error(416)
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.path in self.cut_first:
+            self.cut_first.discard(self.path)
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    monkeypatch.setenv("VECLIFT_HOME", str(tmp_path / "home"))
+    Handler.files, Handler.cut_first, Handler.requests = {}, set(), []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_download_verifies_the_checksum(server, tmp_path):
+    Handler.files["/v.txt"] = PAYLOAD
+    path = dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False)
+    assert path.read_bytes() == PAYLOAD
+    assert (tmp_path / "d" / "v.txt.sha256").read_text().startswith(sha(PAYLOAD))
+
+
+def test_checksum_mismatch_is_an_error_and_leaves_nothing(server, tmp_path):
+    Handler.files["/v.txt"] = PAYLOAD
+    with pytest.raises(VecliftError, match="SHA-256 mismatch: expected 00+, got " + sha(PAYLOAD)):
+        dl.download(f"{server}/v.txt", sha256="0" * 64, dest=tmp_path / "d", progress=False)
+    assert list((tmp_path / "d").iterdir()) == []
+
+
+def test_interrupted_download_resumes_with_range(server, tmp_path):
+    Handler.files["/v.txt"] = PAYLOAD
+    Handler.cut_first.add("/v.txt")
+    with pytest.raises(VecliftError, match="download interrupted at 51200 of 102400 bytes"):
+        dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False, retries=0)
+    assert (tmp_path / "d" / "v.txt.part").stat().st_size == len(PAYLOAD) // 2
+    path = dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False)
+    assert path.read_bytes() == PAYLOAD
+    assert Handler.requests[-1] == ("/v.txt", f"bytes={len(PAYLOAD) // 2}-")
+    assert not (tmp_path / "d" / "v.txt.part").exists()
+
+
+def test_interruption_is_retried_at_once(server, tmp_path):
+    Handler.files["/v.txt"] = PAYLOAD
+    Handler.cut_first.add("/v.txt")
+    path = dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False, retries=1)
+    assert path.read_bytes() == PAYLOAD
+    assert [r for _, r in Handler.requests] == [None, f"bytes={len(PAYLOAD) // 2}-"]
+
+
+@pytest.mark.parametrize("path, message", [("/fail", "server error 500"), ("/missing", "server error 404")])
+def test_server_errors_are_one_line(server, tmp_path, path, message):
+    with pytest.raises(VecliftError, match=message) as caught:
+        dl.download(server + path, dest=tmp_path / "d", progress=False)
+    assert "\n" not in str(caught.value)
+
+
+def test_unreachable_server(tmp_path):
+    with pytest.raises(VecliftError, match="cannot download"):
+        dl.download("http://127.0.0.1:9/v.txt", dest=tmp_path, progress=False)
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_named_source_unpacks_its_member_and_is_cached(server, monkeypatch):
+    glove = b"the 1 2\ncat 3 4\n"
+    archive = zip_of({"g.50d.txt": b"x 1\n", "g.2d.txt": glove})
+    Handler.files["/g.zip"] = archive
+    spec = {"url": f"{server}/g.zip", "member": "g.2d.txt", "format": "glove", "sha256": None, "description": "test"}
+    monkeypatch.setitem(dl.REMOTE, "test-glove", spec)
+    assert dl.cached_path("test-glove") is None
+    with pytest.warns(VecliftWarning, match=f"no published SHA-256 for test-glove; computed sha256={sha(archive)}"):
+        path = dl.download("test-glove", progress=False)
+    assert path.read_bytes() == glove and dl.cached_path("test-glove") == path
+    assert not (path.parent / "g.zip").exists()
+    from veclift.vectors import Vectors
+
+    assert Vectors.load("test-glove", progress=False).words == ("the", "cat")
+    assert dl.download("test-glove", progress=False) == path and len(Handler.requests) == 1
+
+
+def test_zip_with_several_files_needs_a_member(server, tmp_path):
+    Handler.files["/two.zip"] = zip_of({"a.txt": b"a", "b.txt": b"b"})
+    with pytest.warns(VecliftWarning), pytest.raises(VecliftError, match="holds 2 files"):
+        dl.download(f"{server}/two.zip", dest=tmp_path, progress=False)
+    with pytest.raises(VecliftError, match="has no 'c.txt'"):
+        dl.download(f"{server}/two.zip", dest=tmp_path, member="c.txt", progress=False)
+    assert dl.download(f"{server}/two.zip", dest=tmp_path, member="b.txt", progress=False).read_bytes() == b"b"
+
+
+def test_unknown_name():
+    with pytest.raises(VecliftError, match="unknown remote vectors 'nope'"):
+        dl.download("nope")
