@@ -1,0 +1,66 @@
+"""The default trial: read the data (once per process), draw the seeded training subset, train a
+model with one embedding strategy and evaluate it on the test set."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from veclift.data import read_labeled, read_tagged, subsample, train_test_split
+from veclift.study.spec import StudySpec, Trial
+from veclift.vectors import Vectors
+
+
+@functools.lru_cache(maxsize=8)
+def read_items(task: str, path: Path) -> tuple:
+    """Tagged sentences (ner) or labeled texts (classify) of a file, read once per process."""
+    return tuple(read_tagged(path) if task == "ner" else read_labeled(path))
+
+
+def _label(item) -> str:
+    return item.label
+
+
+def split(spec: StudySpec) -> tuple[Sequence, Sequence | None, Sequence]:
+    """``(pool, dev, test)``: the items training sets are drawn from, the dev set (or None) and the
+    test set (the test file, or a seeded held-out part of the training file)."""
+    items = read_items(spec.task, spec.train)
+    if spec.test is not None:
+        pool, test = items, read_items(spec.task, spec.test)
+    else:
+        stratify = _label if spec.task == "classify" else None
+        pool, test = _held_out(items, spec.test_fraction, spec.split_seed, stratify)
+    dev = read_items(spec.task, spec.dev) if spec.dev is not None else None
+    return pool, dev, test
+
+
+@functools.lru_cache(maxsize=4)
+def _held_out(items: tuple, fraction: float, seed: int, stratify) -> tuple[tuple, tuple]:
+    pool, test = train_test_split(items, fraction, seed, stratify=stratify)
+    return tuple(pool), tuple(test)
+
+
+def training_set(spec: StudySpec, pool: Sequence, trial: Trial) -> list:
+    """The trial's training items: nested across sizes for one seed, class-balanced for classify."""
+    n = len(pool) if trial.size == "all" else int(trial.size)
+    return subsample(pool, n, trial.seed, stratify=_label if spec.task == "classify" else None)
+
+
+@functools.lru_cache(maxsize=2)
+def load_vectors(source: str) -> Vectors:
+    return Vectors.load(source, progress=False)
+
+
+def run_trial(spec: StudySpec, trial: Trial) -> dict[str, Any]:
+    """Train and evaluate one trial; the metrics of ``veclift.tasks.train_and_evaluate`` plus
+    ``n_train``, the number of training items actually used."""
+    from veclift.tasks import train_and_evaluate
+
+    pool, dev, test = split(spec)
+    train = training_set(spec, pool, trial)
+    metrics = train_and_evaluate(
+        spec.task, train, dev, test, load_vectors(spec.vectors), trial.strategy, trial.seed, **spec.options
+    )
+    return {**metrics, "n_train": len(train)}
