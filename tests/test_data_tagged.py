@@ -73,8 +73,9 @@ def test_detect_scheme():
 
 
 def test_repair_reads_bad_i_as_b_and_strict_raises_with_line():
-    assert repair_tags(["O", "I-PER", "I-PER"], "iob2") == (["O", "B-PER", "I-PER"], 1)
-    assert repair_tags(["B-PER", "I-PER"], "iob2") == (["B-PER", "I-PER"], 0)
+    tags, repaired = repair_tags(["O", "I-PER", "I-PER"], "iob2")
+    assert tags == ["O", "B-PER", "I-PER"] and [p.position for p in repaired] == [1]
+    assert repair_tags(["B-PER", "I-PER"], "iob2") == (["B-PER", "I-PER"], [])
     with pytest.raises(VecliftError, match=r"^f.txt:12: tag 'I-PER' cannot follow 'O'"):
         repair_tags(["O", "I-PER"], "iob2", strict=True, path="f.txt", lines=[11, 12])
     with pytest.raises(VecliftError, match="cannot be followed by 'O' in BIOES"):
@@ -131,7 +132,7 @@ def test_read_conll_token_prefix(tmp_path):
 
 def test_read_conll_repairs_with_one_warning_or_strict_raises(tmp_path):
     path = write(tmp_path / "bad.txt", "A B-PER\nB O\nC I-PER\n\nD O\nE I-LOC\n")
-    with pytest.warns(VecliftWarning, match=r"bad.txt:1: 2 tag\(s\) could not follow"):
+    with pytest.warns(VecliftWarning, match=r"bad.txt:3: 2 tag\(s\) could not follow"):
         sentences = read_conll(path, scheme="iob2")
     assert sentences[0].tags == ("B-PER", "O", "B-PER")
     with pytest.raises(VecliftError, match=r"bad.txt:3: tag 'I-PER' cannot follow 'O' in IOB2"):

@@ -163,11 +163,11 @@ def repair_tags(
     strict: bool = False,
     path: str | PathLike | None = None,
     lines: Sequence[int] | None = None,
-) -> tuple[list[str], int]:
-    """Return ``(iob2_tags, repairs)`` for one sentence in ``scheme``.
+) -> tuple[list[str], list[TagProblem]]:
+    """Return ``(iob2_tags, repaired)`` for one sentence in ``scheme``.
 
     A tag that cannot follow its neighbour is repaired the way conlleval reads it (an ``I-X``
-    after ``O`` or another type starts a new entity, as if it were ``B-X``); ``repairs`` counts
+    after ``O`` or another type starts a new entity, as if it were ``B-X``); ``repaired`` lists
     them. With ``strict=True`` the first such tag raises a VecliftError naming ``path`` and the
     line from ``lines`` (one line number per token). Tags with an unknown prefix always raise.
     """
@@ -176,4 +176,4 @@ def repair_tags(
         if strict or not problem.repairable:
             line = lines[problem.position] if lines is not None else None
             raise VecliftError(problem.message, path, line)
-    return convert_tags(tags, scheme, INTERNAL_SCHEME), len(problems)
+    return convert_tags(tags, scheme, INTERNAL_SCHEME), problems

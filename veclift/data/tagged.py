@@ -72,10 +72,10 @@ def _finish(
     sentences: list[TaggedSentence] = []
     repaired, first_line = 0, None
     for sentence in raw:
-        tags, repairs = repair_tags(sentence.tags, scheme, strict=strict, path=path, lines=sentence.lines)
-        if repairs and first_line is None:
-            first_line = sentence.lines[0]
-        repaired += repairs
+        tags, problems = repair_tags(sentence.tags, scheme, strict=strict, path=path, lines=sentence.lines)
+        if problems and first_line is None:
+            first_line = sentence.lines[problems[0].position]
+        repaired += len(problems)
         sentences.append(TaggedSentence(tuple(sentence.tokens), tuple(tags)))
     if repaired:
         warn(
