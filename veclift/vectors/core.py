@@ -177,3 +177,40 @@ class Vectors:
         unit = np.asarray(self._matrix / norms, dtype=np.float32)
         unit.flags.writeable = False
         return unit
+
+    # --- queries (see veclift.vectors.query) ---------------------------------------------------
+    def similarity(self, w1: str | np.ndarray, w2: str | np.ndarray) -> float:
+        """Cosine similarity of two words or vectors."""
+        from veclift.vectors.query import similarity
+
+        return similarity(self, w1, w2)
+
+    def most_similar(
+        self, positive=(), negative=(), topn: int = 10, restrict_vocab: int | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``topn`` nearest words to mean(positive) - mean(negative), query words excluded (gensim semantics)."""
+        from veclift.vectors.query import most_similar
+
+        return most_similar(self, positive, negative, topn=topn, restrict_vocab=restrict_vocab)
+
+    def most_similar_many(
+        self, queries: Sequence, topn: int = 10, restrict_vocab: int | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """``most_similar`` for many queries in one chunked pass over the vocabulary."""
+        from veclift.vectors.query import most_similar_many
+
+        return most_similar_many(self, queries, topn=topn, restrict_vocab=restrict_vocab)
+
+    def analogy(
+        self, a: str, b: str, c: str, topn: int = 5, method: str = "3cosadd", restrict_vocab: int | None = None
+    ) -> list[tuple[str, float]]:
+        """a is to b as c is to ?, by ``3cosadd`` or ``3cosmul``."""
+        from veclift.vectors.query import analogy
+
+        return analogy(self, a, b, c, topn=topn, method=method, restrict_vocab=restrict_vocab)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The word that fits least with the others."""
+        from veclift.vectors.query import doesnt_match
+
+        return doesnt_match(self, words)

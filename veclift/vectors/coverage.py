@@ -1,0 +1,189 @@
+"""How well a vector set covers some text: token/type coverage, top missing words, what each OOV
+strategy recovers, and warnings when data and vectors disagree on case or digit normalisation."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from veclift.errors import VecliftError
+from veclift.vectors.core import Vectors
+from veclift.vectors.oov import STRATEGIES, parse_spec
+
+_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]")
+_TAG = re.compile(r"^(O|[BIESLU][-_]\S+|\S+[-_][BIESLU])$")
+_DIGIT = re.compile(r"\d")
+# A disagreement is reported when the tokens it explains reach this share of all tokens.
+_WARN_SHARE = 0.01
+
+
+def is_lowercased(vectors: Vectors, sample: int = 20000) -> bool:
+    """True when (almost) no word among the first ``sample`` has an upper-case letter (GloVe 6B)."""
+    words = vectors.words[:sample]
+    cased = sum(1 for w in words if w != w.lower())
+    return cased <= 0.001 * max(1, len(words))
+
+
+@dataclass
+class CoverageReport:
+    """Coverage of a token stream; ``recovered[strategy]`` counts missing types/tokens it would supply."""
+
+    tokens: int
+    known_tokens: int
+    types: int
+    known_types: int
+    missing: list[tuple[str, int]]
+    recovered: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def token_coverage(self) -> float:
+        return self.known_tokens / self.tokens if self.tokens else 0.0
+
+    @property
+    def type_coverage(self) -> float:
+        return self.known_types / self.types if self.types else 0.0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["missing"] = [list(pair) for pair in self.missing]
+        data["token_coverage"] = self.token_coverage
+        data["type_coverage"] = self.type_coverage
+        return data
+
+
+def default_strategies(vectors: Vectors) -> list[str]:
+    """lower and char-ngram, plus subword when the vectors have fastText n-grams."""
+    return ["lower", "char-ngram", *(["subword"] if vectors.subwords is not None else [])]
+
+
+def _counts(tokens: Iterable[str] | Iterable[Sequence[str]]) -> Counter:
+    counts: Counter = Counter()
+    for item in tokens:
+        if isinstance(item, str):
+            counts[item] += 1
+        else:
+            counts.update(item)
+    return counts
+
+
+def coverage(
+    vectors: Vectors,
+    tokens: Iterable[str] | Iterable[Sequence[str]],
+    *,
+    strategies: Sequence[str] | str | None = None,
+    top: int = 20,
+) -> CoverageReport:
+    """Coverage of a flat token list or of token lists (sentences) by ``vectors``.
+
+    ``strategies`` (names or a chain spec; default `default_strategies`) are each counted on
+    their own, and as a chain in the given order under the key ``"chain"``.
+    """
+    names = parse_spec(strategies) if isinstance(strategies, str) else list(strategies or default_strategies(vectors))
+    chain = [STRATEGIES[name](vectors) for name in names]
+    counts = _counts(tokens)
+    index = vectors.index
+    missing = Counter({w: n for w, n in counts.items() if w not in index})
+    recovered = {s.name: {"types": 0, "tokens": 0} for s in chain}
+    chain_total = {"types": 0, "tokens": 0}
+    for word, n in missing.items():
+        hits = [s.name for s in chain if s.covers(word)]
+        for name in hits:
+            recovered[name]["types"] += 1
+            recovered[name]["tokens"] += n
+        if hits:
+            chain_total["types"] += 1
+            chain_total["tokens"] += n
+    if len(chain) > 1:
+        recovered["chain"] = chain_total
+    total = sum(counts.values())
+    report = CoverageReport(
+        tokens=total,
+        known_tokens=total - sum(missing.values()),
+        types=len(counts),
+        known_types=len(counts) - len(missing),
+        missing=missing.most_common(top),
+        recovered=recovered,
+    )
+    report.warnings = _disagreements(vectors, counts, missing)
+    return report
+
+
+def _disagreements(vectors: Vectors, counts: Counter, missing: Counter) -> list[str]:
+    """Case and digit conventions where data and vectors differ enough to matter."""
+    total = sum(counts.values()) or 1
+    index = vectors.index
+    warnings = []
+    if is_lowercased(vectors):
+        cased = [(w, n) for w, n in missing.items() if w != w.lower() and w.lower() in index]
+        n_cased = sum(n for _, n in cased)
+        if n_cased >= _WARN_SHARE * total:
+            example = max(cased, key=lambda p: p[1])[0]
+            warnings.append(
+                f"the vectors are lower-cased but the data is not: {n_cased} missing tokens "
+                f"({n_cased / total:.1%}) are known in lower case (e.g. {example!r} -> {example.lower()!r}); "
+                f"lower-case the data or use the 'lower' OOV strategy"
+            )
+    elif not any(w != w.lower() for w in counts):
+        titled = [(w, n) for w, n in missing.items() if w.title() in index or w.upper() in index]
+        n_titled = sum(n for _, n in titled)
+        if n_titled >= _WARN_SHARE * total:
+            example = max(titled, key=lambda p: p[1])[0]
+            warnings.append(
+                f"the data is lower-cased but the vectors are cased: {n_titled} missing tokens "
+                f"({n_titled / total:.1%}) are known with capitals (e.g. {example!r}); use cased data if you can"
+            )
+    digits = [
+        (w, n)
+        for w, n in missing.items()
+        if _DIGIT.search(w) and any(f in index for f in (_DIGIT.sub("0", w), _DIGIT.sub("#", w)))
+    ]
+    n_digits = sum(n for _, n in digits)
+    if n_digits >= _WARN_SHARE * total:
+        example = max(digits, key=lambda p: p[1])[0]
+        warnings.append(
+            f"the vectors normalise digits: {n_digits} missing tokens ({n_digits / total:.1%}) are known "
+            f"with digits replaced (e.g. {example!r}); use the 'lower' OOV strategy"
+        )
+    return warnings
+
+
+def _tokens_of_file(path: Path) -> list[list[str]]:
+    """Minimal reader for the CLI: CoNLL-like columns (token first, a tag last) or plain text."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        raise VecliftError("no such file", path) from None
+    except OSError as exc:
+        raise VecliftError(f"cannot read: {exc.strerror}", path) from None
+    rows = [line.split() for line in lines if line.strip()]
+    tagged = rows and sum(1 for r in rows if len(r) >= 2 and _TAG.match(r[-1])) >= 0.9 * len(rows)
+    if not tagged:
+        return [_TOKEN.findall(line) for line in lines if line.strip()]
+    sentences, current = [], []
+    for line in lines:
+        fields = line.split()
+        if not fields:
+            if current:
+                sentences.append(current)
+            current = []
+        elif fields[0] != "-DOCSTART-":
+            current.append(fields[0])
+    if current:
+        sentences.append(current)
+    return sentences
+
+
+def coverage_of_files(
+    vectors: Vectors, paths: Sequence[str | os.PathLike], *, strategies: Sequence[str] | str | None = None, top: int = 20
+) -> CoverageReport:
+    """Coverage of text or CoNLL-like files, read together."""
+    sentences: list[list[str]] = []
+    for path in paths:
+        sentences.extend(_tokens_of_file(Path(path)))
+    return coverage(vectors, sentences, strategies=strategies, top=top)
+
