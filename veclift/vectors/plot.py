@@ -1,0 +1,274 @@
+"""2-D maps of words (t-SNE or PCA, scikit-learn) as PNG (matplotlib) or self-contained HTML.
+
+The HTML page is one file with an inline SVG and a few lines of inline JavaScript for the
+hover tooltip: no CDN, no network. Analogy parallelograms (a:b::c:d) are drawn from a PCA of
+the four vectors.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+from veclift.atomic import atomic_path
+from veclift.errors import VecliftError
+from veclift.vectors.core import Vectors
+
+METHODS = ("tsne", "pca")
+OUTPUT_SUFFIXES = (".png", ".html")
+_MIN_TSNE_WORDS = 5
+_MAX_PERPLEXITY = 30.0
+# Text labels on every point while they stay readable; beyond, hover only (HTML) or none (PNG).
+_MAX_LABELLED = 80
+_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+_NO_GROUP = ""
+
+
+@dataclass
+class WordMap:
+    """Words with 2-D coordinates, optional groups, and optional arrows ``(from, to, dashed)``."""
+
+    words: list[str]
+    coords: np.ndarray
+    groups: list[str]
+    title: str
+    arrows: list[tuple[int, int, bool]] = field(default_factory=list)
+
+
+def read_word_list(path: str | Path) -> list[str]:
+    """Words separated by whitespace or newlines; ``#`` lines are comments."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise VecliftError(f"cannot read the word list: {exc.strerror}", path) from None
+    except UnicodeDecodeError:
+        raise VecliftError("the word list is not UTF-8 text", path) from None
+    words = [w for line in text.splitlines() if not line.startswith("#") for w in line.split()]
+    if not words:
+        raise VecliftError("the word list is empty", path)
+    return words
+
+
+def read_groups(path: str | Path) -> dict[str, list[str]]:
+    """Groups: one per line, ``group name: word word ...``."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise VecliftError(f"cannot read the groups file: {exc.strerror}", path) from None
+    except UnicodeDecodeError:
+        raise VecliftError("the groups file is not UTF-8 text", path) from None
+    groups: dict[str, list[str]] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, sep, words = line.partition(":")
+        if not sep or not name.strip() or not words.split():
+            raise VecliftError("expected 'group name: word word ...'", path, number)
+        groups.setdefault(name.strip(), []).extend(words.split())
+    if not groups:
+        raise VecliftError("the groups file holds no group", path)
+    return groups
+
+
+def _known_form(vectors: Vectors, word: str) -> str:
+    """The word itself, or its lower-cased form when only that is in the vectors (GloVe 6B is lower-cased)."""
+    return word if word in vectors.index or word.lower() not in vectors.index else word.lower()
+
+
+def _rows(vectors: Vectors, words: Sequence[str]) -> np.ndarray:
+    absent = [w for w in words if w not in vectors.index and (vectors.oov is None or vectors.oov.resolve(w) is None)]
+    if absent:
+        shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+        raise VecliftError(f"words not in the vectors ({vectors.source or 'unnamed'}): {shown}")
+    matrix = np.asarray(vectors[list(words)], dtype=np.float64)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+def project(matrix: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
+    """2-D coordinates of the rows: PCA, or t-SNE with perplexity min(30, (n - 1) / 3)."""
+    n = len(matrix)
+    if method == "pca":
+        if n < 2:
+            raise VecliftError("a PCA map needs at least two words")
+        return PCA(n_components=2, svd_solver="full").fit_transform(matrix)
+    if method == "tsne":
+        if n < _MIN_TSNE_WORDS:
+            raise VecliftError(f"a t-SNE map needs at least {_MIN_TSNE_WORDS} words (got {n}); use the PCA method")
+        perplexity = min(_MAX_PERPLEXITY, (n - 1) / 3)
+        tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed, learning_rate="auto")
+        return tsne.fit_transform(matrix)
+    raise VecliftError(f"unknown projection {method!r}: choose {' or '.join(METHODS)}")
+
+
+def word_map(
+    vectors: Vectors,
+    words: Sequence[str] = (),
+    *,
+    groups: dict[str, list[str]] | None = None,
+    method: str = "tsne",
+    seed: int = 0,
+    title: str | None = None,
+) -> WordMap:
+    """A map of ``words`` plus every grouped word; each point coloured by its (first) group."""
+    group_of: dict[str, str] = {}
+    for name, members in (groups or {}).items():
+        for w in members:
+            group_of.setdefault(_known_form(vectors, w), name)
+    ordered = list(dict.fromkeys([*(_known_form(vectors, w) for w in words), *group_of]))
+    if not ordered:
+        raise VecliftError("no words to plot")
+    coords = project(_rows(vectors, ordered), method, seed)
+    title = title or f"{len(ordered)} words, {method.upper() if method == 'pca' else 't-SNE'} of {vectors.source or 'vectors'}"
+    return WordMap(ordered, coords, [group_of.get(w, _NO_GROUP) for w in ordered], title)
+
+
+def neighbourhood(vectors: Vectors, word: str, n: int = 30) -> list[str]:
+    """``word`` and its ``n`` nearest neighbours."""
+    word = _known_form(vectors, word)
+    if word not in vectors.index:
+        raise VecliftError(f"word not in the vectors ({vectors.source or 'unnamed'}): {word}")
+    return [word, *(w for w, _ in vectors.most_similar(word, topn=n))]
+
+
+def parallelogram(vectors: Vectors, a: str, b: str, c: str, d: str) -> WordMap:
+    """a:b::c:d in the plane of the first two principal components of the four unit vectors."""
+    words = [_known_form(vectors, w) for w in (a, b, c, d)]
+    if len(set(words)) != 4:
+        raise VecliftError("a parallelogram needs four different words")
+    matrix = _rows(vectors, words)
+    coords = PCA(n_components=2, svd_solver="full").fit_transform(matrix)
+    offset_cos = float(np.dot(_unit(matrix[1] - matrix[0]), _unit(matrix[3] - matrix[2])))
+    a, b, c, d = words
+    title = f"{a} : {b} :: {c} : {d}   (cosine of the offsets {b}-{a} and {d}-{c}: {offset_cos:.2f})"
+    return WordMap(words, coords, ["pair 1", "pair 1", "pair 2", "pair 2"], title, [(0, 1, False), (2, 3, False), (0, 2, True), (1, 3, True)])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v)
+    return v / norm if norm else v
+
+
+def _colours(groups: list[str]) -> tuple[list[str], dict[str, str]]:
+    names = [g for g in dict.fromkeys(groups) if g != _NO_GROUP]
+    legend = {g: _PALETTE[i % len(_PALETTE)] for i, g in enumerate(names)}
+    return [legend.get(g, "#4a4a4a") for g in groups], legend
+
+
+def save(word_map: WordMap, output: str | Path) -> Path:
+    """Write the map as PNG or HTML, chosen by the suffix of ``output``; atomically."""
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise VecliftError(f"unknown plot format {output.suffix!r}: name the output .png or .html", output)
+    with atomic_path(output) as tmp:
+        if suffix == ".png":
+            _write_png(word_map, tmp)
+        else:
+            tmp.write_text(_html(word_map), encoding="utf-8")
+    return output
+
+
+def _write_png(word_map: WordMap, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours, legend = _colours(word_map.groups)
+    fig, ax = plt.subplots(figsize=(9, 7), dpi=120)
+    xy = word_map.coords
+    for i, j, dashed in word_map.arrows:
+        ax.annotate(
+            "", xy=xy[j], xytext=xy[i],
+            arrowprops={"arrowstyle": "-" if dashed else "->", "linestyle": "--" if dashed else "-", "color": "#888" if dashed else "#333"},
+        )
+    ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=24, zorder=3)
+    if len(word_map.words) <= _MAX_LABELLED:
+        for (x, y), word in zip(xy, word_map.words):
+            ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=8)
+    for name, colour in legend.items():
+        ax.scatter([], [], c=colour, label=name)
+    if legend:
+        ax.legend(loc="best", fontsize=8)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(word_map.title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+
+
+def _html(word_map: WordMap) -> str:
+    width, height, pad = 900, 640, 40
+    xy = word_map.coords.astype(float)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    # One scale for both axes, so distances and angles on the page are those of the projection.
+    scale = min((width - 2 * pad) / max(hi[0] - lo[0], 1e-12), (height - 2 * pad) / max(hi[1] - lo[1], 1e-12))
+    px = pad + (xy[:, 0] - lo[0]) * scale
+    py = height - pad - (xy[:, 1] - lo[1]) * scale
+    colours, legend = _colours(word_map.groups)
+    labelled = len(word_map.words) <= _MAX_LABELLED
+    parts = []
+    for i, j, dashed in word_map.arrows:
+        dash = ' stroke-dasharray="5,4"' if dashed else ' marker-end="url(#arrow)"'
+        parts.append(f'<line x1="{px[i]:.1f}" y1="{py[i]:.1f}" x2="{px[j]:.1f}" y2="{py[j]:.1f}" stroke="#666"{dash}/>')
+    for k, word in enumerate(word_map.words):
+        label = html.escape(word)
+        group = html.escape(word_map.groups[k])
+        tip = html.escape(json.dumps(f"{word} ({word_map.groups[k]})" if word_map.groups[k] else word))
+        parts.append(
+            f'<circle cx="{px[k]:.1f}" cy="{py[k]:.1f}" r="5" fill="{colours[k]}" data-tip="{tip}" data-group="{group}">'
+            f"<title>{label}</title></circle>"
+        )
+        if labelled:
+            parts.append(f'<text x="{px[k] + 6:.1f}" y="{py[k] - 6:.1f}">{label}</text>')
+    legend_html = "".join(
+        f'<span><i style="background:{c}"></i>{html.escape(name)}</span>' for name, c in legend.items()
+    )
+    return _PAGE.format(
+        title=html.escape(word_map.title), width=width, height=height, body="\n".join(parts), legend=legend_html
+    )
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }}
+svg {{ border: 1px solid #ddd; background: #fff; }}
+svg text {{ font-size: 11px; fill: #333; pointer-events: none; }}
+circle {{ cursor: pointer; stroke: #fff; stroke-width: 1; }}
+circle:hover {{ stroke: #000; stroke-width: 2; }}
+#tip {{ position: fixed; display: none; background: #222; color: #fff; padding: 3px 7px; border-radius: 3px; font-size: 13px; pointer-events: none; }}
+.legend span {{ margin-right: 1.2em; }} .legend i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 5px; }}
+</style></head><body>
+<h3>{title}</h3>
+<div class="legend">{legend}</div>
+<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">
+<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#666"/></marker></defs>
+{body}
+</svg>
+<div id="tip"></div>
+<script>
+const tip = document.getElementById("tip");
+document.querySelectorAll("circle").forEach(function (c) {{
+  c.addEventListener("mousemove", function (e) {{
+    tip.textContent = JSON.parse(c.dataset.tip);
+    tip.style.display = "block"; tip.style.left = (e.clientX + 12) + "px"; tip.style.top = (e.clientY + 12) + "px";
+  }});
+  c.addEventListener("mouseleave", function () {{ tip.style.display = "none"; }});
+}});
+</script>
+</body></html>
+"""
