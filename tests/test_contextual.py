@@ -10,6 +10,7 @@ transformers = pytest.importorskip("transformers")
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors  # noqa: E402
 
 from veclift.contextual import (  # noqa: E402
+    ContextualEmbedder,
     FinetunedContextualEmbedder,
     FrozenContextualEmbedder,
     PoolingOptions,
@@ -20,6 +21,7 @@ from veclift.contextual import (  # noqa: E402
 )
 from veclift.contextual.pooling import assign_windows, plan_windows  # noqa: E402
 from veclift.errors import VecliftError  # noqa: E402
+from veclift.tasks.embeddings import TokenBatch  # noqa: E402
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "sit", "on", "mat", "apple",
          "orange", "paris", "john", "lives", "in", "##s", "##t", "##ing", "##ton", "a", "b", "c", "."]
@@ -132,50 +134,59 @@ def test_unknown_and_empty_words_still_get_vectors(backbone):
 
 def test_feature_cache_hits(backbone, tmp_path, monkeypatch):
     first = compute_features(backbone, SENTENCES + SENTENCES[:1], cache_dir=tmp_path, show_progress=False)
-    assert len(first) == 2 and first.path is not None and first.path.parent == tmp_path
+    assert first.computed == 2 and first[SENTENCES[1]].shape == (7, 16)
+    encoded: list[int] = []
+    real = encode_words
 
-    def no_encoding(*args, **kwargs):
-        raise AssertionError("features recomputed despite the cache")
+    def counting(backbone, sentences, options):
+        encoded.append(len(sentences))
+        return real(backbone, sentences, options)
 
-    monkeypatch.setattr("veclift.contextual.features.encode_words", no_encoding)
+    monkeypatch.setattr("veclift.contextual.features.encode_words", counting)
     again = compute_features(backbone, SENTENCES, cache_dir=tmp_path, show_progress=False)
-    assert again.path == first.path
+    assert encoded == [] and again.computed == 0
     assert (again[SENTENCES[1]] == first[SENTENCES[1]]).all()
-    with pytest.raises(AssertionError, match="recomputed"):  # other options: another key
-        compute_features(backbone, SENTENCES, PoolingOptions(pooling="mean"), cache_dir=tmp_path,
-                         show_progress=False)
-    with pytest.raises(AssertionError, match="recomputed"):  # other sentences: another key
-        compute_features(backbone, SENTENCES[:1], cache_dir=tmp_path, show_progress=False)
+    subset = compute_features(backbone, SENTENCES[1:], cache_dir=tmp_path, show_progress=False)
+    assert encoded == [] and subset.computed == 0
+    # a larger set encodes only its new sentence
+    more = compute_features(backbone, SENTENCES + [["a", "cat"]], cache_dir=tmp_path, show_progress=False)
+    assert encoded == [1] and more.computed == 1 and more[["a", "cat"]].shape == (2, 16)
+    # other options: another store
+    compute_features(backbone, SENTENCES, PoolingOptions(pooling="mean"), cache_dir=tmp_path, show_progress=False)
+    assert encoded == [1, 2]
 
 
-def test_frozen_embedder_uses_table_and_computes_unseen(backbone, tmp_path):
+def test_frozen_embedder_uses_features_and_encodes_unseen(backbone, tmp_path):
     embedder = FrozenContextualEmbedder(backbone, cache_dir=tmp_path, show_progress=False)
     embedder.prepare(SENTENCES)
     unseen = ["a", "cat", "in", "paris"]
-    out = embedder([SENTENCES[0], unseen, SENTENCES[1]])
+    out = embedder(TokenBatch.of([SENTENCES[0], unseen, SENTENCES[1]]))
     assert out.shape == (3, 7, 16) and not out.requires_grad
     assert (out[0, 5:] == 0).all() and (out[1, 4:] == 0).all()
     with torch.no_grad():
         rows, _ = encode_words(backbone, [unseen])
+        cached, _ = encode_words(backbone, SENTENCES[:1])
     torch.testing.assert_close(out[1, :4], rows, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(out[0, :5], cached, atol=1e-5, rtol=1e-4)
     assert list(embedder.parameters()) == []
+    rebuilt = ContextualEmbedder.from_description(embedder.describe())
+    assert isinstance(rebuilt, FrozenContextualEmbedder) and rebuilt.options == embedder.options
 
 
 def test_finetuned_embedder_learns(tiny_model_dir):
     embedder = FinetunedContextualEmbedder(load_backbone(tiny_model_dir))
-    assert embedder.dim == 16 and len(list(embedder.parameters())) > 0
+    assert embedder.dim == 16 and embedder.encoder_parameters() == list(embedder.parameters())
     head = torch.nn.Linear(16, 2)
-    optimizer = torch.optim.Adam([{"params": embedder.parameters(), "lr": 1e-3},
+    optimizer = torch.optim.Adam([{"params": embedder.encoder_parameters(), "lr": 1e-3},
                                   {"params": head.parameters(), "lr": 1e-2}])
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, [linear_warmup_decay(2, 20), lambda step: 1.0])
+    batch = TokenBatch.of(SENTENCES)
     targets = torch.tensor([[0, 1, 0, 1, 0, 0, 0], [1, 1, 0, 0, 1, 0, 1]])
-    mask = torch.tensor([[1] * 5 + [0, 0], [1] * 7]).bool()
     embedder.eval()  # no dropout: the loss must fall
     losses = []
-    torch.manual_seed(0)
     for _ in range(20):
-        logits = head(embedder(SENTENCES))
-        loss = torch.nn.functional.cross_entropy(logits[mask], targets[mask])
+        logits = head(embedder(batch))
+        loss = torch.nn.functional.cross_entropy(logits[batch.mask], targets[batch.mask])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

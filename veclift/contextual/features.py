@@ -1,4 +1,10 @@
-"""Frozen contextual features: computed once per data set, cached on disk, memory-mapped on reuse."""
+"""Frozen contextual features, computed once and cached on disk.
+
+The cache holds one directory per encoder and pooling options; inside it, each table holds the
+word vectors of a set of sentences (``vectors.npy`` memory-mapped on reuse, ``offsets.npy``,
+``sentences.json``), named by the hash of its token lists. A request computes only the sentences
+no table holds yet, so a study's 100-, 1,000- and all-sentence trials encode each sentence once.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ def default_cache_dir() -> Path:
 
 
 class FeatureTable:
-    """Word vectors for a fixed set of sentences: ``table[tokens]`` gives the (n_words, dim) array."""
+    """Word vectors of a fixed list of sentences: ``table[tokens]`` is the (n_words, dim) array."""
 
     def __init__(self, vectors: np.ndarray, offsets: np.ndarray, sentences: Sequence[tuple[str, ...]],
                  path: Path | None = None):
@@ -34,10 +40,6 @@ class FeatureTable:
         self.offsets = offsets
         self.index = {sentence: i for i, sentence in enumerate(sentences)}
         self.path = path
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1])
 
     def __len__(self) -> int:
         return len(self.index)
@@ -50,21 +52,42 @@ class FeatureTable:
         return self.vectors[self.offsets[i]:self.offsets[i + 1]]
 
 
+class Features:
+    """The tables of one encoder and options that together hold the requested sentences."""
+
+    def __init__(self, tables: Sequence[FeatureTable], dim: int, computed: int = 0):
+        self.tables = list(tables)
+        self.dim = dim
+        self.computed = computed  # sentences encoded by the request that built this (0: all cached)
+
+    def __contains__(self, tokens: Sequence[str]) -> bool:
+        return any(tokens in table for table in self.tables)
+
+    def __getitem__(self, tokens: Sequence[str]) -> np.ndarray:
+        for table in self.tables:
+            if tokens in table:
+                return table[tokens]
+        raise KeyError(tuple(tokens))
+
+
 def unique_sentences(sentences: Iterable[Sequence[str]]) -> list[tuple[str, ...]]:
     """Distinct token lists in order of first appearance."""
     return list(dict.fromkeys(tuple(s) for s in sentences))
 
 
-def features_key(backbone: Backbone, options: PoolingOptions, sentences: Sequence[tuple[str, ...]]) -> str:
-    """Cache key: the encoder's identity, the pooling options and a hash of the token lists."""
+def store_key(backbone: Backbone, options: PoolingOptions) -> str:
+    """Directory name for an encoder (name and weights) and the options that change the vectors."""
+    digest = hashlib.sha256(backbone.fingerprint().encode())
+    relevant = {k: v for k, v in options.as_dict().items() if k != "batch_size"}
+    digest.update(json.dumps(relevant, sort_keys=True).encode())
+    return digest.hexdigest()[:24]
+
+
+def sentences_key(sentences: Sequence[tuple[str, ...]]) -> str:
     digest = hashlib.sha256()
-    digest.update(backbone.fingerprint().encode())
-    digest.update(json.dumps({k: v for k, v in options.as_dict().items() if k != "batch_size"},
-                             sort_keys=True).encode())
     for sentence in sentences:
-        digest.update(json.dumps(sentence, ensure_ascii=False).encode())
-        digest.update(b"\n")
-    return digest.hexdigest()[:32]
+        digest.update(json.dumps(sentence, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()[:24]
 
 
 def compute_features(
@@ -75,24 +98,32 @@ def compute_features(
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
     show_progress: bool = True,
-) -> FeatureTable:
-    """Word vectors for every distinct sentence, read from the cache when this encoder, these options
-    and these token lists were seen before (``cache_dir`` default: ``$VECLIFT_HOME/features``)."""
+) -> Features:
+    """Word vectors for every distinct sentence, encoding only those the cache does not hold yet
+    (``cache_dir`` default: ``$VECLIFT_HOME/features``; ``use_cache=False`` keeps them in memory)."""
     unique = unique_sentences(sentences)
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = cache_dir / features_key(backbone, options, unique)
-    if use_cache and (target / "meta.json").is_file():
-        return _load(target, unique)
-    vectors, offsets = _encode(backbone, unique, options, show_progress)
     if not use_cache:
-        return FeatureTable(vectors, offsets, unique)
-    with atomic_path(target, directory=True) as tmp:
-        np.save(tmp / "vectors.npy", vectors)
-        np.save(tmp / "offsets.npy", offsets)
-        meta = {"model": backbone.name, "options": options.as_dict(), "sentences": len(unique),
-                "words": int(offsets[-1]), "dim": backbone.dim}
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return _load(target, unique)
+        vectors, offsets = _encode(backbone, unique, options, show_progress)
+        return Features([FeatureTable(vectors, offsets, unique)], backbone.dim, computed=len(unique))
+    store = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / store_key(backbone, options)
+    exact = store / sentences_key(unique)
+    if (exact / "meta.json").is_file():
+        return Features([_load(exact)], backbone.dim)
+    tables = [_load(meta.parent) for meta in sorted(store.glob("*/meta.json"))] if store.is_dir() else []
+    tables = [table for table in tables if any(s in table.index for s in unique)]
+    missing = [s for s in unique if not any(s in table.index for table in tables)]
+    if missing:
+        vectors, offsets = _encode(backbone, missing, options, show_progress)
+        target = store / sentences_key(missing)
+        with atomic_path(target, directory=True) as tmp:
+            np.save(tmp / "vectors.npy", vectors)
+            np.save(tmp / "offsets.npy", offsets)
+            (tmp / "sentences.json").write_text(json.dumps(missing, ensure_ascii=False))
+            meta = {"model": backbone.name, "options": options.as_dict(), "sentences": len(missing),
+                    "words": int(offsets[-1]), "dim": backbone.dim}
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        tables.append(_load(target))
+    return Features(tables, backbone.dim, computed=len(missing))
 
 
 def _encode(backbone: Backbone, sentences: list[tuple[str, ...]], options: PoolingOptions,
@@ -117,10 +148,11 @@ def _encode(backbone: Backbone, sentences: list[tuple[str, ...]], options: Pooli
     return vectors, offsets
 
 
-def _load(path: Path, sentences: list[tuple[str, ...]]) -> FeatureTable:
+def _load(path: Path) -> FeatureTable:
     try:
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
         offsets = np.load(path / "offsets.npy")
+        sentences = [tuple(s) for s in json.loads((path / "sentences.json").read_text(encoding="utf-8"))]
     except (OSError, ValueError) as exc:
         raise VecliftError(f"unreadable feature cache ({exc}); delete the directory to recompute", path) from exc
     if len(offsets) != len(sentences) + 1 or offsets[-1] != vectors.shape[0]:
