@@ -43,10 +43,10 @@ def build_vectors(words: list[str], matrix: np.ndarray, path: Path, format: str)
     """Vectors from parsed rows: an error when there are none, duplicates dropped (first kept) with one warning."""
     if not words:
         raise VecliftError("no vectors in the file", path)
-    first_row: dict[str, int] = {}
-    for row, word in enumerate(words):
-        first_row.setdefault(word, row)
-    if len(first_row) < len(words):
+    if len(set(words)) < len(words):
+        first_row: dict[str, int] = {}
+        for row, word in enumerate(words):
+            first_row.setdefault(word, row)
         dropped = len(words) - len(first_row)
         keep = np.fromiter(first_row.values(), dtype=np.int64, count=len(first_row))
         duplicate = next(w for i, w in enumerate(words) if first_row[w] != i)

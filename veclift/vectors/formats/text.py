@@ -1,9 +1,9 @@
 """GloVe text (no header) and word2vec / fastText ``.vec`` text (a ``count dim`` header line).
 
-Each row is ``word v1 ... vdim``. The file is parsed in chunks of lines: when every row of a chunk
-holds exactly ``dim`` separating spaces, numpy parses the whole chunk's numbers at once (C speed,
-no per-value Python float); any other chunk is re-read line by line, which handles the odd rows
-and names the exact line of an error.
+Each row is ``word v1 ... vdim``. The file is parsed in chunks of lines by pyarrow's CSV reader
+(C++, no per-value Python float; it also checks that every row has the same number of fields).
+A chunk it rejects (a ragged row, a non-number, a blank line, a word with a space) is re-read
+line by line, which handles the odd rows and names the exact line of an error.
 
 Choices, documented because files in the wild differ:
 - Words containing spaces (GloVe 840B has a few, such as ``. . .``): the word is everything before
@@ -16,8 +16,7 @@ Choices, documented because files in the wild differ:
 
 from __future__ import annotations
 
-import re
-import warnings
+import io
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,7 @@ from veclift.vectors.formats.compression import open_for_reading
 from veclift.vectors.formats.rows import WordDecoder, build_vectors
 
 CHUNK_BYTES = 1 << 23
-WORD_AT_LINE_START = re.compile(rb"(?m)^([^ \n]*) ")
-NEWLINE, SPACE = ord("\n"), ord(" ")
+NEWLINE = ord("\n")
 
 
 def parse_header(line: bytes) -> tuple[int, int] | None:
@@ -49,14 +47,31 @@ def _is_number(field: bytes) -> bool:
     return True
 
 
-def _parse_numbers(text: bytes) -> np.ndarray | None:
-    """All numbers of a chunk as float32 (parsed as float64 then rounded, as gensim does); None if any is not a number."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        try:
-            return np.fromstring(text, dtype=np.float64, sep=" ").astype(np.float32)
-        except (ValueError, DeprecationWarning):
-            return None
+def _parse_rows(chunk: bytes, dim: int) -> tuple[list[bytes], np.ndarray] | None:
+    """Words and float32 rows of a chunk of well-formed rows, or None if any value is not a number.
+
+    pyarrow's CSV reader is used for its multi-threaded C++ number parsing; values are read as
+    float64 then rounded to float32, as gensim does, so both give identical matrices.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    types = {"f0": pa.binary(), **{f"f{i}": pa.float64() for i in range(1, dim + 1)}}
+    try:
+        table = csv.read_csv(
+            io.BytesIO(chunk),
+            read_options=csv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
+            parse_options=csv.ParseOptions(delimiter=" ", quote_char=False, escape_char=False, double_quote=False),
+            convert_options=csv.ConvertOptions(column_types=types, null_values=[], strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.num_columns != dim + 1:
+        return None
+    values = np.empty((table.num_rows, dim), dtype=np.float32)
+    for i, column in enumerate(table.columns[1:]):
+        values[:, i] = column.to_numpy()
+    return table.column(0).to_pylist(), values
 
 
 class _ChunkParser:
@@ -69,22 +84,20 @@ class _ChunkParser:
         self.blocks: list[np.ndarray] = []
         self.rows = 0
 
-    def feed(self, chunk: bytes, first_line: int, remaining: int | None) -> None:
-        """Parse ``chunk`` (whole lines, each ending in a newline) whose first line is ``first_line``."""
-        data = np.frombuffer(chunk, np.uint8)
-        ends = np.flatnonzero(data == NEWLINE)
-        if remaining is not None and remaining < len(ends):
-            cut = int(ends[remaining - 1]) + 1
-            chunk, data, ends = chunk[:cut], data[:cut], ends[:remaining]
-        spaces = np.flatnonzero(data == SPACE)
-        per_line = np.diff(np.searchsorted(spaces, ends), prepend=0) - (data[ends - 1] == SPACE)
-        if len(ends) and (per_line == self.dim).all():
-            words = WORD_AT_LINE_START.findall(chunk)
-            values = _parse_numbers(WORD_AT_LINE_START.sub(b"", chunk))
-            if values is not None and len(words) == len(ends) and values.size == len(ends) * self.dim:
-                self._add(words, range(first_line, first_line + len(words)), values.reshape(-1, self.dim))
-                return
-        self._feed_lines(chunk, first_line, remaining)
+    def feed(self, chunk: bytes, first_line: int, remaining: int | None) -> int:
+        """Parse ``chunk`` (whole lines, each ending in a newline) whose first line is ``first_line``; return its line count."""
+        if remaining is not None:
+            ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == NEWLINE)
+            if remaining < len(ends):
+                chunk = chunk[: int(ends[remaining - 1]) + 1]
+        lines = chunk.count(b"\n")
+        parsed = _parse_rows(chunk, self.dim)
+        if parsed is not None and len(parsed[0]) == lines:
+            words, values = parsed
+            self._add(words, range(first_line, first_line + lines), values)
+        else:
+            self._feed_lines(chunk, first_line, remaining)
+        return lines
 
     def _feed_lines(self, chunk: bytes, first_line: int, remaining: int | None) -> None:
         """The exact, slower path: one line at a time, errors name the line."""
@@ -154,8 +167,7 @@ def read_text(path: Path, *, header: bool | None = None, max_words: int | None =
             else:
                 chunk, pending = (buffer + b"\n" if buffer and not buffer.endswith(b"\n") else buffer), b""
             if chunk:
-                parser.feed(chunk, next_line, None if max_words is None else max_words - parser.rows)
-                next_line += chunk.count(b"\n")
+                next_line += parser.feed(chunk, next_line, None if max_words is None else max_words - parser.rows)
             update(advance=position() - done, info=f"{parser.rows:,} words")
             done = position()
             if not data:
