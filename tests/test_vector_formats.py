@@ -282,3 +282,32 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == f"error: {bad}:2: row has 1 values, expected 2 (the row at line 1 has 2)"
     result = subprocess.run([sys.executable, "-m", "veclift", "vectors", "convert", str(bad), str(tmp_path / "o"), "--to", "xml"], capture_output=True, text=True)
     assert result.returncode == 2 and result.stderr.startswith("error: unknown output format 'xml'")
+
+
+def test_text_reader_matches_gensim_exactly(tmp_path):
+    from gensim.models import KeyedVectors
+
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(300)]
+    path = tmp_path / "v.txt"
+    path.write_text("".join(w + " " + " ".join(f"{x:.6f}" for x in row) + "\n" for w, row in zip(words, rng.normal(size=(300, 5)))))
+    ours = read_quiet(path)
+    theirs = KeyedVectors.load_word2vec_format(str(path), no_header=True)
+    assert list(ours.words) == theirs.index_to_key
+    np.testing.assert_array_equal(ours.matrix, theirs.vectors)
+
+
+def test_missing_file_is_not_mistaken_for_a_spacy_package(tmp_path):
+    with pytest.raises(VecliftError, match="no such file"):
+        read_quiet("glove_typo")
+
+
+def test_cli_download_uses_the_named_source(tmp_path, monkeypatch):
+    from veclift.vectors import download as dl
+
+    monkeypatch.setenv("VECLIFT_HOME", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(dl, "download", lambda name, sha256=None: calls.append((name, sha256)) or tmp_path / "v.txt")
+    result = CliRunner().invoke(_cli(), ["vectors", "download", "glove-6b-100d", "--sha256", "ab"])
+    assert result.exit_code == 0 and calls == [("glove-6b-100d", "ab")]
+    assert result.stdout.strip() == str(tmp_path / "v.txt")

@@ -66,8 +66,10 @@ def read_vector_file(
     path: str | Path, format: str | None = None, max_words: int | None = None, progress: bool = True
 ) -> Vectors:
     """Read a vector file (or spaCy pipeline) in the given or detected format."""
+    from veclift.vectors.formats.spacy_vectors import is_spacy_package
+
     name = canonical_format(format) if format else None
-    if name == "spacy" or (name is None and not Path(path).exists() and "/" not in str(path)):
+    if not Path(path).exists() and (name == "spacy" or (name is None and is_spacy_package(str(path)))):
         from veclift.vectors.formats.spacy_vectors import read_spacy
 
         return read_spacy(str(path), max_words=max_words, progress=progress)

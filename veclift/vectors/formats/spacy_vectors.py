@@ -17,6 +17,13 @@ def is_spacy_pipeline(path: Path) -> bool:
     return path.is_dir() and (path / "config.cfg").is_file() and (path / "meta.json").is_file()
 
 
+def is_spacy_package(name: str) -> bool:
+    """An installed Python package that looks like a spaCy pipeline, e.g. ``es_core_news_md``."""
+    import importlib.util
+
+    return name.isidentifier() and "_" in name and importlib.util.find_spec(name) is not None
+
+
 def read_spacy(source: str | Path, *, max_words: int | None = None, progress: bool = True) -> Vectors:
     """Rows of ``nlp.vocab.vectors`` in row order, each named by its key's string."""
     try:
