@@ -124,6 +124,8 @@ def top_k_chunked(
     bounds = [0, *range(min(2048, chunk_rows), n_rows, chunk_rows), n_rows]
     for start, stop in zip(bounds[:-1], bounds[1:]):
         scores = np.asarray(score_chunk(start, stop), dtype=np.float32)
+        if scores.base is not None:  # a view of the caller's data: never write into it
+            scores = scores.copy()
         if ex_rows is not None:
             hit = (ex_cols >= start) & (ex_cols < stop)
             scores[ex_rows[hit], ex_cols[hit] - start] = -np.inf
