@@ -162,8 +162,8 @@ def bias_direction(vectors: Vectors, pairs: Sequence[Pair]) -> BiasDirection:
         va, vb = unit[vectors.index[ra]], unit[vectors.index[rb]]
         centre = (va + vb) / 2
         rows += [va - centre, vb - centre]
-    if len(used) < 2:
-        raise VecliftError(f"need at least two definitional pairs in the vectors, found {len(used)} of {len(pairs)}")
+    if not used:
+        raise VecliftError(f"none of the {len(pairs)} definitional pairs has both words in the vectors")
     matrix = np.asarray(rows, dtype=np.float64)
     pca = PCA(n_components=min(len(rows), vectors.dim, 10), svd_solver="full").fit(matrix)
     direction = pca.components_[0]
