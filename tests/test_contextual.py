@@ -156,9 +156,13 @@ def test_feature_cache_hits(backbone, tmp_path, monkeypatch):
     assert encoded == [1, 2]
 
 
-def test_frozen_embedder_uses_features_and_encodes_unseen(backbone, tmp_path):
+def test_frozen_embedder_uses_features_and_encodes_unseen(backbone, tmp_path, monkeypatch):
     embedder = FrozenContextualEmbedder(backbone, cache_dir=tmp_path, show_progress=False)
+    embedder.prepare(SENTENCES[:1])  # fewer than CACHE_MIN_SENTENCES: in memory only
+    assert not any(tmp_path.iterdir())
+    monkeypatch.setattr("veclift.contextual.embedder.CACHE_MIN_SENTENCES", 2)
     embedder.prepare(SENTENCES)
+    assert len(list(tmp_path.glob("*/*/vectors.npy"))) == 1
     unseen = ["a", "cat", "in", "paris"]
     out = embedder(TokenBatch.of([SENTENCES[0], unseen, SENTENCES[1]]))
     assert out.shape == (3, 7, 16) and not out.requires_grad

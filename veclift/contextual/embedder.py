@@ -20,6 +20,11 @@ from veclift.tasks.embeddings import TokenBatch, TokenEmbedder
 if TYPE_CHECKING:
     from veclift.vectors.core import Vectors
 
+CACHE_MIN_SENTENCES = 64
+"""Prepared sentence sets at least this large are cached on disk; smaller ones stay in memory."""
+KEEP_PREPARED = 4
+"""Prepared sentence sets an embedder keeps at hand (a long-running service keeps no more)."""
+
 
 def _pad(rows: torch.Tensor, lengths: Sequence[int]) -> torch.Tensor:
     """(total_words, dim) rows of consecutive sentences -> zero-padded (B, max length, dim)."""
@@ -69,9 +74,13 @@ class FrozenContextualEmbedder(ContextualEmbedder):
             parameter.requires_grad_(False)
 
     def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
-        """Compute (or read from the cache) the vectors of these sentences, e.g. a whole data set."""
-        self.features.append(compute_features(self.backbone, token_lists, self.options,
-                                               cache_dir=self.cache_dir, show_progress=self.show_progress))
+        """Compute the vectors of these sentences, e.g. a whole data set: read from or written to the
+        disk cache for ``CACHE_MIN_SENTENCES`` or more, kept in memory for fewer (a prediction request)."""
+        token_lists = [tuple(t) for t in token_lists]
+        to_disk = len(set(token_lists)) >= CACHE_MIN_SENTENCES
+        features = compute_features(self.backbone, token_lists, self.options, cache_dir=self.cache_dir,
+                                    use_cache=to_disk, show_progress=self.show_progress and to_disk)
+        self.features = [*self.features, features][-KEEP_PREPARED:]
 
     def forward(self, batch: TokenBatch) -> torch.Tensor:
         found: dict[int, torch.Tensor] = {}
@@ -128,3 +137,22 @@ def linear_warmup_decay(warmup_steps: int, total_steps: int) -> Callable[[int], 
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
     return factor
+
+
+def build_contextual_embedder(
+    mode: str,
+    token_lists: Iterable[Sequence[str]],
+    *,
+    model: str | None = None,
+    options: PoolingOptions = PoolingOptions(),
+    cache_dir: str | Path | None = None,
+    show_progress: bool = True,
+) -> ContextualEmbedder:
+    """A ``"frozen"`` or ``"finetune"`` contextual embedder for a model about to be trained; in frozen
+    mode the features of ``token_lists`` (train, dev and test sentences) are computed or read now."""
+    backbone = load_backbone(model)
+    if mode == FinetunedContextualEmbedder.mode:
+        return FinetunedContextualEmbedder(backbone, options)
+    embedder = FrozenContextualEmbedder(backbone, options, cache_dir, show_progress)
+    embedder.prepare(token_lists)
+    return embedder
