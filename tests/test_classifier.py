@@ -1,0 +1,48 @@
+"""The classifier: every encoder learns an easy pattern; multi-label; probabilities; bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from task_fixtures import NEGATIVE, POSITIVE, labeled_texts, tiny_vectors
+
+from veclift.data import LabeledText
+from veclift.errors import VecliftError
+from veclift.tasks import TextClassifier
+from veclift.tasks.config import CLASSIFIER_ENCODERS
+
+FAST = dict(hidden=8, filters=8, batch_size=8, lr=0.01, max_epochs=10)
+
+
+@pytest.mark.parametrize("encoder", CLASSIFIER_ENCODERS)
+def test_every_encoder_learns_and_transfers_to_unseen_words(encoder):
+    train, dev = labeled_texts(40), labeled_texts(10, seed=1)
+    model = TextClassifier(encoder=encoder, **FAST).fit(train, dev, vectors=tiny_vectors(), progress=False)
+    assert model.evaluate(dev)["accuracy"] >= 0.9
+    unseen = labeled_texts(20, seed=2, positive=POSITIVE[3:], negative=NEGATIVE[3:])
+    scores = model.evaluate(unseen, vectors=tiny_vectors())
+    assert scores["transfer"]["unseen_known"]["count"] == 20
+    proba = model.predict_proba(["the day was lovely", "dreadful"])
+    assert proba.shape == (2, 2) and np.allclose(proba.sum(1), 1)
+    assert model.predict(["that ecstatic today"]) in (["pos"], ["neg"])
+
+
+def test_multi_label_uses_sigmoid_and_returns_label_lists():
+    base = labeled_texts(40)
+    train = [LabeledText(t.tokens, t.labels + (("today",) if "today" in t.tokens else ()), t.text) for t in base]
+    model = TextClassifier(encoder="swem-max", **FAST).fit(train, vectors=tiny_vectors(), progress=False)
+    assert model.multi_label and model.labels == ["neg", "pos", "today"]
+    predicted = model.predict(train)
+    assert all(isinstance(p, list) and p for p in predicted)
+    assert model.evaluate(train)["accuracy"] > 0.5
+
+
+def test_bad_input_is_reported():
+    model = TextClassifier(**FAST)
+    with pytest.raises(VecliftError, match="one class only"):
+        model.fit([LabeledText(["a"], ["x"], "a")] * 3, vectors=tiny_vectors(), progress=False)
+    model.fit(labeled_texts(10), vectors=tiny_vectors(), progress=False)
+    with pytest.raises(VecliftError, match="'meh' is not one the model knows"):
+        model.evaluate([LabeledText(["so"], ["meh"], "so")])
+    with pytest.raises(VecliftError, match="empty"):
+        model.predict([""])

@@ -1,0 +1,70 @@
+"""Functions over the task models: load any saved model, and one train-and-score trial for the study."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from veclift.errors import VecliftError
+from veclift.tasks.classifier import TextClassifier
+from veclift.tasks.model import TaskModel, open_vectors
+from veclift.tasks.model_dir import load_model as _load_model
+from veclift.tasks.tagger import SequenceTagger
+
+MODELS: dict[str, type[TaskModel]] = {"ner": SequenceTagger, "classify": TextClassifier}
+
+
+def model_class(task: str) -> type[TaskModel]:
+    """`SequenceTagger` for ``"ner"``, `TextClassifier` for ``"classify"``."""
+    if task not in MODELS:
+        raise VecliftError(f"unknown task {task!r}; choose from {', '.join(MODELS)}")
+    return MODELS[task]
+
+
+def load_model(directory: str | Path) -> TaskModel:
+    """A saved `SequenceTagger` or `TextClassifier`, whichever the directory holds."""
+    return _load_model(directory)
+
+
+def train_and_evaluate(
+    task: str,
+    train: Sequence[Any],
+    dev: Sequence[Any] | None,
+    test: Sequence[Any],
+    vectors: Any,
+    strategy: str,
+    seed: int = 0,
+    *,
+    progress: bool = False,
+    **config: Any,
+) -> dict[str, Any]:
+    """Train one model and score it on ``test``: the metrics of ``evaluate`` (transfer view included)
+    plus ``train_seconds``, ``epochs``, ``best_epoch``, ``dev_score`` and ``predict_tokens_per_s``.
+
+    The test words get frozen pre-trained rows at training time, as in ``fit(extra_tokens=...)``.
+    """
+    vectors = open_vectors(vectors)
+    model = model_class(task)(embeddings=strategy, **config)
+    began = time.perf_counter()
+    model.fit(train, dev, vectors=vectors, seed=seed, extra_tokens=[item.tokens for item in test], progress=progress)
+    train_seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    model.predict(test)
+    predict_seconds = time.perf_counter() - began
+    scores = model.evaluate(test)
+    result = model.train_result
+    tokens = sum(len(item.tokens) for item in test)
+    return {
+        **scores,
+        "task": task,
+        "strategy": strategy,
+        "seed": seed,
+        "train_size": len(train),
+        "train_seconds": train_seconds,
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "dev_score": result.best_score,
+        "predict_tokens_per_s": tokens / predict_seconds if predict_seconds > 0 else float("inf"),
+    }

@@ -1,0 +1,143 @@
+"""Text classification: embeddings -> SWEM pooling, BiLSTM (max/attention) or Kim CNN -> softmax or sigmoid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from veclift.errors import VecliftError
+from veclift.tasks.config import ClassifierConfig
+from veclift.tasks.embeddings import TokenBatch, TokenEmbedder
+from veclift.tasks.encoders import SentenceEncoder
+from veclift.tasks.metrics import classification_scores, unseen_word_accuracy
+from veclift.tasks.model import TaskModel
+
+
+class ClassifierNetwork(nn.Module):
+    """Token features -> sentence vector -> one score per label (softmax, or sigmoid when multi-label)."""
+
+    def __init__(self, embedder: TokenEmbedder, config: ClassifierConfig, n_labels: int, multi_label: bool):
+        super().__init__()
+        self.embedder = embedder
+        self.multi_label = multi_label
+        self.n_labels = n_labels
+        self.embed_dropout = nn.Dropout(config.embed_dropout)
+        self.encoder = SentenceEncoder(config.encoder, embedder.dim, hidden=config.hidden, filters=config.filters,
+                                       kernel_sizes=config.kernel_sizes)  # fmt: skip
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(self.encoder.out_dim, n_labels)
+
+    def logits(self, batch: TokenBatch) -> torch.Tensor:
+        x = self.embed_dropout(self.embedder(batch))
+        return self.output(self.dropout(self.encoder(x, batch.mask)))
+
+    def collate(self, targets: Sequence[Any], batch: TokenBatch) -> torch.Tensor:
+        if not self.multi_label:
+            return torch.tensor(targets, dtype=torch.long)
+        hot = torch.zeros(len(targets), self.n_labels)
+        for b, indices in enumerate(targets):
+            hot[b, list(indices)] = 1.0
+        return hot
+
+    def loss(self, batch: TokenBatch, targets: torch.Tensor) -> torch.Tensor:
+        logits = self.logits(batch)
+        if self.multi_label:
+            return nn.functional.binary_cross_entropy_with_logits(logits, targets)
+        return nn.functional.cross_entropy(logits, targets)
+
+    def probabilities(self, batch: TokenBatch) -> torch.Tensor:
+        logits = self.logits(batch)
+        return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
+
+
+class TextClassifier(TaskModel):
+    """A sentence classifier: ``TextClassifier(config).fit(train, dev, vectors=...)`` on `LabeledText` lists.
+
+    Single-label data gives one label per text; multi-label data (detected, or ``multi_label=True``)
+    a list of labels with probability >= 0.5 (at least the most probable one).
+    """
+
+    task = "classify"
+    config_class = ClassifierConfig
+
+    def __init__(self, config: ClassifierConfig | None = None, **options: Any):
+        super().__init__(config, **options)
+        self.multi_label = bool(self.config.multi_label)
+
+    def _label_set(self, train: Sequence[Any]) -> list[str]:
+        labels = sorted({label for item in train for label in item.labels})
+        self.multi_label = self.config.multi_label if self.config.multi_label is not None else any(len(i.labels) != 1 for i in train)
+        if len(labels) < 2:
+            raise VecliftError(f"the training data has one class only ({labels[0]!r}): nothing to learn")
+        return labels
+
+    def _target(self, item: Any) -> Any:
+        index = {label: i for i, label in enumerate(self.labels)}
+        if self.multi_label:
+            return [index[label] for label in item.labels]
+        return index[item.labels[0]]
+
+    def _build_network(self, embedder: TokenEmbedder) -> ClassifierNetwork:
+        return ClassifierNetwork(embedder, self.config, len(self.labels), self.multi_label)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"multi_label": self.multi_label}
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        self.multi_label = bool(state["multi_label"])
+
+    def _dev_score(self, dev: Sequence[Any]) -> float:
+        pred = self.labels_from_proba(self._proba([list(i.tokens) for i in dev], prepare=False))
+        return classification_scores(self._gold(dev), pred, self.labels)[self.config.metric]
+
+    # --- prediction --------------------------------------------------------------------------------
+    def _proba(self, token_lists: list[list[str]], *, vectors: Any = None, prepare: bool = True) -> np.ndarray:
+        for number, tokens in enumerate(token_lists, 1):
+            if not tokens:
+                raise VecliftError(f"text {number} is empty: nothing to classify")
+        rows = self._run(token_lists, lambda batch: list(self.network.probabilities(batch).numpy()), vectors=vectors, prepare=prepare)
+        return np.stack(rows) if rows else np.zeros((0, len(self.labels)), np.float32)
+
+    def labels_from_proba(self, proba: np.ndarray) -> list:
+        if not self.multi_label:
+            return [self.labels[i] for i in proba.argmax(1)]
+        out = []
+        for row in proba:
+            chosen = [self.labels[i] for i in np.flatnonzero(row >= 0.5)]
+            out.append(chosen or [self.labels[int(row.argmax())]])
+        return out
+
+    def _gold(self, data: Sequence[Any]) -> list:
+        return [list(item.labels) if self.multi_label else item.labels[0] for item in data]
+
+    def predict_proba(self, items: Iterable[Any], *, vectors: Any = None) -> np.ndarray:
+        """(texts, labels) probabilities, columns in ``self.labels`` order; items are token lists,
+        `LabeledText` or raw strings (tokenised)."""
+        return self._proba(self._tokens(items), vectors=vectors)
+
+    def predict(self, items: Iterable[Any], *, vectors: Any = None) -> list:
+        """The label of each text (a list of labels when multi-label)."""
+        return self.labels_from_proba(self.predict_proba(items, vectors=vectors))
+
+    def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
+        """``accuracy``, ``macro_f1``, per-class scores, confusion matrix and the transfer view."""
+        data = list(data)
+        if not data:
+            raise VecliftError("the evaluation data is empty")
+        known = set(self.labels)
+        for number, item in enumerate(data, 1):
+            unknown = set(item.labels) - known
+            if unknown:
+                raise VecliftError(f"text {number}: label {sorted(unknown)[0]!r} is not one the model knows ({', '.join(self.labels)})")
+        tokens = [list(item.tokens) for item in data]
+        pred = self.labels_from_proba(self._proba(tokens, vectors=vectors))
+        gold = self._gold(data)
+        scores = classification_scores(gold, pred, self.labels)
+        vocab, knows, key = self.transfer_helpers()
+        scores["transfer"] = unseen_word_accuracy(tokens, gold, pred, vocab, knows, key)
+        scores["texts"] = len(data)
+        return scores

@@ -1,0 +1,131 @@
+"""Hyperparameters of the downstream models, as flat dataclasses that round-trip through JSON.
+
+The defaults are the ones the benchmarks use; every field is a CLI option or a keyword of
+``train_and_evaluate``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from veclift.errors import VecliftError
+
+EMBEDDING_STRATEGIES = ("scratch", "frozen", "finetune")
+
+
+@dataclass
+class TaskConfig:
+    """Fields shared by every task: the embedding layer and the trainer."""
+
+    # embedding layer
+    embeddings: str = "finetune"  # scratch | frozen | finetune
+    oov: str | None = "lower"  # OOV chain of the vector store used to build rows (None: exact lookup only)
+    keep_vectors: int = 50_000  # the most frequent pre-trained rows kept in a saved model for unseen words
+    word_dim: int = 100  # only for scratch models trained without any vectors
+    lowercase: bool | None = None  # key words lower-cased; None: follow the vectors
+    finetune_lr_ratio: float = 0.1  # learning rate of pre-trained rows relative to `lr`
+    l2_pull: float = 0.0  # weight of sum |row - original row|^2 for fine-tuned rows
+    unk_replace: float = 0.5  # prob. of replacing a singleton train word without a vector by UNK
+    embed_dropout: float = 0.5
+    dropout: float = 0.5
+    # trainer
+    optimizer: str = "adam"  # adam | sgd
+    lr: float = 1e-3
+    lr_decay: float = 0.05  # lr / (1 + lr_decay * epoch)
+    momentum: float = 0.9  # sgd only
+    weight_decay: float = 0.0
+    batch_size: int = 32
+    max_epochs: int = 30
+    patience: int = 5  # epochs without dev improvement before stopping (0: never stop early)
+    clip: float = 5.0  # gradient norm clipping (0: off)
+
+    task: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if self.embeddings not in EMBEDDING_STRATEGIES:
+            raise VecliftError(f"unknown embedding strategy {self.embeddings!r}; choose from {', '.join(EMBEDDING_STRATEGIES)}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise VecliftError(f"unknown optimizer {self.optimizer!r}; choose adam or sgd")
+        for name in ("lr", "batch_size", "max_epochs"):
+            if getattr(self, name) <= 0:
+                raise VecliftError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("dropout", "embed_dropout", "unk_replace"):
+            if not 0 <= getattr(self, name) < 1:
+                raise VecliftError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.oov in ("", "none"):
+            self.oov = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TaskConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise VecliftError(f"unknown {cls.task} option(s): {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> TaskConfig:
+        return self.from_dict({**self.to_dict(), **changes})
+
+
+@dataclass
+class TaggerConfig(TaskConfig):
+    """Sequence tagger: embeddings (+ characters, + casing) -> BiLSTM or dilated CNN -> CRF or softmax."""
+
+    char: str = "cnn"  # cnn | lstm | none
+    char_dim: int = 30
+    char_filters: int = 50  # char CNN filters, or BiLSTM units per direction / 2
+    casing: bool = True
+    casing_dim: int = 8
+    encoder: str = "bilstm"  # bilstm | cnn (dilated)
+    hidden: int = 200  # per direction for the BiLSTM; channels / 2 for the CNN
+    layers: int = 1
+    head: str = "crf"  # crf | softmax
+
+    task: ClassVar[str] = "ner"
+
+    def validate(self) -> None:
+        super().validate()
+        _choice("char", self.char, ("cnn", "lstm", "none"))
+        _choice("encoder", self.encoder, ("bilstm", "cnn"))
+        _choice("head", self.head, ("crf", "softmax"))
+
+
+CLASSIFIER_ENCODERS = ("swem-mean", "swem-max", "swem-concat", "bilstm-max", "bilstm-attention", "cnn")
+
+
+@dataclass
+class ClassifierConfig(TaskConfig):
+    """Text classifier: embeddings -> SWEM pooling / BiLSTM (max or attention) / Kim CNN -> softmax or sigmoid."""
+
+    encoder: str = "cnn"
+    hidden: int = 150  # BiLSTM units per direction
+    filters: int = 100  # CNN filters per kernel size
+    kernel_sizes: tuple[int, ...] = (3, 4, 5)
+    multi_label: bool | None = None  # None: detected from the training data
+    metric: str = "accuracy"  # dev score for early stopping: accuracy | macro_f1
+    embed_dropout: float = 0.0
+    lr_decay: float = 0.0
+
+    task: ClassVar[str] = "classify"
+
+    def validate(self) -> None:
+        super().validate()
+        _choice("encoder", self.encoder, CLASSIFIER_ENCODERS)
+        _choice("metric", self.metric, ("accuracy", "macro_f1"))
+        self.kernel_sizes = tuple(int(k) for k in self.kernel_sizes)
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise VecliftError(f"unknown {name} {value!r}; choose from {', '.join(allowed)}")
+
+
+CONFIGS: dict[str, type[TaskConfig]] = {"ner": TaggerConfig, "classify": ClassifierConfig}

@@ -1,0 +1,391 @@
+"""The embedding layer: token lists in, (batch, time, dim) tensors out, from stackable sources.
+
+`TokenEmbedder` is the interface every source implements (word vectors here, character and
+casing features in `features.py`, transformer features later); `StackedEmbedder` concatenates
+several. `WordEmbedder` holds the word rows in three segments:
+
+- ``new``: trainable at the full learning rate: PAD (row 0, zero), UNK (row 1) and train words
+  without a pre-trained vector (all train words for ``scratch``);
+- ``tuned``: train words initialised from their pre-trained vector, trainable at
+  ``finetune_lr_ratio`` x the learning rate (``finetune`` only);
+- ``fixed``: pre-trained rows that never change: every word for ``frozen``; for ``finetune`` the
+  words of dev/test/predict data and the ``keep_vectors`` most frequent words of the vectors.
+
+So a 400k-word vector set never becomes a 400k x d trainable matrix, and a test word never
+seen in training ("Apple" when training had "Orange") still gets its pre-trained vector.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from veclift.errors import VecliftError
+
+if TYPE_CHECKING:
+    from veclift.tasks.config import TaskConfig
+    from veclift.vectors.core import Vectors
+    from veclift.vectors.oov import OOVChain
+
+PAD, UNK = 0, 1
+KNOWN = "known"  # origin of a row found in the vectors under its own key
+
+
+@dataclass
+class TokenBatch:
+    """A padded batch of token lists: ``mask[b, t]`` is true for real tokens."""
+
+    tokens: list[list[str]]
+    lengths: torch.Tensor  # (B,) int64
+    mask: torch.Tensor  # (B, T) bool
+
+    @classmethod
+    def of(cls, token_lists: Sequence[Sequence[str]]) -> TokenBatch:
+        lengths = torch.tensor([len(t) for t in token_lists], dtype=torch.long)
+        width = int(lengths.max()) if len(token_lists) else 0
+        mask = torch.arange(width)[None, :] < lengths[:, None]
+        return cls([list(t) for t in token_lists], lengths, mask)
+
+    @property
+    def width(self) -> int:
+        return int(self.mask.shape[1])
+
+
+class TokenEmbedder(nn.Module):
+    """A source of token features: ``forward(batch) -> (B, T, dim)``, zero beyond each length."""
+
+    dim: int
+    kind: str = ""
+
+    def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
+        """Make rows ready for these tokens before prediction (new words); a no-op by default."""
+
+    def finetuned_parameters(self) -> list[nn.Parameter]:
+        """Parameters trained at the reduced fine-tuning learning rate."""
+        return []
+
+    def penalty(self) -> torch.Tensor | float:
+        """A regularisation term added to the training loss."""
+        return 0.0
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-able constructor arguments; ``build_from_description`` inverts it (weights apart)."""
+        raise NotImplementedError
+
+
+class StackedEmbedder(TokenEmbedder):
+    """Concatenation of several token embedders along the feature axis."""
+
+    kind = "stack"
+
+    def __init__(self, parts: Sequence[TokenEmbedder]):
+        super().__init__()
+        if not parts:
+            raise ValueError("a stack needs at least one embedder")
+        self.parts = nn.ModuleList(parts)
+        self.dim = sum(p.dim for p in parts)
+
+    def forward(self, batch: TokenBatch) -> torch.Tensor:
+        return torch.cat([part(batch) for part in self.parts], dim=-1)
+
+    def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
+        token_lists = list(token_lists)
+        for part in self.parts:
+            part.prepare(token_lists, vectors)
+
+    def finetuned_parameters(self) -> list[nn.Parameter]:
+        return [p for part in self.parts for p in part.finetuned_parameters()]
+
+    def penalty(self) -> torch.Tensor | float:
+        return sum((part.penalty() for part in self.parts), 0.0)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "parts": [part.describe() for part in self.parts]}
+
+    def part(self, kind: type[TokenEmbedder]) -> TokenEmbedder | None:
+        return next((p for p in self.parts if isinstance(p, kind)), None)
+
+
+def vectors_lowercase(vectors: Vectors) -> bool:
+    """Whether the vectors only hold lower-cased words: their metadata, else the 20,000 first words."""
+    flag = vectors.meta.get("lowercase")
+    if flag is not None:
+        return bool(flag)
+    return not any(w != w.lower() for w in vectors.words[:20_000])
+
+
+class WordEmbedder(TokenEmbedder):
+    """Word rows in the segments new | tuned | fixed (see the module docstring)."""
+
+    kind = "words"
+
+    def __init__(
+        self,
+        new_words: Sequence[str],
+        tuned_words: Sequence[str],
+        fixed_words: Sequence[str],
+        origins: Sequence[str],
+        dim: int,
+        *,
+        lowercase: bool,
+        unk_replace: float = 0.0,
+        l2_pull: float = 0.0,
+        strategy: str = "scratch",
+        train_words: Sequence[str] = (),
+        rows: dict[str, np.ndarray] | None = None,
+    ):
+        super().__init__()
+        self.dim = dim
+        self.lowercase = lowercase
+        self.unk_replace = unk_replace
+        self.l2_pull = l2_pull
+        self.strategy = strategy
+        self.new_words = list(new_words)
+        self.tuned_words = list(tuned_words)
+        self.fixed_words = list(fixed_words)
+        self.origins = list(origins)  # one per tuned + fixed word: KNOWN or the OOV strategy that found it
+        self.train_words = list(train_words)  # raw train tokens (for the transfer view)
+        self.oov: OOVChain | None = None
+        self.unresolved: set[str] = set()
+        rows = rows or {}
+
+        def tensor(name: str, n: int) -> torch.Tensor:
+            value = rows.get(name)
+            return torch.zeros(n, dim) if value is None else torch.tensor(np.asarray(value, np.float32))
+
+        self.new = nn.Parameter(tensor("new", len(self.new_words) + 2))
+        self.tuned = nn.Parameter(tensor("tuned", len(self.tuned_words)))
+        self.register_buffer("anchor", tensor("anchor", len(self.tuned_words)))
+        self.register_buffer("fixed", tensor("fixed", len(self.fixed_words)))
+        replaceable = rows.get("replaceable")
+        self.register_buffer(
+            "replaceable",
+            torch.zeros(len(self.new_words) + 2, dtype=torch.bool) if replaceable is None else torch.tensor(np.asarray(replaceable, bool)),
+        )
+        self._reindex()
+
+    # --- vocabulary -------------------------------------------------------------------------
+    def key(self, word: str) -> str:
+        return word.lower() if self.lowercase else word
+
+    def _reindex(self) -> None:
+        self.index: dict[str, int] = {}
+        for offset, words in ((2, self.new_words), (self.n_new, self.tuned_words), (self.n_new + self.n_tuned, self.fixed_words)):
+            for i, w in enumerate(words):
+                self.index.setdefault(w, offset + i)
+
+    @property
+    def n_new(self) -> int:
+        return len(self.new_words) + 2
+
+    @property
+    def n_tuned(self) -> int:
+        return len(self.tuned_words)
+
+    def known_keys(self) -> set[str]:
+        """Keys whose row came from the vectors under their own spelling."""
+        words = self.tuned_words + self.fixed_words
+        return {w for w, how in zip(words, self.origins) if how == KNOWN}
+
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` has a pre-trained vector of its own (not an OOV guess) in this layer."""
+        key = self.key(word)
+        row = self.index.get(key)
+        return row is not None and row >= self.n_new and self.origins[row - self.n_new] == KNOWN
+
+    def ids(self, batch: TokenBatch) -> torch.Tensor:
+        ids = torch.zeros(batch.mask.shape, dtype=torch.long)
+        index, key = self.index, self.key
+        for b, tokens in enumerate(batch.tokens):
+            if tokens:
+                ids[b, : len(tokens)] = torch.tensor([index.get(key(t), UNK) for t in tokens])
+        return ids
+
+    # --- rows for unseen words ------------------------------------------------------------------
+    def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
+        """Add fixed rows for unseen words: from ``vectors`` (own spelling), else this layer's OOV chain."""
+        if self.strategy == "scratch":
+            return
+        keys = {self.key(t) for tokens in token_lists for t in tokens}
+        missing = sorted(k for k in keys if k not in self.index and (vectors is not None or k not in self.unresolved))
+        if not missing:
+            return
+        words, rows, origins = [], [], []
+        still_missing = []
+        if vectors is not None:
+            vindex = vectors.index
+            for k in missing:
+                r = vindex.get(k)
+                if r is None:
+                    still_missing.append(k)
+                else:
+                    words.append(k)
+                    rows.append(np.asarray(vectors.matrix[r], np.float32))
+                    origins.append(KNOWN)
+        else:
+            still_missing = missing
+        for k in still_missing:
+            found = self.oov.resolve(k) if self.oov is not None else None
+            if found is None:
+                self.unresolved.add(k)
+            else:
+                words.append(k)
+                rows.append(np.asarray(found[0], np.float32))
+                origins.append(found[1])
+        if words:
+            self.add_fixed(words, np.stack(rows), origins)
+
+    def add_fixed(self, words: Sequence[str], rows: np.ndarray, origins: Sequence[str]) -> None:
+        self.fixed = torch.cat([self.fixed, torch.as_tensor(rows, dtype=self.fixed.dtype)])
+        self.fixed_words.extend(words)
+        self.origins.extend(origins)
+        self.unresolved.difference_update(words)
+        self._reindex()
+
+    def pretrained(self) -> Vectors:
+        """The pre-trained rows this layer holds (tuned words at their original value): the OOV chain's base."""
+        from veclift.vectors.core import Vectors
+
+        matrix = torch.cat([self.anchor, self.fixed]).numpy().copy()
+        return Vectors(self.tuned_words + self.fixed_words, matrix, meta={"lowercase": self.lowercase})
+
+    def attach_oov(self, chain: OOVChain | None) -> None:
+        """Use ``chain`` for unseen words, rebound to this layer's own rows so a reloaded copy behaves the same."""
+        if chain is None:
+            self.oov = None
+            return
+        from veclift.vectors.oov import OOVChain
+
+        tmp = Path(tempfile.mkdtemp(prefix="veclift-oov-"))
+        try:
+            chain.save(tmp / "oov")
+            self.oov = OOVChain.load(tmp / "oov", self.pretrained())
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.unresolved.clear()
+
+    # --- forward ----------------------------------------------------------------------------------
+    def forward(self, batch: TokenBatch) -> torch.Tensor:
+        ids = self.ids(batch)
+        if self.training and self.unk_replace > 0:
+            in_new = ids < self.n_new
+            drop = in_new & self.replaceable[ids.clamp(max=self.n_new - 1)] & (torch.rand(ids.shape) < self.unk_replace)
+            ids = torch.where(drop, torch.full_like(ids, UNK), ids)
+        out = nn.functional.embedding(ids.clamp(max=self.n_new - 1), self.new)
+        for table, start in ((self.tuned, self.n_new), (self.fixed, self.n_new + self.n_tuned)):
+            if len(table):
+                local = ids - start
+                inside = (local >= 0) & (local < len(table))
+                rows = nn.functional.embedding(local.clamp(0, len(table) - 1), table)
+                out = torch.where(inside[..., None], rows, out)
+        return out * batch.mask[..., None]
+
+    def finetuned_parameters(self) -> list[nn.Parameter]:
+        return [self.tuned] if self.n_tuned else []
+
+    def penalty(self) -> torch.Tensor | float:
+        if self.l2_pull <= 0 or not self.n_tuned:
+            return 0.0
+        return self.l2_pull * (self.tuned - self.anchor).pow(2).sum()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "dim": self.dim,
+            "lowercase": self.lowercase,
+            "unk_replace": self.unk_replace,
+            "l2_pull": self.l2_pull,
+            "strategy": self.strategy,
+            "new_words": self.new_words,
+            "tuned_words": self.tuned_words,
+            "fixed_words": self.fixed_words,
+            "origins": self.origins,
+            "train_words": self.train_words,
+        }
+
+    @classmethod
+    def from_description(cls, d: dict[str, Any]) -> WordEmbedder:
+        return cls(
+            d["new_words"], d["tuned_words"], d["fixed_words"], d["origins"], d["dim"],
+            lowercase=d["lowercase"], unk_replace=d["unk_replace"], l2_pull=d["l2_pull"],
+            strategy=d["strategy"], train_words=d["train_words"],
+        )  # fmt: skip
+
+    def load_rows(self, state: dict[str, torch.Tensor], prefix: str) -> None:
+        """Resize the growable fixed rows to the saved ones before ``load_state_dict``."""
+        self.fixed = torch.zeros_like(state[prefix + "fixed"])
+
+
+def build_word_embedder(
+    train_tokens: Sequence[Sequence[str]],
+    extra_tokens: Iterable[Sequence[str]],
+    vectors: Vectors | None,
+    config: TaskConfig,
+    rng: np.random.Generator,
+) -> WordEmbedder:
+    """Word rows for a model about to be trained (see the module docstring for the segments)."""
+    strategy = config.embeddings
+    if vectors is None and strategy != "scratch":
+        raise VecliftError(f"the {strategy!r} embedding strategy needs pre-trained vectors")
+    lowercase = config.lowercase if config.lowercase is not None else (vectors_lowercase(vectors) if vectors else False)
+    key = str.lower if lowercase else str
+    counts = Counter(key(t) for tokens in train_tokens for t in tokens)
+    train_keys = sorted(counts, key=lambda k: (-counts[k], k))
+    dim = vectors.dim if vectors is not None else config.word_dim
+    std = float(np.asarray(vectors.matrix[: min(len(vectors), 20_000)]).std()) if vectors is not None else dim**-0.5
+    train_words = sorted({t for tokens in train_tokens for t in tokens})
+    common = dict(lowercase=lowercase, unk_replace=config.unk_replace, l2_pull=config.l2_pull, strategy=strategy, train_words=train_words)
+
+    if strategy == "scratch":
+        new = rng.normal(0, std, (len(train_keys) + 2, dim)).astype(np.float32)
+        new[PAD] = 0
+        replaceable = np.array([False, False] + [counts[k] == 1 for k in train_keys])
+        return WordEmbedder(train_keys, [], [], [], dim, rows={"new": new, "replaceable": replaceable}, **common)
+
+    source = vectors.with_oov(config.oov)
+    train_rows, train_how = source.lookup(train_keys)
+    resolved = [i for i, how in enumerate(train_how) if how is not None]
+    unresolved = [i for i, how in enumerate(train_how) if how is None]
+    seen = set(train_keys)
+    extra_keys = sorted({key(t) for tokens in extra_tokens for t in tokens} - seen)
+    extra_rows, extra_how = source.lookup(extra_keys)
+    extra = [i for i, how in enumerate(extra_how) if how is not None]
+    seen.update(extra_keys)
+    top = [w for w in vectors.words[: config.keep_vectors] if w not in seen and (not lowercase or w == w.lower())]
+    top_rows = np.asarray(vectors.matrix[[vectors.index[w] for w in top]], np.float32) if top else np.zeros((0, dim), np.float32)
+
+    fixed_words = [extra_keys[i] for i in extra] + top
+    fixed_rows = [extra_rows[extra], top_rows]
+    fixed_origins = [extra_how[i] for i in extra] + [KNOWN] * len(top)
+    if strategy == "frozen":
+        new_keys, tuned_keys, tuned_rows, tuned_origins = [], [], np.zeros((0, dim), np.float32), []
+        fixed_words = [train_keys[i] for i in resolved] + fixed_words
+        fixed_rows = [train_rows[resolved]] + fixed_rows
+        fixed_origins = [train_how[i] for i in resolved] + fixed_origins
+    else:
+        new_keys = [train_keys[i] for i in unresolved]
+        tuned_keys = [train_keys[i] for i in resolved]
+        tuned_rows = train_rows[resolved]
+        tuned_origins = [train_how[i] for i in resolved]
+    new = rng.normal(0, std, (len(new_keys) + 2, dim)).astype(np.float32)
+    new[PAD] = 0
+    replaceable = np.array([False, False] + [counts[k] == 1 for k in new_keys])
+    rows = {
+        "new": new,
+        "tuned": tuned_rows,
+        "anchor": tuned_rows,
+        "fixed": np.concatenate(fixed_rows) if fixed_words else np.zeros((0, dim), np.float32),
+        "replaceable": replaceable,
+    }
+    embedder = WordEmbedder(new_keys, tuned_keys, fixed_words, tuned_origins + fixed_origins, dim, rows=rows, **common)
+    embedder.attach_oov(source.oov)
+    return embedder

@@ -1,0 +1,189 @@
+"""What every trained model shares: fit (vocabulary, network, trainer), batched prediction,
+save/load of the model directory, and the transfer-view bookkeeping.
+
+`SequenceTagger` and `TextClassifier` subclass `TaskModel` and add their labels, network and scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from veclift.errors import VecliftError
+from veclift.tasks.config import TaskConfig
+from veclift.tasks.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder, build_word_embedder
+from veclift.tasks.trainer import TrainResult, seed_everything
+from veclift.tasks.trainer import train as train_network
+
+PREDICT_BATCH = 256
+
+
+def open_vectors(vectors: Any) -> Any:
+    """A `Vectors` from a `Vectors`, a built-in name, a directory or a file; None stays None."""
+    if vectors is None:
+        return None
+    from veclift.vectors.core import Vectors
+
+    return vectors if isinstance(vectors, Vectors) else Vectors.load(vectors)
+
+
+def as_token_lists(items: Iterable[Any], lowercase: bool = False) -> list[list[str]]:
+    """Token lists from token lists, `TaggedSentence`/`LabeledText` items or raw strings (tokenised)."""
+    from veclift.data.tokenize import tokenize
+
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(tokenize(item, lowercase=lowercase))
+        elif hasattr(item, "tokens"):
+            out.append(list(item.tokens))
+        else:
+            out.append(list(item))
+    return out
+
+
+class TaskModel:
+    """A trainable, savable model; subclasses define the task-specific parts."""
+
+    task: ClassVar[str]
+    config_class: ClassVar[type[TaskConfig]]
+
+    def __init__(self, config: TaskConfig | None = None, **options: Any):
+        config = config if config is not None else self.config_class()
+        if not isinstance(config, self.config_class):
+            raise TypeError(f"{type(self).__name__} needs a {self.config_class.__name__}")
+        self.config = config.replace(**options) if options else config
+        self.labels: list[str] = []
+        self.network: nn.Module | None = None
+        self.vectors_source: str | None = None
+        self.train_result: TrainResult | None = None
+
+    # --- to implement ---------------------------------------------------------------------------
+    def _label_set(self, train: Sequence[Any]) -> list[str]:
+        raise NotImplementedError
+
+    def _target(self, item: Any) -> Any:
+        raise NotImplementedError
+
+    def _build_network(self, embedder: TokenEmbedder) -> nn.Module:
+        raise NotImplementedError
+
+    def _feature_embedders(self, train_tokens: Sequence[Sequence[str]]) -> list[TokenEmbedder]:
+        """Embedders stacked after the word rows (characters, casing)."""
+        return []
+
+    def _dev_score(self, dev: Sequence[Any]) -> float:
+        raise NotImplementedError
+
+    def _extra_state(self) -> dict[str, Any]:
+        """Task-specific fields saved in config.json and restored by `_restore_extra`."""
+        return {}
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        pass
+
+    # --- training ---------------------------------------------------------------------------------
+    def fit(
+        self,
+        train: Sequence[Any],
+        dev: Sequence[Any] | None = None,
+        *,
+        vectors: Any = None,
+        seed: int = 0,
+        extra_tokens: Iterable[Sequence[str]] = (),
+        checkpoint: str | Path | None = None,
+        progress: bool = True,
+    ) -> TaskModel:
+        """Train on ``train`` with early stopping on ``dev``; ``vectors`` a `Vectors` or a source name.
+
+        Words of ``dev`` and ``extra_tokens`` (e.g. the test set) get frozen pre-trained rows.
+        """
+        train, dev = list(train), list(dev or [])
+        if not train:
+            raise VecliftError("the training data is empty")
+        vectors = open_vectors(vectors)
+        self.vectors_source = vectors.source if vectors is not None else None
+        self.labels = self._label_set(train)
+        train_tokens = [list(item.tokens) for item in train]
+        extra = [list(item.tokens) for item in dev] + [list(t) for t in extra_tokens]
+        seed_everything(seed)
+        words = build_word_embedder(train_tokens, extra, vectors, self.config, np.random.default_rng(seed))
+        embedder = StackedEmbedder([words, *self._feature_embedders(train_tokens)])
+        self.network = self._build_network(embedder)
+        examples = [(tokens, self._target(item)) for tokens, item in zip(train_tokens, train)]
+        self.train_result = train_network(
+            self.network, examples, self.config, seed=seed, checkpoint=checkpoint, show_progress=progress,
+            dev_score=(lambda: self._dev_score(dev)) if dev else None, description=f"Training {self.task}",
+        )  # fmt: skip
+        return self
+
+    # --- prediction helpers --------------------------------------------------------------------
+    @property
+    def embedder(self) -> StackedEmbedder:
+        if self.network is None:
+            raise VecliftError(f"this {type(self).__name__} is not trained yet: call fit() or load()")
+        return self.network.embedder
+
+    @property
+    def words(self) -> WordEmbedder:
+        return self.embedder.part(WordEmbedder)
+
+    def _tokens(self, items: Iterable[Any]) -> list[list[str]]:
+        return as_token_lists(items)
+
+    def _run(
+        self, token_lists: list[list[str]], fn: Callable[[TokenBatch], list], *, empty: Any = None,
+        vectors: Any = None, prepare: bool = True,
+    ) -> list:  # fmt: skip
+        """``fn`` over length-sorted batches, results back in input order (``empty`` for empty token
+        lists); with ``prepare``, unseen words first get rows (from ``vectors`` when given)."""
+        network = self.network
+        if network is None:
+            raise VecliftError(f"this {type(self).__name__} is not trained yet: call fit() or load()")
+        if prepare:
+            self.embedder.prepare(token_lists, open_vectors(vectors))
+        network.eval()
+        order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
+        out: list = [None] * len(token_lists)
+        with torch.no_grad():
+            for start in range(0, len(order), PREDICT_BATCH):
+                chunk = order[start : start + PREDICT_BATCH]
+                nonempty = [i for i in chunk if token_lists[i]]
+                if nonempty:
+                    for i, value in zip(nonempty, fn(TokenBatch.of([token_lists[i] for i in nonempty]))):
+                        out[i] = value
+                for i in chunk:
+                    if not token_lists[i]:
+                        out[i] = empty
+        return out
+
+    def transfer_helpers(self) -> tuple[set[str], Callable[[str], bool], Callable[[str], str]]:
+        """(train vocabulary as keys, known-to-the-vectors test, key function) for the metrics."""
+        words = self.words
+        return {words.key(w) for w in words.train_words}, words.knows, words.key
+
+    # --- model directory ------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the model directory atomically (see `veclift.tasks.model_dir`)."""
+        from veclift.tasks.model_dir import save_model
+
+        return save_model(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TaskModel:
+        from veclift.tasks.model_dir import load_model
+
+        model = load_model(directory)
+        if not isinstance(model, cls):
+            raise VecliftError(f"the model is a {model.task} model, not a {cls.task} model", directory)
+        return model
+
+    def __repr__(self) -> str:
+        state = f"{len(self.labels)} labels" if self.network is not None else "untrained"
+        return f"{type(self).__name__}({self.config.embeddings}, {state})"
+

@@ -1,0 +1,126 @@
+"""Sequence tagging (NER): embeddings (+ characters, + casing) -> BiLSTM or dilated CNN -> CRF or softmax."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from veclift.errors import VecliftError
+from veclift.tasks.config import TaggerConfig
+from veclift.tasks.crf import CRF
+from veclift.tasks.embeddings import TokenBatch, TokenEmbedder
+from veclift.tasks.encoders import BiLSTMEncoder, DilatedCNNEncoder
+from veclift.tasks.features import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder
+from veclift.tasks.metrics import ner_scores, unseen_entity_scores
+from veclift.tasks.model import TaskModel
+
+
+class TaggerNetwork(nn.Module):
+    """Token features -> encoder -> per-token tag scores, decoded by a CRF or per token."""
+
+    def __init__(self, embedder: TokenEmbedder, config: TaggerConfig, n_tags: int):
+        super().__init__()
+        self.embedder = embedder
+        self.embed_dropout = nn.Dropout(config.embed_dropout)
+        if config.encoder == "bilstm":
+            self.encoder = BiLSTMEncoder(embedder.dim, config.hidden, config.layers, config.dropout)
+        else:
+            self.encoder = DilatedCNNEncoder(embedder.dim, 2 * config.hidden, blocks=config.layers + 1, dropout=config.dropout)
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(self.encoder.out_dim, n_tags)
+        self.crf = CRF(n_tags) if config.head == "crf" else None
+
+    def emissions(self, batch: TokenBatch) -> torch.Tensor:
+        x = self.embed_dropout(self.embedder(batch))
+        return self.output(self.dropout(self.encoder(x, batch.mask)))
+
+    def collate(self, targets: Sequence[Sequence[int]], batch: TokenBatch) -> torch.Tensor:
+        tags = torch.zeros(batch.mask.shape, dtype=torch.long)
+        for b, row in enumerate(targets):
+            tags[b, : len(row)] = torch.tensor(row, dtype=torch.long)
+        return tags
+
+    def loss(self, batch: TokenBatch, tags: torch.Tensor) -> torch.Tensor:
+        scores = self.emissions(batch)
+        if self.crf is not None:
+            return self.crf.nll(scores, tags, batch.mask).mean()
+        return nn.functional.cross_entropy(scores[batch.mask], tags[batch.mask])
+
+    def decode(self, batch: TokenBatch) -> list[list[int]]:
+        scores = self.emissions(batch)
+        best = self.crf.viterbi(scores, batch.mask) if self.crf is not None else scores.argmax(-1)
+        return [best[b, :n].tolist() for b, n in enumerate(batch.lengths.tolist())]
+
+
+class SequenceTagger(TaskModel):
+    """A named-entity (or any IOB2) tagger: ``SequenceTagger(config).fit(train, dev, vectors=...)``.
+
+    ``train``/``dev`` are `veclift.data.TaggedSentence` lists; ``predict`` takes token lists.
+    """
+
+    task = "ner"
+    config_class = TaggerConfig
+
+    def _label_set(self, train: Sequence[Any]) -> list[str]:
+        tags = {t for s in train for t in s.tags}
+        return ["O", *sorted(tags - {"O"})]
+
+    def _target(self, item: Any) -> list[int]:
+        index = {t: i for i, t in enumerate(self.labels)}
+        return [index[t] for t in item.tags]
+
+    def _feature_embedders(self, train_tokens: Sequence[Sequence[str]]) -> list[TokenEmbedder]:
+        config = self.config
+        parts: list[TokenEmbedder] = []
+        if config.char != "none":
+            chars = sorted({c for tokens in train_tokens for t in tokens for c in t})
+            kind = CharCNNEmbedder if config.char == "cnn" else CharLSTMEmbedder
+            parts.append(kind(chars, config.char_dim, config.char_filters))
+        if config.casing:
+            parts.append(CasingEmbedder(config.casing_dim))
+        return parts
+
+    def _build_network(self, embedder: TokenEmbedder) -> TaggerNetwork:
+        return TaggerNetwork(embedder, self.config, len(self.labels))
+
+    def _dev_score(self, dev: Sequence[Any]) -> float:
+        pred = self._tag([list(s.tokens) for s in dev], prepare=False)
+        return ner_scores([s.tags for s in dev], pred)["f1"]
+
+    def _tag(self, token_lists: list[list[str]], *, vectors: Any = None, prepare: bool = True) -> list[list[str]]:
+        labels = self.labels
+
+        def decode(batch: TokenBatch) -> list[list[str]]:
+            return [[labels[i] for i in row] for row in self.network.decode(batch)]
+
+        return self._run(token_lists, decode, empty=[], vectors=vectors, prepare=prepare)
+
+    def predict(self, items: Iterable[Any], *, vectors: Any = None) -> list[list[str]]:
+        """IOB2 tags for each token list (or `TaggedSentence`, or raw string, tokenised).
+
+        ``vectors``: a vector source giving rows to words this model has no row for.
+        """
+        return self._tag(self._tokens(items), vectors=vectors)
+
+    def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
+        """conlleval scores (``f1``, ``precision``, ``recall``, ``per_type``...) and the transfer view."""
+        data = list(data)
+        if not data:
+            raise VecliftError("the evaluation data is empty")
+        known_tags = set(self.labels)
+        for number, sentence in enumerate(data, 1):
+            unknown = set(sentence.tags) - known_tags
+            if unknown:
+                raise VecliftError(
+                    f"sentence {number}: tag {sorted(unknown)[0]!r} is not one the model knows ({', '.join(self.labels)})"
+                )
+        pred = self._tag([list(s.tokens) for s in data], vectors=vectors)
+        scores = ner_scores([s.tags for s in data], pred)
+        vocab, knows, key = self.transfer_helpers()
+        scores["transfer"] = unseen_entity_scores(data, pred, vocab, knows, key)
+        scores["sentences"] = len(data)
+        scores["tokens"] = sum(len(s.tokens) for s in data)
+        return scores

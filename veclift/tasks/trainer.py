@@ -1,0 +1,193 @@
+"""The one trainer of every task: length-bucketed minibatches, Adam/SGD, clipping, LR decay,
+early stopping on a dev score with the best weights kept, seeds, progress, resumable checkpoints.
+
+A network trained here implements ``loss(batch, targets) -> scalar``,
+``collate(targets, batch) -> tensor`` and has an ``embedder`` (a `TokenEmbedder`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from veclift.atomic import atomic_path
+from veclift.errors import VecliftError
+from veclift.progress import progress
+from veclift.tasks.config import TaskConfig
+from veclift.tasks.embeddings import TokenBatch
+
+
+@dataclass
+class TrainResult:
+    """What training did: per-epoch history, the best dev score and its epoch, seconds spent."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_score: float | None = None
+    best_epoch: int = 0
+    seconds: float = 0.0
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"history": self.history, "best_score": self.best_score, "best_epoch": self.best_epoch,
+                "seconds": self.seconds, "stopped_early": self.stopped_early}  # fmt: skip
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def deterministic() -> Iterator[None]:
+    """Deterministic torch kernels for the duration (cheap on CPU), restoring the previous setting."""
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before)
+
+
+def length_buckets(lengths: Sequence[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Indices grouped into batches of similar length (random order within ties), batches shuffled."""
+    order = np.lexsort((rng.random(len(lengths)), np.asarray(lengths)))
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def make_optimizer(network: nn.Module, config: TaskConfig) -> torch.optim.Optimizer:
+    """Fine-tuned embedding rows in their own group at ``finetune_lr_ratio`` x ``lr``."""
+    tuned = network.embedder.finetuned_parameters()
+    tuned_ids = {id(p) for p in tuned}
+    rest = [p for p in network.parameters() if p.requires_grad and id(p) not in tuned_ids]
+    groups = [{"params": rest, "lr": config.lr}]
+    if tuned:
+        groups.append({"params": tuned, "lr": config.lr * config.finetune_lr_ratio})
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def train(
+    network: nn.Module,
+    examples: Sequence[tuple[Sequence[str], Any]],
+    config: TaskConfig,
+    *,
+    dev_score: Callable[[], float] | None = None,
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    show_progress: bool = True,
+    description: str = "Training",
+) -> TrainResult:
+    """Train ``network`` in place on (tokens, target) pairs; the best dev weights are loaded at the end.
+
+    Without ``dev_score`` all ``max_epochs`` run and the last weights are kept. With ``checkpoint``,
+    the full state is written after every epoch and training resumes from it when it exists.
+    """
+    if not examples:
+        raise VecliftError("no training examples")
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
+    optimizer = make_optimizer(network, config)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0 / (1.0 + config.lr_decay * epoch))
+    result = TrainResult()
+    best_state: dict[str, torch.Tensor] | None = None
+    bad_epochs, start_epoch = 0, 0
+    checkpoint = Path(checkpoint) if checkpoint else None
+    if checkpoint is not None and checkpoint.exists():
+        saved = _load_checkpoint(checkpoint)
+        network.load_state_dict(saved["network"])
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        best_state, bad_epochs, start_epoch = saved["best_state"], saved["bad_epochs"], saved["epoch"]
+        result = TrainResult(**saved["result"])
+        rng.bit_generator.state = saved["numpy_rng"]
+        torch.set_rng_state(saved["torch_rng"])
+        random.setstate(saved["python_rng"])
+
+    lengths = [len(tokens) for tokens, _ in examples]
+    n_batches = -(-len(examples) // config.batch_size)
+    began = time.perf_counter() - result.seconds
+    with deterministic(), progress(description, config.max_epochs * n_batches, enabled=show_progress) as update:
+        update(advance=start_epoch * n_batches)
+        for epoch in range(start_epoch + 1, config.max_epochs + 1):
+            if config.patience and bad_epochs >= config.patience:
+                break
+            network.train()
+            epoch_began, total_loss = time.perf_counter(), 0.0
+            for i, batch_index in enumerate(length_buckets(lengths, config.batch_size, rng)):
+                chunk = [examples[j] for j in batch_index]
+                batch = TokenBatch.of([tokens for tokens, _ in chunk])
+                loss = network.loss(batch, network.collate([target for _, target in chunk], batch))
+                loss = loss + network.embedder.penalty()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.clip > 0:
+                    nn.utils.clip_grad_norm_(network.parameters(), config.clip)
+                optimizer.step()
+                total_loss += loss.item()
+                update(advance=1, info=f"epoch {epoch} loss {total_loss / (i + 1):.4f}{_best(result)}")
+            schedule.step()
+            row = {"epoch": epoch, "loss": total_loss / n_batches, "seconds": time.perf_counter() - epoch_began}
+            if dev_score is not None:
+                network.eval()
+                with torch.no_grad():
+                    row["dev"] = float(dev_score())
+                if result.best_score is None or row["dev"] > result.best_score:
+                    result.best_score, result.best_epoch, bad_epochs = row["dev"], epoch, 0
+                    best_state = copy.deepcopy(network.state_dict())
+                else:
+                    bad_epochs += 1
+            result.history.append(row)
+            result.seconds = time.perf_counter() - began
+            update(info=f"epoch {epoch} loss {row['loss']:.4f}{_best(result)}")
+            if checkpoint is not None:
+                _save_checkpoint(checkpoint, network, optimizer, schedule, best_state, bad_epochs, epoch, result, rng)
+    result.stopped_early = len(result.history) < config.max_epochs
+    if best_state is not None:
+        network.load_state_dict(best_state)
+    network.eval()
+    return result
+
+
+def _best(result: TrainResult) -> str:
+    if result.best_score is None:
+        return ""
+    last = result.history[-1].get("dev") if result.history else None
+    return (f" dev {last:.4f}" if last is not None else "") + f" best {result.best_score:.4f} @{result.best_epoch}"
+
+
+def _save_checkpoint(path, network, optimizer, schedule, best_state, bad_epochs, epoch, result, rng) -> None:
+    state = {
+        "network": network.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(),
+        "best_state": best_state,
+        "bad_epochs": bad_epochs,
+        "epoch": epoch,
+        "result": result.to_dict(),
+        "numpy_rng": rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+        "python_rng": random.getstate(),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    try:
+        return torch.load(path, weights_only=False)
+    except Exception as exc:  # a truncated or foreign file: say which
+        raise VecliftError(f"cannot read checkpoint: {exc}", path) from None
