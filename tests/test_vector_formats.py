@@ -311,3 +311,10 @@ def test_cli_download_uses_the_named_source(tmp_path, monkeypatch):
     result = CliRunner().invoke(_cli(), ["vectors", "download", "glove-6b-100d", "--sha256", "ab"])
     assert result.exit_code == 0 and calls == [("glove-6b-100d", "ab")]
     assert result.stdout.strip() == str(tmp_path / "v.txt")
+
+
+def test_truncated_gzip_is_an_error(tmp_path, small):
+    path = write_vector_file(small, tmp_path / "v.txt.gz", "glove")
+    path.write_bytes(path.read_bytes()[:-12])
+    with pytest.raises(VecliftError, match=r"cannot read \(gzip data\)"):
+        read_quiet(path)

@@ -34,6 +34,8 @@ def read_word2vec_binary(path: Path, *, max_words: int | None = None, progress: 
         if declared is None:
             raise VecliftError("expected a word2vec header line 'COUNT DIM'", path, 1)
         count, dim = declared
+        if dim < 1:
+            raise VecliftError(f"header gives dimension {dim}", path, 1)
         rows = count if max_words is None else min(count, max_words)
         row_bytes = 4 * dim
         matrix = np.empty((rows, dim), dtype=np.float32)
