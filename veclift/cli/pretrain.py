@@ -1,0 +1,202 @@
+"""`veclift pretrain word2vec|fasttext|glove CORPUS... --output DIR`: train or adapt vectors on raw text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from veclift.cli import app
+
+pretrain_app = typer.Typer(help="Train word vectors on raw text, or adapt pre-trained ones to it.", no_args_is_help=True)
+app.add_typer(pretrain_app, name="pretrain")
+
+CORPUS = typer.Argument(..., help="Text, JSONL or PDF files, or folders of them (gzip/bz2 allowed).")
+OUTPUT = typer.Option(..., "--output", "-o", help="Directory for the vectors (native format).")
+DIM = typer.Option(100, "--dim", help="Vector dimension.")
+MIN_COUNT = typer.Option(5, "--min-count", help="Ignore words seen fewer times.")
+SEED = typer.Option(0, "--seed", help="Random seed.")
+LOWERCASE = typer.Option(
+    None, "--lowercase/--keep-case", help="Lower-case the corpus (default: keep case, or follow --init vectors)."
+)
+TEXT_FIELD = typer.Option("text", "--text-field", help="JSONL field holding the text.")
+JSON = typer.Option(False, "--json", help="Print one JSON object.")
+SG = typer.Option(True, "--sg/--cbow", help="Skip-gram or CBOW.")
+NEGATIVE = typer.Option(None, "--negative", help="Negative samples k (default: by corpus size, 20 to 3).")
+HS = typer.Option(False, "--hs", help="Hierarchical softmax instead of negative sampling.")
+SAMPLE = typer.Option(1e-3, "--sample", help="Subsampling threshold for frequent words (0 = off).")
+WORKERS = typer.Option(1, "--workers", help="Training threads (more than 1 is faster but not bit-exact).")
+
+
+def _corpus(paths: list[Path], lowercase: bool | None, text_field: str):
+    from veclift.pretrain.corpus import Corpus
+
+    return Corpus(paths, text_field=text_field, lowercase=bool(lowercase))
+
+
+def _finish(vectors, corpus, output: Path, json_output: bool, report=None) -> None:
+    import json
+
+    from veclift.cli.console import out
+
+    vectors.save(output)
+    summary = {
+        "output": str(output),
+        "count": len(vectors),
+        "dim": vectors.dim,
+        "trainer": vectors.meta.get("trainer"),
+        "training": vectors.meta.get("training"),
+        "skipped_files": corpus.skipped,
+    }
+    if report is not None:
+        summary["adaptation"] = report.as_dict()
+    if json_output:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    training = summary["training"]
+    stages = training.values() if "adapt" in training else [training]
+    out.print(f"wrote {len(vectors):,} x {vectors.dim} vectors to {output}", highlight=False)
+    for stage in stages:
+        if "words_per_second" in stage:
+            out.print(
+                f"{stage['corpus_tokens']:,} tokens · vocabulary {stage['vocabulary']:,} · "
+                f"{stage['seconds']:.1f} s · {stage['words_per_second']:,.0f} words/s",
+                highlight=False,
+            )
+    if "epoch_seconds" in training and "cost_per_epoch" in training:
+        out.print(
+            f"{training['corpus_tokens']:,} tokens · vocabulary {training['vocabulary']:,} · "
+            f"{training['nonzero_cells']:,} co-occurring pairs · counting {training['counting_seconds']:.1f} s · "
+            f"{sum(training['epoch_seconds']) / len(training['epoch_seconds']):.2f} s/epoch · "
+            f"final cost {training['cost_per_epoch'][-1]:.4f}",
+            highlight=False,
+        )
+    if corpus.skipped:
+        out.print(f"skipped {len(corpus.skipped)} unreadable file(s)", highlight=False)
+    if report is not None:
+        _print_report(report)
+
+
+def _print_report(report) -> None:
+    from rich.table import Table
+
+    from veclift.cli.console import out
+
+    out.print(
+        f"{report.known_trained:,} known words trained, mean cosine to their original vector "
+        f"{report.mean_cosine_to_original:.3f}; {report.new_words:,} new words",
+        highlight=False,
+    )
+    out.print("moved most: " + ", ".join(f"{w} ({c:.2f})" for w, c in report.most_moved), highlight=False)
+    for word, sides in report.neighbors.items():
+        table = Table(title=f"neighbours of {word!r}")
+        table.add_column("before")
+        table.add_column("after")
+        before, after = sides["before"], sides["after"]
+        for i in range(max(len(before), len(after))):
+            table.add_row(*(f"{side[i][0]} {side[i][1]:.2f}" if i < len(side) else "" for side in (before, after)))
+        out.print(table)
+
+
+@pretrain_app.command("word2vec")
+def word2vec(
+    corpus: list[Path] = CORPUS,
+    output: Path = OUTPUT,
+    dim: int = DIM,
+    window: int = typer.Option(5, "--window", help="Context words on each side."),
+    epochs: int = typer.Option(5, "--epochs", help="Passes over the corpus."),
+    min_count: int = MIN_COUNT,
+    sg: bool = SG,
+    negative: int | None = NEGATIVE,
+    hs: bool = HS,
+    sample: float = SAMPLE,
+    workers: int = WORKERS,
+    seed: int = SEED,
+    init: str | None = typer.Option(
+        None, "--init", help="Continue training these vectors (built-in name or file) on the corpus."
+    ),
+    warmup_epochs: int = typer.Option(1, "--warmup-epochs", help="With --init: epochs with known words locked."),
+    neighbors: str = typer.Option("", "--neighbors", help="With --init: show neighbours of W1,W2,... before and after."),
+    lowercase: bool | None = LOWERCASE,
+    text_field: str = TEXT_FIELD,
+    json_output: bool = JSON,
+) -> None:
+    """Skip-gram or CBOW word2vec (gensim); with --init, adapt pre-trained vectors to the corpus."""
+    options = dict(window=window, epochs=epochs, min_count=min_count, sg=sg, negative=negative, hs=hs,
+                   sample=sample, workers=workers, seed=seed, show_progress=not json_output)
+    if init is None:
+        from veclift.pretrain.word2vec import train_word2vec
+
+        text = _corpus(corpus, lowercase, text_field)
+        _finish(train_word2vec(text, dim=dim, **options), text, output, json_output)
+        return
+    from veclift.pretrain.continue_training import continue_training, is_lowercased
+    from veclift.vectors import Vectors
+
+    initial = Vectors.load(init, progress=not json_output)
+    text = _corpus(corpus, is_lowercased(initial) if lowercase is None else lowercase, text_field)
+    chosen = [w.strip() for w in neighbors.split(",") if w.strip()]
+    adapted, report = continue_training(initial, text, warmup_epochs=warmup_epochs, neighbors=chosen, **options)
+    _finish(adapted, text, output, json_output, report)
+
+
+@pretrain_app.command("fasttext")
+def fasttext(
+    corpus: list[Path] = CORPUS,
+    output: Path = OUTPUT,
+    dim: int = DIM,
+    window: int = typer.Option(5, "--window", help="Context words on each side."),
+    epochs: int = typer.Option(5, "--epochs", help="Passes over the corpus."),
+    min_count: int = MIN_COUNT,
+    sg: bool = SG,
+    negative: int | None = NEGATIVE,
+    hs: bool = HS,
+    sample: float = SAMPLE,
+    min_n: int = typer.Option(3, "--min-n", help="Shortest character n-gram."),
+    max_n: int = typer.Option(6, "--max-n", help="Longest character n-gram."),
+    buckets: int = typer.Option(500_000, "--buckets", help="Hash buckets for the n-gram vectors."),
+    workers: int = WORKERS,
+    seed: int = SEED,
+    lowercase: bool | None = LOWERCASE,
+    text_field: str = TEXT_FIELD,
+    json_output: bool = JSON,
+) -> None:
+    """fastText (gensim): word2vec plus character n-grams; the output keeps its subword model."""
+    from veclift.pretrain.fasttext import train_fasttext
+
+    text = _corpus(corpus, lowercase, text_field)
+    vectors = train_fasttext(
+        text, dim=dim, window=window, epochs=epochs, min_count=min_count, sg=sg, negative=negative, hs=hs,
+        sample=sample, min_n=min_n, max_n=max_n, buckets=buckets, workers=workers, seed=seed,
+        show_progress=not json_output,
+    )
+    _finish(vectors, text, output, json_output)
+
+
+@pretrain_app.command("glove")
+def glove(
+    corpus: list[Path] = CORPUS,
+    output: Path = OUTPUT,
+    dim: int = DIM,
+    window: int = typer.Option(10, "--window", help="Context words on each side (weighted 1/distance)."),
+    epochs: int = typer.Option(25, "--epochs", help="Passes over the co-occurring pairs."),
+    min_count: int = MIN_COUNT,
+    x_max: float = typer.Option(10.0, "--x-max", help="Counts at or above this get full weight."),
+    learning_rate: float = typer.Option(0.05, "--learning-rate", help="AdaGrad step size."),
+    batch_size: int = typer.Option(8192, "--batch-size", help="Co-occurring pairs per update."),
+    threads: int = typer.Option(1, "--threads", help="PyTorch threads for fitting."),
+    seed: int = SEED,
+    lowercase: bool | None = LOWERCASE,
+    text_field: str = TEXT_FIELD,
+    json_output: bool = JSON,
+) -> None:
+    """GloVe in PyTorch: weighted co-occurrence counts, weighted least squares, AdaGrad; writes W + W~."""
+    from veclift.pretrain.glove import train_glove
+
+    text = _corpus(corpus, lowercase, text_field)
+    vectors = train_glove(
+        text, dim=dim, window=window, epochs=epochs, min_count=min_count, x_max=x_max,
+        learning_rate=learning_rate, batch_size=batch_size, seed=seed, threads=threads,
+        show_progress=not json_output,
+    )
+    _finish(vectors, text, output, json_output)

@@ -1,0 +1,25 @@
+"""Pre-training and domain adaptation: corpus readers, word2vec/fastText (gensim), GloVe (PyTorch)."""
+
+from veclift.pretrain.continue_training import AdaptationReport, continue_training, is_lowercased
+from veclift.pretrain.corpus import Corpus, Vocabulary, split_sentences
+from veclift.pretrain.fasttext import train_fasttext
+from veclift.pretrain.glove import count_cooccurrences, fit_glove, train_glove
+from veclift.pretrain.training import PreparedCorpus, negative_samples_for, prepare_corpus
+from veclift.pretrain.word2vec import train_word2vec
+
+__all__ = [
+    "AdaptationReport",
+    "Corpus",
+    "PreparedCorpus",
+    "Vocabulary",
+    "continue_training",
+    "count_cooccurrences",
+    "fit_glove",
+    "is_lowercased",
+    "negative_samples_for",
+    "prepare_corpus",
+    "split_sentences",
+    "train_fasttext",
+    "train_glove",
+    "train_word2vec",
+]
