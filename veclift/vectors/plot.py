@@ -8,7 +8,6 @@ the four vectors.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,7 +226,7 @@ def _html(word_map: WordMap) -> str:
     for k, word in enumerate(word_map.words):
         label = html.escape(word)
         group = html.escape(word_map.groups[k])
-        tip = html.escape(json.dumps(f"{word} ({word_map.groups[k]})" if word_map.groups[k] else word))
+        tip = html.escape(f"{word} ({word_map.groups[k]})" if word_map.groups[k] else word)
         parts.append(
             f'<circle cx="{px[k]:.1f}" cy="{py[k]:.1f}" r="5" fill="{colours[k]}" data-tip="{tip}" data-group="{group}">'
             f"<title>{label}</title></circle>"
@@ -264,7 +263,7 @@ circle:hover {{ stroke: #000; stroke-width: 2; }}
 const tip = document.getElementById("tip");
 document.querySelectorAll("circle").forEach(function (c) {{
   c.addEventListener("mousemove", function (e) {{
-    tip.textContent = JSON.parse(c.dataset.tip);
+    tip.textContent = c.dataset.tip;
     tip.style.display = "block"; tip.style.left = (e.clientX + 12) + "px"; tip.style.top = (e.clientY + 12) + "px";
   }});
   c.addEventListener("mouseleave", function () {{ tip.style.display = "none"; }});

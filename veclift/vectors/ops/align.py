@@ -141,7 +141,8 @@ def align(
     ``center``/``normalize`` preprocess both spaces before the fit; the aligned vectors are
     then shifted by the target's mean so they live in the target's coordinates. ``held_out``
     anchors (a seeded random share) are kept out of the fit and searched among the first
-    ``search_vocab`` target words (all by default) for precision@1/@5.
+    ``search_vocab`` target words (all by default) for precision@1/@5. The source's OOV chain
+    is not carried over: it was fitted in the unrotated space.
     """
     if source.dim != target.dim:
         raise VecliftError(
