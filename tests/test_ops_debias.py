@@ -118,3 +118,19 @@ def test_shipped_lists_and_file_readers(tmp_path):
         read_weat_tests(weat_file)
     weat_file.write_text(json.dumps({"name": "mine", "targets": {"X": ["a"], "Y": ["b"]}, "attributes": {"A": ["c"], "B": ["d"]}}))
     assert read_weat_tests(weat_file)[0].name == "mine"
+
+
+@pytest.mark.slow
+def test_glove_debias_removes_direct_bias_at_little_similarity_cost():
+    from veclift.vectors.evaluate import shared_data_dir
+
+    ws353 = shared_data_dir() / "wordsim" / "EN-WS-353-ALL.txt"
+    if not ws353.is_file():
+        pytest.skip("shared word-similarity data not found")
+    _, report = debias(Vectors.load("glove-6b-50d"), similarity_files=[ws353], permutations=2000)
+    assert report.direct_bias["before"] > 0.1 and report.direct_bias["after"] < 1e-6
+    career = report.weat["WEAT 6: career vs family, male vs female names"]
+    assert career["before"]["effect_size"] > 1.5 and career["after"]["effect_size"] < career["before"]["effect_size"]
+    sim = report.similarity["EN-WS-353-ALL"]
+    assert sim["before"]["spearman"] == pytest.approx(0.503, abs=0.002)
+    assert abs(sim["after"]["spearman"] - sim["before"]["spearman"]) < 0.01
