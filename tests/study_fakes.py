@@ -1,13 +1,16 @@
 """Trial functions for the study tests: fast, deterministic stand-ins for model training.
 
 They live in a module (not a test file) because trial processes import them by name.
-Each call appends the trial id to the file named by $VECLIFT_TEST_TRIAL_LOG.
+Each call appends the trial id to ``calls.log`` beside the training file (trial processes fork
+from a long-lived fork server, so they do not see environment changes made by a test).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import time
+from pathlib import Path
 
 from veclift.study.spec import StudySpec, Trial
 from veclift.study.trial import split, training_set
@@ -15,14 +18,32 @@ from veclift.study.trial import split, training_set
 GAIN = {"scratch": 0.0, "frozen": 0.15, "finetune": 0.2}
 
 
-def _log(trial: Trial) -> None:
-    with open(os.environ["VECLIFT_TEST_TRIAL_LOG"], "a") as handle:
+def write_conll(path: Path, sentences: int, seed: int) -> Path:
+    """A tiny CoNLL file: one-entity sentences over a few names."""
+    rng = random.Random(seed)
+    names = ["Alice", "Bob", "Paris", "Berlin", "Apple", "Orange", "Carol", "Rome"]
+    lines = []
+    for _ in range(sentences):
+        lines += [f"{rng.choice(names)} B-PER", "went O", "home O", ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def calls(train: Path) -> list[str]:
+    """Trial ids run so far, in order, for the study whose training file is ``train``."""
+    log = train.parent / "calls.log"
+    return log.read_text().split() if log.exists() else []
+
+
+def _log(spec: StudySpec, trial: Trial) -> None:
+    with open(spec.train.parent / "calls.log", "a") as handle:
         handle.write(trial.id + "\n")
 
 
 def fake_scores(spec: StudySpec, trial: Trial) -> dict:
     """Scores that rise with training size, where pre-trained strategies help less as data grows."""
-    _log(trial)
+    _log(spec, trial)
     pool, _, _ = split(spec)
     n = len(training_set(spec, pool, trial))
     base = min(0.9, 0.3 + 0.01 * n)
@@ -34,11 +55,12 @@ def fake_scores(spec: StudySpec, trial: Trial) -> dict:
         "n_train": n,
         "transfer": {"known": {"f1": score * 0.9}, "unknown": {"f1": score * 0.5 if trial.strategy != "scratch" else score * 0.4}},
         "train_seconds": 0.5,
+        "pid": os.getpid(),
     }
 
 
 def slow_scores(spec: StudySpec, trial: Trial) -> dict:
-    time.sleep(float(os.environ.get("VECLIFT_TEST_TRIAL_SLEEP", "0.3")))
+    time.sleep(0.4)
     return fake_scores(spec, trial)
 
 

@@ -73,6 +73,10 @@ class TokenEmbedder(nn.Module):
         """Parameters trained at the reduced fine-tuning learning rate."""
         return []
 
+    def encoder_parameters(self) -> list[nn.Parameter]:
+        """Parameters of a pre-trained encoder, trained at their own rate with warm-up and decay."""
+        return []
+
     def penalty(self) -> torch.Tensor | float:
         """A regularisation term added to the training loss."""
         return 0.0
@@ -104,6 +108,9 @@ class StackedEmbedder(TokenEmbedder):
 
     def finetuned_parameters(self) -> list[nn.Parameter]:
         return [p for part in self.parts for p in part.finetuned_parameters()]
+
+    def encoder_parameters(self) -> list[nn.Parameter]:
+        return [p for part in self.parts for p in part.encoder_parameters()]
 
     def penalty(self) -> torch.Tensor | float:
         return sum((part.penalty() for part in self.parts), 0.0)
