@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -26,6 +27,15 @@ from veclift.tasks.embeddings import TokenBatch  # noqa: E402
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "sit", "on", "mat", "apple",
          "orange", "paris", "john", "lives", "in", "##s", "##t", "##ing", "##ton", "a", "b", "c", "."]
 SENTENCES = [["John", "lives", "in", "Paris", "."], ["the", "cats", "sitting", "on", "the", "mat", "Appleton"]]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny tensors run far faster on one thread, above all on a machine shared with other jobs."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -231,3 +241,85 @@ def test_packaged_minilm_loads_and_embeds():
     assert rows.shape == (7, 384) and offsets == [0, 7]
     apple, office = rows[0], rows[3]
     assert torch.isfinite(rows).all() and not torch.allclose(apple, office)
+
+
+# --- as an embedding strategy of the task models ------------------------------------------------------
+
+TAGGED = [
+    (["John", "lives", "in", "Paris", "."], ["B-PER", "O", "O", "B-LOC", "O"]),
+    (["the", "cat", "sat", "on", "the", "mat"], ["O"] * 6),
+    (["John", "sat", "on", "a", "mat", "in", "Paris"], ["B-PER", "O", "O", "O", "O", "O", "B-LOC"]),
+    (["a", "cat", "lives", "in", "Paris"], ["O", "O", "O", "O", "B-LOC"]),
+]
+TAGGER_OPTIONS = {"char": "none", "casing": False, "hidden": 16, "max_epochs": 40, "patience": 0,
+                  "lr": 0.01, "dropout": 0.0, "embed_dropout": 0.0, "batch_size": 2}
+
+
+def _tagged():
+    from veclift.data import TaggedSentence
+
+    return [TaggedSentence(tokens, tags) for tokens, tags in TAGGED]
+
+
+def test_tiny_tagger_trains_with_contextual_frozen_and_reloads(tiny_model_dir, tmp_path):
+    from veclift.tasks import SequenceTagger
+
+    data = _tagged()
+    tagger = SequenceTagger(embeddings="contextual-frozen", contextual_model=str(tiny_model_dir),
+                            contextual_cache=str(tmp_path / "cache"), **TAGGER_OPTIONS)
+    tagger.fit(data, data, progress=False)
+    assert tagger.evaluate(data)["f1"] == 1.0
+    contextual = tagger.embedder.parts[1]
+    assert isinstance(contextual, FrozenContextualEmbedder) and tagger.embedder.dim == 16
+    tagger.save(tmp_path / "model")
+    again = SequenceTagger.load(tmp_path / "model")
+    new = [["Paris", "lives", "in", "John"], ["the", "mat"]]
+    assert again.predict(new) == tagger.predict(new)
+
+
+def test_contextual_finetune_gives_the_encoder_its_own_schedule(tiny_model_dir, tmp_path):
+    from veclift.tasks import SequenceTagger
+    from veclift.tasks.trainer import make_optimizer, step_schedule
+
+    data = _tagged()
+    options = {**TAGGER_OPTIONS, "max_epochs": 2}
+    tagger = SequenceTagger(embeddings="contextual-finetune", contextual_model=str(tiny_model_dir),
+                            contextual_lr=1e-3, contextual_warmup=0.5, **options)
+    before = [p.detach().clone() for p in load_backbone(tiny_model_dir).model.parameters()]
+    tagger.fit(data, data, progress=False)
+    contextual = tagger.embedder.parts[1]
+    assert isinstance(contextual, FinetunedContextualEmbedder)
+    after = list(contextual.encoder_parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(after, before))  # the encoder was trained
+    optimizer = make_optimizer(tagger.network, tagger.config)
+    assert optimizer.param_groups[-1]["encoder"] and optimizer.param_groups[-1]["lr"] == 1e-3
+    schedule = step_schedule(optimizer, tagger.config, n_batches=2)  # 4 steps, 2 of warm-up
+    rates = []
+    for _ in range(4):
+        rates.append((optimizer.param_groups[0]["lr"], optimizer.param_groups[-1]["lr"]))
+        optimizer.step()
+        schedule.step()
+    assert [r[0] for r in rates] == pytest.approx([0.01, 0.01, 0.01 / 1.05, 0.01 / 1.05])  # per epoch
+    assert [r[1] for r in rates] == pytest.approx([1e-3 / 3, 2e-3 / 3, 1e-3, 5e-4])  # warm-up, linear decay
+    tagger.save(tmp_path / "model")
+    again = SequenceTagger.load(tmp_path / "model")
+    assert again.predict([t for t, _ in TAGGED]) == tagger.predict([t for t, _ in TAGGED])
+
+
+def test_stack_of_contextual_and_static_vectors(tiny_model_dir, tmp_path):
+    from veclift.tasks import SequenceTagger
+    from veclift.tasks.config import split_strategy
+    from veclift.vectors.core import Vectors
+
+    assert split_strategy("contextual-frozen+glove") == ("frozen", "frozen")
+    assert split_strategy("finetune+contextual-finetune") == ("finetune", "finetune")
+    for bad in ("contextual", "frozen+finetune", "contextual-frozen+contextual-finetune"):
+        with pytest.raises(VecliftError, match="unknown embedding strategy"):
+            split_strategy(bad)
+    words = sorted({t.lower() for tokens, _ in TAGGED for t in tokens})
+    vectors = Vectors(words, np.random.default_rng(0).normal(size=(len(words), 4)).astype(np.float32),
+                      meta={"lowercase": True}, source="tiny")
+    tagger = SequenceTagger(embeddings="contextual-frozen+frozen", contextual_model=str(tiny_model_dir),
+                            contextual_cache=str(tmp_path / "cache"), **{**TAGGER_OPTIONS, "max_epochs": 3})
+    tagger.fit(_tagged(), vectors=vectors, progress=False)
+    assert tagger.embedder.dim == 4 + 16

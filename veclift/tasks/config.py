@@ -13,6 +13,25 @@ from typing import Any, ClassVar
 from veclift.errors import VecliftError
 
 EMBEDDING_STRATEGIES = ("scratch", "frozen", "finetune")
+CONTEXTUAL_STRATEGIES = ("contextual-frozen", "contextual-finetune")
+STATIC_ALIASES = {"glove": "frozen"}  # `contextual-frozen+glove`: the --vectors rows, frozen
+
+
+def split_strategy(strategy: str) -> tuple[str | None, str | None]:
+    """``"contextual-frozen+frozen"`` -> ``("frozen", "frozen")``: the static-vector strategy and the
+    contextual mode (``"frozen"`` or ``"finetune"``) of a strategy or a ``+`` stack of one of each."""
+    static = contextual = None
+    for part in strategy.split("+"):
+        part = STATIC_ALIASES.get(part.strip(), part.strip())
+        if part in EMBEDDING_STRATEGIES and static is None:
+            static = part
+        elif part in CONTEXTUAL_STRATEGIES and contextual is None:
+            contextual = part.removeprefix("contextual-")
+        else:
+            choices = ", ".join(EMBEDDING_STRATEGIES + CONTEXTUAL_STRATEGIES)
+            raise VecliftError(f"unknown embedding strategy {strategy!r}; choose from {choices}, "
+                               "or stack one static and one contextual strategy with '+'")
+    return static, contextual
 
 
 @dataclass
@@ -20,7 +39,7 @@ class TaskConfig:
     """Fields shared by every task: the embedding layer and the trainer."""
 
     # embedding layer
-    embeddings: str = "finetune"  # scratch | frozen | finetune
+    embeddings: str = "finetune"  # scratch | frozen | finetune | contextual-frozen | contextual-finetune | stacks: contextual-frozen+frozen
     oov: str | None = "lower"  # OOV chain of the vector store used to build rows (None: exact lookup only)
     keep_vectors: int = 50_000  # the most frequent pre-trained rows kept in a saved model for unseen words
     word_dim: int = 100  # only for scratch models trained without any vectors
@@ -30,6 +49,12 @@ class TaskConfig:
     unk_replace: float = 0.5  # prob. of replacing a singleton train word without a vector by UNK
     embed_dropout: float = 0.5
     dropout: float = 0.5
+    contextual_model: str = "minilm"  # Hugging Face encoder directory (minilm: the packaged all-MiniLM-L6-v2)
+    contextual_pooling: str = "first"  # first | mean | last sub-token of each word
+    contextual_layers: int = 1  # average of the last k hidden layers
+    contextual_lr: float = 5e-5  # encoder learning rate (contextual-finetune), warm-up then linear decay
+    contextual_warmup: float = 0.1  # fraction of the training steps spent warming up the encoder
+    contextual_cache: str | None = None  # frozen features cache (None: $VECLIFT_HOME/features)
     # trainer
     optimizer: str = "adam"  # adam | sgd
     lr: float = 1e-3
@@ -47,8 +72,8 @@ class TaskConfig:
         self.validate()
 
     def validate(self) -> None:
-        if self.embeddings not in EMBEDDING_STRATEGIES:
-            raise VecliftError(f"unknown embedding strategy {self.embeddings!r}; choose from {', '.join(EMBEDDING_STRATEGIES)}")
+        split_strategy(self.embeddings)
+        _choice("contextual_pooling", self.contextual_pooling, ("first", "mean", "last"))
         if self.optimizer not in ("adam", "sgd"):
             raise VecliftError(f"unknown optimizer {self.optimizer!r}; choose adam or sgd")
         for name in ("lr", "batch_size", "max_epochs"):

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from veclift.errors import VecliftError
-from veclift.tasks.config import TaskConfig
+from veclift.tasks.config import TaskConfig, split_strategy
 from veclift.tasks.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder, build_word_embedder
 from veclift.tasks.trainer import TrainResult, seed_everything
 from veclift.tasks.trainer import train as train_network
@@ -112,8 +112,16 @@ class TaskModel:
         train_tokens = [list(item.tokens) for item in train]
         extra = [list(item.tokens) for item in dev] + [list(t) for t in extra_tokens]
         seed_everything(seed)
-        words = build_word_embedder(train_tokens, extra, vectors, self.config, np.random.default_rng(seed))
-        embedder = StackedEmbedder([words, *self._feature_embedders(train_tokens)])
+        static, contextual = split_strategy(self.config.embeddings)
+        if static is None:  # no word rows; an empty layer keeps the train vocabulary for the transfer view
+            words = WordEmbedder([], [], [], [], 0, lowercase=False, train_words=sorted({t for s in train_tokens for t in s}))
+        else:
+            static_config = self.config.replace(embeddings=static)
+            words = build_word_embedder(train_tokens, extra, vectors, static_config, np.random.default_rng(seed))
+        parts: list[TokenEmbedder] = [words]
+        if contextual is not None:
+            parts.append(self._contextual_embedder(contextual, train_tokens + extra, progress))
+        embedder = StackedEmbedder([*parts, *self._feature_embedders(train_tokens)])
         self.network = self._build_network(embedder)
         examples = [(tokens, self._target(item)) for tokens, item in zip(train_tokens, train)]
         self.train_result = train_network(
@@ -121,6 +129,15 @@ class TaskModel:
             dev_score=(lambda: self._dev_score(dev)) if dev else None, description=f"Training {self.task}",
         )  # fmt: skip
         return self
+
+    def _contextual_embedder(self, mode: str, token_lists: list[list[str]], progress: bool) -> TokenEmbedder:
+        from veclift.contextual.embedder import build_contextual_embedder
+        from veclift.contextual.pooling import PoolingOptions
+
+        config = self.config
+        options = PoolingOptions(pooling=config.contextual_pooling, layers=config.contextual_layers)
+        return build_contextual_embedder(mode, token_lists, model=config.contextual_model, options=options,
+                                         cache_dir=config.contextual_cache, show_progress=progress)
 
     # --- prediction helpers --------------------------------------------------------------------
     @property

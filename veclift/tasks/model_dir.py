@@ -40,6 +40,10 @@ def embedder_from_description(description: dict[str, Any]) -> TokenEmbedder:
     kind = description.get("kind")
     if kind == StackedEmbedder.kind:
         return StackedEmbedder([embedder_from_description(d) for d in description["parts"]])
+    if kind == "contextual":  # imported here: transformers is an optional dependency
+        from veclift.contextual.embedder import ContextualEmbedder
+
+        return ContextualEmbedder.from_description(description)
     if kind not in EMBEDDER_KINDS:
         raise VecliftError(f"unknown embedder kind {kind!r} (a model from a newer veclift?)")
     return EMBEDDER_KINDS[kind].from_description(description)

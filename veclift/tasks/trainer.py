@@ -68,16 +68,39 @@ def length_buckets(lengths: Sequence[int], batch_size: int, rng: np.random.Gener
 
 
 def make_optimizer(network: nn.Module, config: TaskConfig) -> torch.optim.Optimizer:
-    """Fine-tuned embedding rows in their own group at ``finetune_lr_ratio`` x ``lr``."""
+    """Fine-tuned embedding rows in their own group at ``finetune_lr_ratio`` x ``lr``; a pre-trained
+    encoder's parameters in another at ``contextual_lr`` (marked ``encoder`` for its schedule)."""
     tuned = network.embedder.finetuned_parameters()
-    tuned_ids = {id(p) for p in tuned}
-    rest = [p for p in network.parameters() if p.requires_grad and id(p) not in tuned_ids]
+    encoder = network.embedder.encoder_parameters()
+    own_ids = {id(p) for p in tuned + encoder}
+    rest = [p for p in network.parameters() if p.requires_grad and id(p) not in own_ids]
     groups = [{"params": rest, "lr": config.lr}]
     if tuned:
         groups.append({"params": tuned, "lr": config.lr * config.finetune_lr_ratio})
+    if encoder:
+        groups.append({"params": encoder, "lr": config.contextual_lr, "encoder": True})
     if config.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
     return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def step_schedule(optimizer: torch.optim.Optimizer, config: TaskConfig, n_batches: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Stepped per batch: ``lr / (1 + lr_decay * epoch)`` for every group but an encoder's, which
+    warms up over ``contextual_warmup`` of all steps and then decays linearly to zero."""
+
+    def per_epoch(step: int) -> float:
+        return 1.0 / (1.0 + config.lr_decay * (step // n_batches))
+
+    factors = []
+    for group in optimizer.param_groups:
+        if group.get("encoder"):
+            from veclift.contextual.embedder import linear_warmup_decay
+
+            total = config.max_epochs * n_batches
+            factors.append(linear_warmup_decay(round(config.contextual_warmup * total), total))
+        else:
+            factors.append(per_epoch)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
 
 
 def train(
@@ -101,7 +124,8 @@ def train(
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     optimizer = make_optimizer(network, config)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0 / (1.0 + config.lr_decay * epoch))
+    n_batches = -(-len(examples) // config.batch_size)
+    schedule = step_schedule(optimizer, config, n_batches)
     result = TrainResult()
     best_state: dict[str, torch.Tensor] | None = None
     bad_epochs, start_epoch = 0, 0
@@ -118,7 +142,6 @@ def train(
         random.setstate(saved["python_rng"])
 
     lengths = [len(tokens) for tokens, _ in examples]
-    n_batches = -(-len(examples) // config.batch_size)
     began = time.perf_counter() - result.seconds
     with deterministic(), progress(description, config.max_epochs * n_batches, enabled=show_progress) as update:
         update(advance=start_epoch * n_batches)
@@ -137,9 +160,9 @@ def train(
                 if config.clip > 0:
                     nn.utils.clip_grad_norm_(network.parameters(), config.clip)
                 optimizer.step()
+                schedule.step()
                 total_loss += loss.item()
                 update(advance=1, info=f"epoch {epoch} loss {total_loss / (i + 1):.4f}{_best(result)}")
-            schedule.step()
             row = {"epoch": epoch, "loss": total_loss / n_batches, "seconds": time.perf_counter() - epoch_began}
             if dev_score is not None:
                 network.eval()
