@@ -39,7 +39,10 @@ def read_native(path: str | Path, max_words: int | None = None) -> Vectors:
         matrix = np.load(path / MATRIX, mmap_mode="r")
     except (OSError, ValueError) as exc:
         raise VecliftError(f"cannot open the matrix: {exc}", path / MATRIX) from None
-    words = (path / WORDS).read_text(encoding="utf-8").split("\n")
+    try:
+        words = (path / WORDS).read_bytes().decode("utf-8").split("\n")  # faster than read_text on 400k words
+    except UnicodeDecodeError as exc:
+        raise VecliftError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path / WORDS) from None
     if words and words[-1] == "":
         words.pop()
     meta = json.loads((path / META).read_text(encoding="utf-8")) if (path / META).is_file() else {}

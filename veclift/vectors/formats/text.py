@@ -8,7 +8,7 @@ line by line, which handles the odd rows and names the exact line of an error.
 Choices, documented because files in the wild differ:
 - Words containing spaces (GloVe 840B has a few, such as ``. . .``): the word is everything before
   the last ``dim`` fields, provided the field just before them is not a number; otherwise the row
-  is ragged and an error. (gensim splits at the first space and fails on those rows.)
+  is ragged and an error. (gensim takes the first field as the word and fails on those rows.)
 - Blank lines and trailing whitespace are ignored.
 - A header that lies about the count: every row present is read and a warning gives both numbers
   (fewer rows than stated usually means a truncated copy, more means an edited file).
