@@ -14,6 +14,7 @@ Same vectors in both libraries (gensim ``KeyedVectors`` built from veclift's mat
 from __future__ import annotations
 
 import logging
+import os
 import statistics
 import time
 
@@ -143,6 +144,7 @@ def reference_figures(vectors: Vectors, analogy: dict) -> tuple[list[dict], dict
 
 
 def main() -> None:
+    load_before = os.getloadavg()
     vectors = Vectors.load("glove-6b-50d", progress=False)
     vectors.index, vectors.unit_matrix  # built once per object, before timing (as gensim's fill_norms)
     kv = gensim_keyed_vectors(vectors)
@@ -152,9 +154,12 @@ def main() -> None:
     fit_rows, fit = char_ngram_fit(vectors)
     timings += fit_rows
     reference_rows, figures = reference_figures(vectors, analogy)
+    load = {"before": load_before, "after": os.getloadavg(), "cores": os.cpu_count()}
     columns = ["task", "veclift", "gensim", "gensim / veclift", "target", "note"]
     markdown = (
         "## Speed (one run, same 400k x 50 vectors in both libraries)\n\n"
+        f"Load average before/after: {load['before'][0]:.1f} / {load['after'][0]:.1f} on {load['cores']} cores "
+        "(other jobs share the machine: compare the ratios, measured in the same run).\n\n"
         + markdown_table(timings, columns)
         + "\n\n## Reference figures (../shared/data/README.md)\n\n"
         + markdown_table(reference_rows)
@@ -163,7 +168,7 @@ def main() -> None:
     )
     write_results(
         "vectors_query_bench",
-        {"timings": timings, "reference": reference_rows, "similarity": figures, "analogy": analogy, "char_ngram": fit},
+        {"load_average": load, "timings": timings, "reference": reference_rows, "similarity": figures, "analogy": analogy, "char_ngram": fit},
         markdown,
     )
     print(markdown)

@@ -107,3 +107,14 @@ def test_reference_analogy(glove):
     assert result.questions == 14877
     assert round(result.accuracy, 3) == 0.497
     assert elapsed < 15  # the benchmark holds the 5 s target; this leaves room for a busy machine
+
+
+def test_cli_evaluate_without_sets_says_what_to_pass(tmp_path, monkeypatch):
+    import veclift.cli
+
+    veclift.cli._register()
+    monkeypatch.setenv("VECLIFT_DATA", str(tmp_path / "empty"))
+    source = tiny().save(tmp_path / "v")
+    result = CliRunner().invoke(veclift.cli.app, ["vectors", "evaluate", str(source)])
+    assert isinstance(result.exception, VecliftError)
+    assert "--similarity" in str(result.exception) and "--analogy" in str(result.exception)

@@ -61,6 +61,7 @@ def test_top_k_chunked_small_chunks_agree_with_sort():
     assert np.allclose(top, np.take_along_axis(scores, index, 1))
 
 
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 def test_analogy_parallelogram_and_cosmul_matches_gensim():
     words = ["man", "woman", "king", "queen", "apple", "car"]
     matrix = np.array(
