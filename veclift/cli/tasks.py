@@ -65,7 +65,7 @@ def train_command(
     output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
     dev: Optional[Path] = typer.Option(None, "--dev", help="Dev data for early stopping (same format as --train)."),
     vectors: Optional[str] = typer.Option(None, "--vectors", help="Vector source: built-in name, native dir or vector file."),
-    embeddings: str = typer.Option("finetune", "--embeddings", help="scratch | frozen | finetune."),
+    embeddings: str = typer.Option("finetune", "--embeddings", help="scratch | frozen | finetune | contextual-frozen | contextual-finetune, or a stack such as contextual-frozen+frozen."),
     max_sentences: Optional[int] = typer.Option(None, "--max-sentences", help="Train on a seeded subsample of N examples."),
     seed: int = typer.Option(0, "--seed"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum number of epochs."),
@@ -90,6 +90,12 @@ def train_command(
     text_column: Optional[str] = typer.Option(None, "--text-column", help="classify: text column (name or index) or JSONL field."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="classify: label column (name or index) or JSONL field."),
     label_separator: Optional[str] = typer.Option(None, "--label-separator", help="classify: split label cells (multi-label)."),
+    contextual_model: Optional[str] = typer.Option(None, "--contextual-model", help="contextual: Hugging Face encoder directory (default: the packaged MiniLM)."),
+    contextual_pooling: Optional[str] = typer.Option(None, "--contextual-pooling", help="contextual: sub-token of each word: first | mean | last."),
+    contextual_layers: Optional[int] = typer.Option(None, "--contextual-layers", help="contextual: average of the last K hidden layers."),
+    contextual_lr: Optional[float] = typer.Option(None, "--contextual-lr", help="contextual-finetune: encoder learning rate."),
+    contextual_warmup: Optional[float] = typer.Option(None, "--contextual-warmup", help="contextual-finetune: fraction of steps warming up."),
+    contextual_cache: Optional[str] = typer.Option(None, "--contextual-cache", help="contextual-frozen: features cache directory."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint file written every epoch; resumed from if present."),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch threads (default: torch's)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -98,6 +104,7 @@ def train_command(
     """Train a NER tagger or a text classifier and write its model directory."""
     from veclift.data import subsample
     from veclift.tasks import model_class
+    from veclift.tasks.config import split_strategy
 
     if threads:
         import torch
@@ -107,7 +114,9 @@ def train_command(
         "embeddings": embeddings, "max_epochs": epochs, "encoder": encoder, "head": head, "char": char, "casing": casing,
         "oov": oov, "keep_vectors": keep_vectors, "lr": lr, "finetune_lr_ratio": finetune_lr_ratio, "l2_pull": l2_pull,
         "optimizer": optimizer, "batch_size": batch_size, "patience": patience, "dropout": dropout, "hidden": hidden,
-        "metric": metric, "multi_label": multi_label,
+        "metric": metric, "multi_label": multi_label, "contextual_model": contextual_model,
+        "contextual_pooling": contextual_pooling, "contextual_layers": contextual_layers, "contextual_lr": contextual_lr,
+        "contextual_warmup": contextual_warmup, "contextual_cache": contextual_cache,
     }  # fmt: skip
     options = {k: v for k, v in options.items() if v is not None}
     cls = model_class(task.value)
@@ -122,7 +131,8 @@ def train_command(
         key = (lambda item: item.labels) if task is Task.classify else None
         train_data = subsample(train_data, max_sentences, seed, stratify=key)
     dev_data = read_data(task.value, dev, **reader) if dev is not None else None
-    if vectors is None and model.config.embeddings != "scratch":
+    static, _ = split_strategy(model.config.embeddings)
+    if vectors is None and static not in (None, "scratch"):
         raise VecliftError(f"--embeddings {model.config.embeddings} needs --vectors")
     model.fit(train_data, dev_data, vectors=vectors, seed=seed, checkpoint=checkpoint, progress=not quiet)
     model.save(output)

@@ -103,6 +103,7 @@ def load_backbone(
         raise VecliftError("not a Hugging Face model directory (no config.json)", source)
     transformers = _import_transformers()
     offline = not allow_network or local
+    transformers.utils.logging.disable_progress_bar()  # a bar per weight file is noise on the CLI's stderr
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=offline)
         if getattr(tokenizer, "add_prefix_space", None) is False:
