@@ -167,6 +167,10 @@ def evaluate(
     restrict: Annotated[int, typer.Option(help="Analogy: questions and answers within the first N words.")] = 30000,
     method: Annotated[str, typer.Option(help="Analogy method: 3cosadd or 3cosmul.")] = "3cosadd",
     oov: Annotated[str, typer.Option("--oov", help="Fill similarity pairs with unknown words by these strategies.")] = "none",
+    lowercase: Annotated[
+        bool | None,
+        typer.Option("--lowercase/--keep-case", help="Lower-case the test words (default: when the vectors are)."),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Word-similarity Spearman and analogy accuracy (defaults: the sets in ../shared/data)."""
@@ -190,12 +194,14 @@ def evaluate(
             )
     vectors = _open(source, oov)
     fill = oov != "none"
-    sims = [evaluate_similarity(vectors, path, fill_oov=fill) for path in similarity_files or []]
-    result = {"similarity": {s.name: s.to_dict() for s in sims}}
+    sims = [evaluate_similarity(vectors, path, lowercase=lowercase, fill_oov=fill) for path in similarity_files or []]
     analogies = None
     if analogy_file is not None:
-        analogies = evaluate_analogy(vectors, analogy_file, restrict_vocab=restrict, method=method)
-        result["analogy"] = analogies.to_dict()
+        analogies = evaluate_analogy(vectors, analogy_file, restrict_vocab=restrict, method=method, lowercase=lowercase)
+    result = {
+        "similarity": {s.name: s.to_dict() for s in sims},
+        "analogy": None if analogies is None else analogies.to_dict(),
+    }
     if as_json:
         for entry in result["similarity"].values():
             entry.pop("name")

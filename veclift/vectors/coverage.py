@@ -83,7 +83,9 @@ def coverage(
     ``strategies`` (names or a chain spec; default `default_strategies`) are each counted on
     their own, and as a chain in the given order under the key ``"chain"``.
     """
-    names = parse_spec(strategies) if isinstance(strategies, str) else list(strategies or default_strategies(vectors))
+    if strategies is None:
+        strategies = default_strategies(vectors)
+    names = parse_spec(strategies if isinstance(strategies, str) else ",".join(strategies) or "none")
     chain = [STRATEGIES[name](vectors) for name in names]
     counts = _counts(tokens)
     index = vectors.index
