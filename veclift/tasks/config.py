@@ -41,7 +41,9 @@ class TaskConfig:
     # embedding layer
     embeddings: str = "finetune"  # scratch | frozen | finetune | contextual-frozen | contextual-finetune | stacks: contextual-frozen+frozen
     oov: str | None = "lower"  # OOV chain of the vector store used to build rows (None: exact lookup only)
-    keep_vectors: int = 50_000  # the most frequent pre-trained rows kept in a saved model for unseen words
+    # The most frequent pre-trained rows kept in a model for words unseen at training time. 50,000
+    # GloVe 6B rows (10 MB at 50d) hold 94% of CoNLL-2003 dev tokens (all 400k rows: 98%).
+    keep_vectors: int = 50_000
     word_dim: int = 100  # only for scratch models trained without any vectors
     lowercase: bool | None = None  # key words lower-cased; None: follow the vectors
     finetune_lr_ratio: float = 0.1  # learning rate of pre-trained rows relative to `lr`

@@ -367,8 +367,12 @@ def build_word_embedder(
     extra_rows, extra_how = source.lookup(extra_keys)
     extra = [i for i, how in enumerate(extra_how) if how is not None]
     seen.update(extra_keys)
-    top = [w for w in vectors.words[: config.keep_vectors] if w not in seen and (not lowercase or w == w.lower())]
-    top_rows = np.asarray(vectors.matrix[[vectors.index[w] for w in top]], np.float32) if top else np.zeros((0, dim), np.float32)
+    top_index = [
+        i for i, w in enumerate(vectors.words[: config.keep_vectors])
+        if w not in seen and not seen.add(w) and (not lowercase or w == w.lower())
+    ]  # fmt: skip
+    top = [vectors.words[i] for i in top_index]
+    top_rows = np.asarray(vectors.matrix[top_index], np.float32).reshape(len(top_index), dim)
 
     fixed_words = [extra_keys[i] for i in extra] + top
     fixed_rows = [extra_rows[extra], top_rows]
