@@ -100,14 +100,18 @@ def anchor_pairs(
     return rows[:max_anchors] if max_anchors else rows, skipped
 
 
-def _prepare(matrix: np.ndarray, center: bool, normalize: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Optionally unit-normalise, centre and re-normalise rows (Artetxe et al. 2018); also the mean removed."""
+def _prepare(matrix: np.ndarray, center: bool, normalize: bool, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Optionally unit-normalise, centre and re-normalise rows (Artetxe et al. 2018); also the mean removed.
+
+    The mean is taken over the anchor ``rows`` only: the two vocabularies can differ in size and
+    make-up (20k corpus words against 400k GloVe words), and only the anchors are matched.
+    """
     out = np.asarray(matrix, dtype=np.float32)
     mean = np.zeros(out.shape[1], np.float32)
     if normalize:
         out = _unit_rows(out)
     if center:
-        mean = out.mean(axis=0)
+        mean = out[rows].mean(axis=0)
         out = out - mean
         if normalize:
             out = _unit_rows(out)
@@ -138,8 +142,9 @@ def align(
 ) -> tuple[Vectors, AlignmentReport]:
     """Rotate ``source`` onto ``target``; return the aligned source vectors and a report.
 
-    ``center``/``normalize`` preprocess both spaces before the fit; the aligned vectors are
-    then shifted by the target's mean so they live in the target's coordinates. ``held_out``
+    ``center``/``normalize`` preprocess both spaces before the fit (centring removes each
+    space's mean over the fit anchors); the aligned vectors are then shifted by the target's
+    mean so they live in the target's coordinates. ``held_out``
     anchors (a seeded random share) are kept out of the fit and searched among the first
     ``search_vocab`` target words (all by default) for precision@1/@5. The source's OOV chain
     is not carried over: it was fitted in the unrotated space.
@@ -165,10 +170,10 @@ def align(
     test = [pairs[i] for i in order[:n_test]]
     fit = [pairs[i] for i in order[n_test:]]
 
-    src, _ = _prepare(source.matrix, center, normalize)
-    tgt, tgt_mean = _prepare(target.matrix, center, normalize)
     s_rows = np.array([s for s, _ in fit])
     t_rows = np.array([t for _, t in fit])
+    src, _ = _prepare(source.matrix, center, normalize, s_rows)
+    tgt, tgt_mean = _prepare(target.matrix, center, normalize, t_rows)
     rotation, _ = orthogonal_procrustes(src[s_rows], tgt[t_rows])
     rotation = rotation.astype(np.float32)
     mapped = src @ rotation
