@@ -83,6 +83,7 @@ def test_scratch_uses_no_pretrained_rows():
     assert not np.allclose(row_of(words, "Paris"), tiny_vectors()["paris"])
     words.prepare([["Madrid"]], tiny_vectors())
     assert "madrid" not in words.index
+    assert words.knows("Madrid") and words.knows("Paris") and not words.knows("Xyzzy")  # same transfer split as the others
 
 
 def test_lowercase_keys_for_lowercase_vectors_and_detection():

@@ -148,6 +148,7 @@ class WordEmbedder(TokenEmbedder):
         l2_pull: float = 0.0,
         strategy: str = "scratch",
         train_words: Sequence[str] = (),
+        vector_known: Sequence[str] = (),
         rows: dict[str, np.ndarray] | None = None,
     ):
         super().__init__()
@@ -161,6 +162,9 @@ class WordEmbedder(TokenEmbedder):
         self.fixed_words = list(fixed_words)
         self.origins = list(origins)  # one per tuned + fixed word: KNOWN or the OOV strategy that found it
         self.train_words = list(train_words)  # raw train tokens (for the transfer view)
+        # Keys the vectors know but that have no pre-trained row here (scratch models): the transfer
+        # view splits unseen words the same way whatever the strategy.
+        self.vector_known = set(vector_known)
         self.oov: OOVChain | None = None
         self.unresolved: set[str] = set()
         rows = rows or {}
@@ -206,6 +210,8 @@ class WordEmbedder(TokenEmbedder):
     def knows(self, word: str) -> bool:
         """Whether ``word`` has a pre-trained vector of its own (not an OOV guess) in this layer."""
         key = self.key(word)
+        if key in self.vector_known:
+            return True
         row = self.index.get(key)
         return row is not None and row >= self.n_new and self.origins[row - self.n_new] == KNOWN
 
@@ -220,9 +226,11 @@ class WordEmbedder(TokenEmbedder):
     # --- rows for unseen words ------------------------------------------------------------------
     def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
         """Add fixed rows for unseen words: from ``vectors`` (own spelling), else this layer's OOV chain."""
-        if self.strategy == "scratch":
-            return
         keys = {self.key(t) for tokens in token_lists for t in tokens}
+        if self.strategy == "scratch":
+            if vectors is not None:
+                self.vector_known.update(k for k in keys if k in vectors.index)
+            return
         missing = sorted(k for k in keys if k not in self.index and (vectors is not None or k not in self.unresolved))
         if not missing:
             return
@@ -317,6 +325,7 @@ class WordEmbedder(TokenEmbedder):
             "fixed_words": self.fixed_words,
             "origins": self.origins,
             "train_words": self.train_words,
+            "vector_known": sorted(self.vector_known),
         }
 
     @classmethod
@@ -324,7 +333,7 @@ class WordEmbedder(TokenEmbedder):
         return cls(
             d["new_words"], d["tuned_words"], d["fixed_words"], d["origins"], d["dim"],
             lowercase=d["lowercase"], unk_replace=d["unk_replace"], l2_pull=d["l2_pull"],
-            strategy=d["strategy"], train_words=d["train_words"],
+            strategy=d["strategy"], train_words=d["train_words"], vector_known=d["vector_known"],
         )  # fmt: skip
 
     def load_rows(self, state: dict[str, torch.Tensor], prefix: str) -> None:
@@ -356,7 +365,9 @@ def build_word_embedder(
         new = rng.normal(0, std, (len(train_keys) + 2, dim)).astype(np.float32)
         new[PAD] = 0
         replaceable = np.array([False, False] + [counts[k] == 1 for k in train_keys])
-        return WordEmbedder(train_keys, [], [], [], dim, rows={"new": new, "replaceable": replaceable}, **common)
+        embedder = WordEmbedder(train_keys, [], [], [], dim, rows={"new": new, "replaceable": replaceable}, **common)
+        embedder.prepare([train_keys, *extra_tokens], vectors)
+        return embedder
 
     source = vectors.with_oov(config.oov)
     train_rows, train_how = source.lookup(train_keys)
