@@ -67,6 +67,7 @@ def test_classify_train_and_predict_with_probabilities(files):
     assert set(lines[0]["probabilities"]) == {"neg", "pos"} and lines[0]["label"] in ("neg", "pos")
     scores = json.loads(invoke("evaluate", model, root / "train.tsv", "--json"))
     assert {"accuracy", "macro_f1", "transfer"} <= set(scores)
+    assert "unseen_known" in invoke("evaluate", model, root / "train.tsv")
 
 
 def test_user_errors(files):
