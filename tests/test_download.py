@@ -142,6 +142,18 @@ def test_named_source_unpacks_its_member_and_is_cached(server, monkeypatch):
     assert dl.download("test-glove", progress=False) == path and len(Handler.requests) == 1
 
 
+def test_sources_sharing_an_archive_share_one_download(server, monkeypatch):
+    Handler.files["/g.zip"] = zip_of({"g.1d.txt": b"a 1\n", "g.2d.txt": b"a 1 2\n", "readme.txt": b"hi"})
+    for name, member in (("test-1d", "g.1d.txt"), ("test-2d", "g.2d.txt")):
+        spec = {"url": f"{server}/g.zip", "member": member, "format": "glove", "sha256": None, "description": "test"}
+        monkeypatch.setitem(dl.REMOTE, name, spec)
+    with pytest.warns(VecliftWarning):
+        first = dl.download("test-1d", progress=False)
+    second = dl.download("test-2d", progress=False)
+    assert first.parent == second.parent and second.read_bytes() == b"a 1 2\n"
+    assert len(Handler.requests) == 1 and not (first.parent / "readme.txt").exists()
+
+
 def test_zip_with_several_files_needs_a_member(server, tmp_path):
     Handler.files["/two.zip"] = zip_of({"a.txt": b"a", "b.txt": b"b"})
     with pytest.warns(VecliftWarning), pytest.raises(VecliftError, match="holds 2 files"):

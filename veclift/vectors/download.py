@@ -3,7 +3,8 @@
 None of the publishers (Stanford NLP for GloVe, Facebook for fastText, Google for word2vec) gives a
 SHA-256 for these files, so ``sha256`` is None for each: `download` then prints the hash it computed,
 for comparison with a trusted copy, and records it beside the file (``<file>.sha256``). Pass
-``sha256=`` to enforce one. Archives are unpacked (only the members named here) and then deleted.
+``sha256=`` to enforce one. Archives are unpacked (only the members named here, all of them at once,
+so the GloVe 6B sizes share one download) and then deleted.
 """
 
 from __future__ import annotations
@@ -74,9 +75,15 @@ def _file_name(url: str) -> str:
     return name
 
 
+def _directory(name: str) -> Path:
+    """Where a named source lives: sources unpacked from one archive (GloVe 6B) share its folder."""
+    file = _file_name(REMOTE[name]["url"])
+    return downloads_dir() / (file.removesuffix(".zip") if file.endswith(".zip") else name)
+
+
 def _target(name: str) -> Path:
     spec = REMOTE[name]
-    return downloads_dir() / name / (spec["member"] or _file_name(spec["url"]))
+    return _directory(name) / (spec["member"] or _file_name(spec["url"]))
 
 
 def cached_path(name: str) -> Path | None:
@@ -102,9 +109,10 @@ def download(
         url, label = spec["url"], name_or_url
         sha256 = sha256 or spec["sha256"]
         member = member or spec["member"]
-        directory = Path(dest) if dest else downloads_dir() / name_or_url
+        siblings = [s["member"] for s in REMOTE.values() if s["url"] == url and s["member"] and s["member"] != member]
+        directory = Path(dest) if dest else _directory(name_or_url)
     elif urlparse(name_or_url).scheme in ("http", "https"):
-        url, label = name_or_url, name_or_url
+        url, label, siblings = name_or_url, name_or_url, []
         directory = Path(dest) if dest else downloads_dir()
     else:
         raise VecliftError(f"unknown remote vectors {name_or_url!r} (known: {', '.join(REMOTE)}; or give an http(s) URL)")
@@ -116,7 +124,7 @@ def download(
         directory.mkdir(parents=True, exist_ok=True)
         _fetch(url, file, label, progress, retries)
         _verify(file.with_name(file.name + ".part"), file, sha256, label)
-    return _unpack(file, member) if is_zip else file
+    return _unpack(file, member, siblings) if is_zip else file
 
 
 def _fetch(url: str, file: Path, label: str, progress: bool, retries: int) -> None:
@@ -174,8 +182,8 @@ def _verify(part: Path, file: Path, expected: str | None, label: str) -> None:
     part.replace(file)
 
 
-def _unpack(archive: Path, member: str | None) -> Path:
-    """Extract ``member`` (or the single file) beside the archive, then delete the archive."""
+def _unpack(archive: Path, member: str | None, siblings: list[str]) -> Path:
+    """Extract ``member`` (or the single file), and the members other named sources need, then delete the archive."""
     try:
         with zipfile.ZipFile(archive) as zf:
             names = [n for n in zf.namelist() if not n.endswith("/")]
@@ -185,10 +193,12 @@ def _unpack(archive: Path, member: str | None) -> Path:
                 member = names[0]
             if member not in names:
                 raise VecliftError(f"the archive has no {member!r} (it holds {', '.join(names[:6])})", archive)
-            target = archive.parent / PurePosixPath(member).name
-            with zf.open(member) as source, atomic_path(target) as tmp, open(tmp, "wb") as out:
-                shutil.copyfileobj(source, out, BLOCK)
+            for name in [member, *(s for s in siblings if s in names)]:
+                target = archive.parent / PurePosixPath(name).name
+                if not target.is_file():
+                    with zf.open(name) as source, atomic_path(target) as tmp, open(tmp, "wb") as out:
+                        shutil.copyfileobj(source, out, BLOCK)
     except zipfile.BadZipFile as exc:
         raise VecliftError(f"not a valid zip archive: {exc}", archive) from None
     archive.unlink()
-    return target
+    return archive.parent / PurePosixPath(member).name
