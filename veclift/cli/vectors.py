@@ -10,14 +10,18 @@ vectors_app = typer.Typer(help="Inspect, query, evaluate and convert word vector
 app.add_typer(vectors_app, name="vectors")
 
 
-def _size_on_disk(source: str, vectors) -> int | None:
+def _size_on_disk(source: str) -> int | None:
+    """Bytes on disk of a file, a native directory, a built-in set's cache or a downloaded source."""
     from pathlib import Path
 
-    path = Path(vectors.meta.get("file") or source)
-    if not path.exists():
-        from veclift.vectors.builtin import BUILTIN, veclift_home
+    from veclift.vectors.builtin import BUILTIN, veclift_home
+    from veclift.vectors.download import REMOTE, cached_path
 
-        path = veclift_home() / "vectors" / source if source in BUILTIN else path
+    path = Path(source)
+    if not path.exists() and source in BUILTIN:
+        path = veclift_home() / "vectors" / source
+    elif not path.exists() and source in REMOTE:
+        path = cached_path(source) or path
     if path.is_file():
         return path.stat().st_size
     if path.is_dir():
@@ -48,7 +52,7 @@ def info(
         "source": vectors.source,
         "format": vectors.meta.get("format", "native"),
         "subwords": vectors.subwords is not None,
-        "size_bytes": _size_on_disk(source, vectors),
+        "size_bytes": _size_on_disk(source),
         "load_seconds": round(seconds, 4),
         "sample": list(vectors.words[:10]),
     }

@@ -56,6 +56,7 @@ def read_word2vec_binary(path: Path, *, max_words: int | None = None, progress: 
             words.append(buffer[start:space].lstrip(b"\n"))
             matrix[row] = np.frombuffer(buffer, dtype="<f4", count=dim, offset=space + 1)
             start = space + 1 + row_bytes
+        update(advance=position() - done, info=f"{rows:,} words")
         if rows == count and (buffer[start:].strip() or stream.read(1 << 16).strip()):
             warn(f"data after the {count} rows the header announces was ignored", path)
     decoder = WordDecoder(path)

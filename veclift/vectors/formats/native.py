@@ -67,7 +67,7 @@ def write_native(vectors: Vectors, path: str | Path, *, source: str | None = Non
     if bad:
         raise VecliftError(f"word {bad[0]!r} contains a line break and cannot be stored", path)
     meta = {
-        **{k: v for k, v in vectors.meta.items() if k not in {"dim", "count", "sha256"}},
+        **{k: v for k, v in vectors.meta.items() if k not in {"dim", "count", "sha256", "file"}},
         "format": "veclift-native/1",
         "dim": vectors.dim,
         "count": len(vectors),
