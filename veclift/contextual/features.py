@@ -119,7 +119,7 @@ def compute_features(
             np.save(tmp / "vectors.npy", vectors)
             np.save(tmp / "offsets.npy", offsets)
             (tmp / "sentences.json").write_text(json.dumps(missing, ensure_ascii=False))
-            meta = {"model": backbone.name, "options": options.as_dict(), "sentences": len(missing),
+            meta = {"model": backbone.source, "options": options.as_dict(), "sentences": len(missing),
                     "words": int(offsets[-1]), "dim": backbone.dim}
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
         tables.append(_load(target))
