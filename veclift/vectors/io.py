@@ -27,13 +27,16 @@ def load_vectors(
             raise VecliftError(f"{name!r} is not downloaded yet: run `veclift vectors download {name}`")
         source = cached
     path = Path(source)
+    from veclift.vectors.formats.detect import read_vector_file
+    from veclift.vectors.formats.spacy_vectors import is_spacy_package
+
+    if not path.exists() and (format == "spacy" or is_spacy_package(name)):
+        return read_vector_file(name, format="spacy", max_words=max_words, progress=progress)
     if not path.exists():
         known = ", ".join(sorted(BUILTIN) + sorted(REMOTE))
         raise VecliftError(f"no such file or directory, and not a known vector name ({known})", path)
     if is_native(path) and format in (None, "native"):
         return read_native(path, max_words=max_words)
-    from veclift.vectors.formats.detect import read_vector_file
-
     return read_vector_file(path, format=format, max_words=max_words, progress=progress)
 
 
