@@ -129,6 +129,13 @@ def top_k_chunked(
         if ex_rows is not None:
             hit = (ex_cols >= start) & (ex_cols < stop)
             scores[ex_rows[hit], ex_cols[hit] - start] = -np.inf
+        if k == 1:  # the best answer only (analogy evaluation): one argmax pass per chunk
+            best = scores.argmax(axis=1) if scores.shape[1] else np.zeros(n_queries, np.int64)
+            value = scores[np.arange(n_queries), best] if scores.shape[1] else top_scores[:, 0]
+            better = value > top_scores[:, 0]
+            top_scores[better, 0] = value[better]
+            top_index[better, 0] = best[better] + start
+            continue
         passing = scores > top_scores[:, -1:]
         if np.count_nonzero(passing) > 4 * k * n_queries and scores.shape[1] > k:
             cols = np.argpartition(-scores, k - 1, axis=1)[:, :k]
@@ -182,9 +189,19 @@ def analogy_scorer(
     if method == "3cosmul":
 
         def cosmul(start: int, stop: int) -> np.ndarray:
+            # ((1+cos_b)/2 * (1+cos_c)/2) / ((1+cos_a)/2 + eps)
+            # = (1 + cos_b)(1 + cos_c) / (2 (1 + cos_a + 2 eps)), computed in place
             block = unit[start:stop].T
-            sim = [(1.0 + x @ block) / 2.0 for x in (a, b, c)]
-            return sim[1] * sim[2] / (sim[0] + _COSMUL_EPS)
+            score = b @ block
+            score += 1.0
+            other = c @ block
+            other += 1.0
+            score *= other
+            other = a @ block
+            other += 1.0 + 2.0 * _COSMUL_EPS
+            other *= 2.0
+            score /= other
+            return score
 
         return cosmul
     raise ValueError(f"unknown analogy method {method!r}; use one of {', '.join(ANALOGY_METHODS)}")
