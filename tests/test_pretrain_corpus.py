@@ -112,6 +112,17 @@ def test_encrypted_and_broken_pdfs_are_skipped_with_a_warning_and_counted(tmp_pa
         assert list(corpus) == [["Readable", "text", "."]]  # a second pass warns no more
 
 
+def test_undecodable_bytes_are_replaced_with_one_warning(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes(b"Plain line.\nCaf\xe9 au lait.\n")
+    corpus = Corpus([path])
+    with pytest.warns(VecliftWarning, match=r"latin\.txt:2: bytes that are not UTF-8 were replaced"):
+        assert list(corpus)[1] == ["Caf", "\ufffd", "au", "lait", "."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        list(corpus)
+
+
 def test_vocabulary_counts_and_min_count(tmp_path):
     path = tmp_path / "a.txt"
     path.write_text("a b a.\nb a c.\n", encoding="utf-8")

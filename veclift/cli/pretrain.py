@@ -54,12 +54,12 @@ def _finish(vectors, corpus, output: Path, json_output: bool, report=None) -> No
         print(json.dumps(summary, ensure_ascii=False))
         return
     training = summary["training"]
-    stages = training.values() if "adapt" in training else [training]
+    phases = training.items() if "warmup" in training or "adapt" in training else [("trained", training)]
     out.print(f"wrote {len(vectors):,} x {vectors.dim} vectors to {output}", highlight=False)
-    for stage in stages:
+    for phase, stage in phases:
         if "words_per_second" in stage:
             out.print(
-                f"{stage['corpus_tokens']:,} tokens · vocabulary {stage['vocabulary']:,} · "
+                f"{phase}: {stage['corpus_tokens']:,} tokens · vocabulary {stage['vocabulary']:,} · "
                 f"{stage['seconds']:.1f} s · {stage['words_per_second']:,.0f} words/s",
                 highlight=False,
             )
@@ -130,7 +130,8 @@ def word2vec(
         text = _corpus(corpus, lowercase, text_field)
         _finish(train_word2vec(text, dim=dim, **options), text, output, json_output)
         return
-    from veclift.pretrain.continue_training import continue_training, is_lowercased
+    from veclift.pretrain.continue_training import continue_training
+    from veclift.vectors.coverage import is_lowercased
     from veclift.vectors import Vectors
 
     initial = Vectors.load(init, progress=not json_output)

@@ -1,6 +1,6 @@
 """Pre-training and domain adaptation: corpus readers, word2vec/fastText (gensim), GloVe (PyTorch)."""
 
-from veclift.pretrain.continue_training import AdaptationReport, continue_training, is_lowercased
+from veclift.pretrain.continue_training import AdaptationReport, continue_training
 from veclift.pretrain.corpus import Corpus, Vocabulary, split_sentences
 from veclift.pretrain.fasttext import train_fasttext
 from veclift.pretrain.glove import count_cooccurrences, fit_glove, train_glove
@@ -15,7 +15,6 @@ __all__ = [
     "continue_training",
     "count_cooccurrences",
     "fit_glove",
-    "is_lowercased",
     "negative_samples_for",
     "prepare_corpus",
     "split_sentences",

@@ -10,6 +10,7 @@ unlocked (lock factor ``known_lockf``) and move a little for the remaining ``epo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,7 @@ from veclift.pretrain.corpus import Corpus
 from veclift.pretrain.training import PreparedCorpus, as_prepared, build_vocabulary, run_gensim
 from veclift.pretrain.word2vec import word2vec_options
 from veclift.vectors.core import Vectors
+from veclift.vectors.coverage import is_lowercased
 from veclift.vectors.query import most_similar
 
 
@@ -45,9 +47,8 @@ class AdaptationReport:
         }
 
 
-def is_lowercased(vectors: Vectors, sample: int = 20_000) -> bool:
-    """True when the most frequent words carry no capital letter (e.g. GloVe 6B): lower-case the corpus then."""
-    return not any(w != w.lower() for w in vectors.words[:sample])
+def _restart_note(record: logging.LogRecord) -> bool:
+    return "Effective 'alpha' higher" not in record.getMessage()
 
 
 def continue_training(
@@ -97,9 +98,12 @@ def continue_training(
             model.wv.vectors_lockf = np.where(known, 0.0, 1.0).astype(np.float32)
             stats["warmup"] = run_gensim(model, prepared, warmup_epochs, show_progress, "warm-up (known words locked)")
         if epochs > 0:
+            # A second train() call restarts gensim's learning-rate schedule on purpose.
+            logging.getLogger("gensim.models.word2vec").addFilter(_restart_note)
             model.wv.vectors_lockf = np.where(known, known_lockf, 1.0).astype(np.float32)
             stats["adapt"] = run_gensim(model, prepared, epochs, show_progress, "adapting")
     finally:
+        logging.getLogger("gensim.models.word2vec").removeFilter(_restart_note)
         if prepared is not corpus:
             prepared.close()
 

@@ -35,6 +35,7 @@ _ABBREVIATIONS = frozenset(
     "sep sept oct nov dec gen gov sen rep rev mt ft approx dept est u.s u.k".split()
 )
 _LAST_WORD = re.compile(r"(\S+)$")
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -90,6 +91,7 @@ class Corpus:
     def __post_init__(self) -> None:
         self.sources = [Path(s) for s in self.sources]
         self.files = _expand(self.sources)
+        self._warned: set[str] = set()
 
     @property
     def total_bytes(self) -> int:
@@ -113,12 +115,14 @@ class Corpus:
             if str(path) in self.skipped:
                 advance(path.stat().st_size)
                 continue
-            reader = _read_pdf if _kind(path) == "pdf" else _read_jsonl if _kind(path) == "jsonl" else _read_text
+            kind = _kind(path)
             try:
-                if reader is _read_jsonl:
-                    yield from reader(path, advance, self.text_field)
+                if kind == "pdf":
+                    yield from _read_pdf(path, advance)
+                elif kind == "jsonl":
+                    yield from _read_jsonl(path, advance, self.text_field, self._warn_once)
                 else:
-                    yield from reader(path, advance)
+                    yield from _paragraphs(line for _, line in _lines(path, advance, self._warn_once))
             except _Unreadable as exc:
                 self._skip(path, str(exc))
 
@@ -141,6 +145,12 @@ class Corpus:
         if str(path) not in self.skipped:
             self.skipped[str(path)] = reason
             warn(f"skipped: {reason}", path)
+
+    def _warn_once(self, message: str, path: Path, line: int) -> None:
+        """Warn about a file on the first pass only (gensim makes one pass per epoch)."""
+        if str(path) not in self._warned:
+            self._warned.add(str(path))
+            warn(message, path, line)
 
 
 class _Unreadable(Exception):
@@ -183,8 +193,10 @@ def _open_binary(path: Path):
     return raw, raw
 
 
-def _lines(path: Path, advance: Callable[[int], None]) -> Iterator[tuple[int, str]]:
-    """Numbered text lines; undecodable bytes are replaced (one warning per file)."""
+def _lines(
+    path: Path, advance: Callable[[int], None], notify: Callable[[str, Path, int], None]
+) -> Iterator[tuple[int, str]]:
+    """Numbered text lines; undecodable bytes are replaced and ``notify`` is told of the first."""
     raw, stream = _open_binary(path)
     with raw:
         try:
@@ -193,13 +205,16 @@ def _lines(path: Path, advance: Callable[[int], None]) -> Iterator[tuple[int, st
             raise VecliftError(f"cannot decompress: {exc}", path) from None
         if b"\x00" in head:
             raise _Unreadable("binary file, not text")
-        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
+        # surrogateescape marks undecodable bytes unambiguously (a real U+FFFD in the text is not one).
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline=None)
         seen, warned = 0, False
         try:
             for number, line in enumerate(text, 1):
-                if not warned and "\ufffd" in line:
-                    warn("bytes that are not UTF-8 were replaced", path, number)
-                    warned = True
+                if _UNDECODED.search(line):
+                    line = _UNDECODED.sub("\ufffd", line)
+                    if not warned:
+                        notify("bytes that are not UTF-8 were replaced", path, number)
+                        warned = True
                 position = raw.tell()
                 if position > seen:
                     advance(position - seen)
@@ -207,10 +222,6 @@ def _lines(path: Path, advance: Callable[[int], None]) -> Iterator[tuple[int, st
                 yield number, line
         except (OSError, EOFError) as exc:
             raise VecliftError(f"cannot decompress: {exc}", path) from None
-
-
-def _read_text(path: Path, advance: Callable[[int], None]) -> Iterator[str]:
-    yield from _paragraphs(line for _, line in _lines(path, advance))
 
 
 def _paragraphs(lines: Iterable[str], *, join_hyphens: bool = False) -> Iterator[str]:
@@ -250,8 +261,10 @@ def _join(lines: list[str], join_hyphens: bool) -> str:
     return text
 
 
-def _read_jsonl(path: Path, advance: Callable[[int], None], text_field: str) -> Iterator[str]:
-    for number, line in _lines(path, advance):
+def _read_jsonl(
+    path: Path, advance: Callable[[int], None], text_field: str, notify: Callable[[str, Path, int], None]
+) -> Iterator[str]:
+    for number, line in _lines(path, advance, notify):
         if not line.strip():
             continue
         try:
