@@ -21,7 +21,6 @@ from veclift.pretrain.corpus import Corpus
 from veclift.pretrain.training import PreparedCorpus, as_prepared, build_vocabulary, run_gensim
 from veclift.pretrain.word2vec import word2vec_options
 from veclift.vectors.core import Vectors
-from veclift.vectors.coverage import is_lowercased
 from veclift.vectors.query import most_similar
 
 
