@@ -66,3 +66,12 @@ def test_groups_and_word_list_files(tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("a b\nc\n")
     assert plot.read_word_list(words) == ["a", "b", "c"]
+
+
+def test_bias_axis_map_puts_the_direction_on_x():
+    rows = {"she": [1, 1, 0], "he": [-1, 1, 0], "nurse": [0.5, 0, 1], "doctor": [0, 0.2, 1]}
+    v = Vectors(list(rows), np.array(list(rows.values()), dtype=np.float32), source="toy")
+    word_map = plot.bias_axis_map(v, np.array([1, 0, 0]), {"people": ["she", "he"], "jobs": ["nurse", "doctor"]})
+    x = dict(zip(word_map.words, word_map.coords[:, 0]))
+    assert x["she"] == pytest.approx(2 ** -0.5) and x["he"] == pytest.approx(-(2 ** -0.5)) and x["doctor"] == pytest.approx(0)
+    assert word_map.groups == ["people", "people", "jobs", "jobs"]

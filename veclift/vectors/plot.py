@@ -153,6 +153,30 @@ def parallelogram(vectors: Vectors, a: str, b: str, c: str, d: str) -> WordMap:
     return WordMap(words, coords, ["pair 1", "pair 1", "pair 2", "pair 2"], title, [(0, 1, False), (2, 3, False), (0, 2, True), (1, 3, True)])
 
 
+def bias_axis_map(
+    vectors: Vectors, direction: np.ndarray, groups: dict[str, list[str]], *, title: str | None = None
+) -> WordMap:
+    """Words placed by their cosine with a bias direction (x) and the main direction of what is left (y).
+
+    A PCA map may hide the bias direction among larger ones; this view keeps it on the x axis,
+    so neutralised words line up at x = 0 after debiasing.
+    """
+    group_of: dict[str, str] = {}
+    for name, members in groups.items():
+        for w in members:
+            group_of.setdefault(_known_form(vectors, w), name)
+    words = list(group_of)
+    if len(words) < 2:
+        raise VecliftError("a bias-axis map needs at least two words")
+    g = _unit(np.asarray(direction, dtype=np.float64))
+    rows = _rows(vectors, words)
+    x = rows @ g
+    rest = rows - np.outer(x, g)
+    y = PCA(n_components=1, svd_solver="full").fit_transform(rest)[:, 0]
+    title = title or f"cosine with the bias direction (x) in {vectors.source or 'vectors'}"
+    return WordMap(words, np.column_stack([x, y]), [group_of[w] for w in words], title)
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(v)
     return v / norm if norm else v
