@@ -115,6 +115,10 @@ class TaggerConfig(TaskConfig):
     hidden: int = 200  # per direction for the BiLSTM; channels / 2 for the CNN
     layers: int = 1
     head: str = "crf"  # crf | softmax
+    # CoNLL-2003 at 1,000 sentences, finetune: dev F1 0.839 at epoch 14 with these, 0.823 after
+    # 25 epochs (still rising) with batch 32 and lr 1e-3.
+    lr: float = 2e-3
+    batch_size: int = 16
 
     task: ClassVar[str] = "ner"
 
