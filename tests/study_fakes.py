@@ -12,6 +12,7 @@ import random
 import time
 from pathlib import Path
 
+from veclift.study.results import StudyResults
 from veclift.study.spec import StudySpec, Trial
 from veclift.study.trial import split, training_set
 
@@ -52,7 +53,7 @@ def fake_scores(spec: StudySpec, trial: Trial) -> dict:
     return {
         "f1": score,
         "accuracy": score,
-        "n_train": n,
+        "train_size": n,
         "transfer": {"known": {"f1": score * 0.9}, "unknown": {"f1": score * 0.5 if trial.strategy != "scratch" else score * 0.4}},
         "train_seconds": 0.5,
         "pid": os.getpid(),
@@ -74,3 +75,13 @@ def die_on_frozen(spec: StudySpec, trial: Trial) -> dict:
     if trial.strategy == "frozen":
         os._exit(9)
     return fake_scores(spec, trial)
+
+
+def fake_results(spec: StudySpec, command: str = "veclift study ner ...") -> StudyResults:
+    """The results ``fake_scores`` gives for every trial of ``spec``, without running processes."""
+    rows = [
+        {"id": t.id, "size": t.size, "strategy": t.strategy, "seed": t.seed, "seconds": 1.0, "finished": "",
+         "metrics": fake_scores(spec, t)}
+        for t in spec.trials()
+    ]
+    return StudyResults(spec, rows, {}, command)

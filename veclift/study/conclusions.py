@@ -49,14 +49,14 @@ def conclusions(results: StudyResults) -> list[str]:
     table = gains(results)
     for best, base, gain, spread in table:
         where = f"With {_size_words(results, best)}"
-        note = f"({_seeds(best)}, spread {spread:.1f})"
+        note = f"({_seeds(best)}, spread {spread:.1f})" if best.stats.n > 1 else f"({_seeds(best)})"
         if gain > 0:
             verdict = f"{best.strategy} beats {BASELINE} by {gain:.1f} {label} points"
         elif gain < 0:
             verdict = f"{BASELINE} beats the best pre-trained strategy ({best.strategy}) by {-gain:.1f} {label} points"
         else:
             verdict = f"{best.strategy} and {BASELINE} score the same"
-        within = " — within the spread across seeds" if abs(gain) <= spread else ""
+        within = " — within the spread across seeds" if abs(gain) <= spread and best.stats.n > 1 else ""
         lines.append(f"{where}, {verdict} {note}{within}: {100 * best.stats.mean:.1f} vs {100 * base.stats.mean:.1f}.")
     if table:
         lines.append(_where_it_stops(results, table, label))

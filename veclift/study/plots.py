@@ -18,9 +18,11 @@ from veclift.atomic import atomic_path  # noqa: E402
 from veclift.study.results import METRIC_LABEL, StudyResults  # noqa: E402
 
 TRANSFER_GROUPS = {
-    # task -> [(metric column suffix, label, line style)]: the transfer view of veclift.tasks.metrics
-    "ner": [("known.f1", "unseen, known to the vectors", "-"), ("unknown.f1", "unseen, unknown to the vectors", "--")],
-    "classify": [("unseen_known.accuracy", "with unseen words known to the vectors", "-"), ("rest.accuracy", "the rest", "--")],
+    # task -> [(metric column, label, line style)]: the transfer view of veclift.tasks.metrics
+    "ner": [("transfer.known.f1", "unseen, known to the vectors", "-"),
+            ("transfer.unknown.f1", "unseen, unknown to the vectors", "--")],
+    "classify": [("transfer.unseen_known.accuracy", "with unseen words known to the vectors", "-"),
+                 ("transfer.rest.accuracy", "the rest", "--")],
 }
 _FORMATS = ("png", "svg")
 
@@ -46,13 +48,8 @@ def learning_curve(results: StudyResults, stem: Path) -> list[Path]:
 
 def transfer_columns(results: StudyResults) -> list[tuple[str, str, str]]:
     """The transfer-view metric columns present in the results: ``(column, label, line style)``."""
-    columns = results.metric_columns()
-    found = []
-    for suffix, label, style in TRANSFER_GROUPS[results.spec.task]:
-        match = next((c for c in columns if c == suffix or c.endswith("." + suffix)), None)
-        if match:
-            found.append((match, label, style))
-    return found
+    columns = set(results.metric_columns())
+    return [group for group in TRANSFER_GROUPS[results.spec.task] if group[0] in columns]
 
 
 def transfer_view(results: StudyResults, stem: Path) -> list[Path]:

@@ -106,7 +106,8 @@ def _summary_table(results: StudyResults, metric: str) -> str:
 
 def _cost_tables(results: StudyResults) -> list[str]:
     """Mean training time and prediction speed per strategy and size, as the trials report them."""
-    wanted = [c for c in results.metric_columns() if "second" in c or c == "epochs"]
+    present = set(results.metric_columns())
+    wanted = [c for c in ("train_seconds", "epochs", "predict_tokens_per_s", "seconds") if c in present]
     if not wanted:
         return []
     parts = ["<h2>Cost</h2>"]
@@ -155,7 +156,7 @@ def _img(paths: list[Path], alt: str) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+    return f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:.2f}"
 
 
 def _e(value: object) -> str:

@@ -48,7 +48,7 @@ class Cell:
 
     size: int | str
     strategy: str
-    n_train: float  # mean number of training items actually used
+    n_train: float  # mean number of training items actually used (the trials' train_size)
     stats: Stats
 
 
@@ -104,7 +104,7 @@ class StudyResults:
         """The summary over seeds for every (size, strategy) with results, sizes in spec order."""
         n_train: dict[tuple[int | str, str], list[float]] = {}
         for row in self.table():
-            n_train.setdefault((row["size"], row["strategy"]), []).append(float(row.get("n_train", math.nan)))
+            n_train.setdefault((row["size"], row["strategy"]), []).append(float(row.get("train_size", math.nan)))
         grouped = self.values(metric)
         return [
             Cell(size, strategy, float(np.mean(n_train[size, strategy])), Stats.of(grouped[size, strategy]))

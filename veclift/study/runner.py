@@ -47,8 +47,8 @@ class TransferStudy:
             address: str | None = None, progress: bool = True) -> StudyResults:
         """Run every trial not yet in the store; return all finished results of the grid.
         Ctrl-C stops the running trials and keeps what finished: run again to resume."""
-        spec = self.plan()
         runner = make_executor(executor, jobs=jobs, address=address) if isinstance(executor, str) else executor
+        spec = self.plan()
         started = time.perf_counter()
         with ResultStore(self.output_dir, spec) as store:
             if self.command:

@@ -54,13 +54,11 @@ def load_vectors(source: str) -> Vectors:
 
 
 def run_trial(spec: StudySpec, trial: Trial) -> dict[str, Any]:
-    """Train and evaluate one trial; the metrics of ``veclift.tasks.train_and_evaluate`` plus
-    ``n_train``, the number of training items actually used."""
+    """Train and evaluate one trial: the metrics of ``veclift.tasks.train_and_evaluate``."""
     from veclift.tasks import train_and_evaluate
 
     pool, dev, test = split(spec)
     train = training_set(spec, pool, trial)
-    metrics = train_and_evaluate(
+    return train_and_evaluate(
         spec.task, train, dev, test, load_vectors(spec.vectors), trial.strategy, trial.seed, **spec.options
     )
-    return {**metrics, "n_train": len(train)}
