@@ -202,11 +202,6 @@ class WordEmbedder(TokenEmbedder):
     def n_tuned(self) -> int:
         return len(self.tuned_words)
 
-    def known_keys(self) -> set[str]:
-        """Keys whose row came from the vectors under their own spelling."""
-        words = self.tuned_words + self.fixed_words
-        return {w for w, how in zip(words, self.origins) if how == KNOWN}
-
     def knows(self, word: str) -> bool:
         """Whether ``word`` has a pre-trained vector of its own (not an OOV guess) in this layer."""
         key = self.key(word)
