@@ -33,6 +33,7 @@ def data(tmp_path):
     return train, test, vectors
 
 
+@pytest.mark.slow  # trains real models in trial processes: about 15 s on an idle machine, a minute on a busy one
 def test_a_tiny_study_end_to_end(data, tmp_path):
     train, test, vectors = data
     out = tmp_path / "out"
@@ -75,6 +76,18 @@ def test_bad_input_is_a_veclift_error(data, tmp_path, extra, message):
 def test_errors_are_one_line_with_exit_code_2(tmp_path):
     done = _veclift("study", "ner", "--train", str(tmp_path / "nope.txt"), "--output", str(tmp_path / "o"))
     assert done.returncode == 2 and done.stderr.strip() == f"error: {tmp_path / 'nope.txt'}: train data not found"
+
+
+def test_the_default_trial_trains_and_scores_a_model(data):
+    from veclift.study import StudySpec
+    from veclift.study.trial import run_trial
+
+    train, test, vectors = data
+    spec = StudySpec("ner", train, test=test, vectors=str(vectors), sizes=[8], strategies=["finetune"], seeds=1,
+                     options={"max_epochs": 1, "hidden": 8, "char": "none"})
+    metrics = run_trial(spec, spec.trials()[0])
+    assert metrics["train_size"] == 8 and metrics["epochs"] == 1 and 0 <= metrics["f1"] <= 1
+    assert {"known", "unknown"} <= set(metrics["transfer"])
 
 
 def test_model_options_pass_through():

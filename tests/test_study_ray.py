@@ -64,6 +64,7 @@ def _study(ray_env, address, train, out, seeds) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # starting Ray takes 10-40 s
 def test_trials_run_as_ray_tasks_and_resume(ray_env, ray_address, tmp_path):
     train = write_conll(tmp_path / "data" / "train.txt", 30, 0)
     first = _study(ray_env, ray_address, train, tmp_path / "out", 1)

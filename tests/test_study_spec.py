@@ -71,3 +71,19 @@ def test_parse_sizes():
     assert parse_sizes("50, 100,ALL") == (50, 100, "all")
     with pytest.raises(VecliftError, match="bad training size"):
         parse_sizes("50,lots")
+
+
+def test_held_out_test_and_dev_are_seeded_disjoint_and_class_balanced(tmp_path):
+    from veclift.study.trial import split, training_set
+
+    table = tmp_path / "texts.tsv"
+    table.write_text("label\tsentence\n" + "".join(f"{'pos' if i % 2 else 'neg'}\ttext number {i}\n" for i in range(40)))
+    spec = StudySpec("classify", table, sizes=[10], test_fraction=0.25, dev_fraction=0.2, seeds=1)
+    pool, dev, test = split(spec)
+    assert (len(pool), len(dev), len(test)) == (24, 6, 10)
+    texts = [{item.text for item in part} for part in (pool, dev, test)]
+    assert not (texts[0] & texts[1] or texts[0] & texts[2] or texts[1] & texts[2])
+    assert split(spec) == (pool, dev, test)
+    chosen = training_set(spec, pool, spec.trials()[0])
+    assert len(chosen) == 10 and sum(item.label == "pos" for item in chosen) == 5
+    assert StudySpec("classify", table, dev_fraction=0.2).fingerprint() != StudySpec("classify", table).fingerprint()

@@ -36,7 +36,8 @@ def study(
     executor: str = typer.Option("local", "--executor", help="local or ray."),
     address: str = typer.Option(None, "--address", help="Ray cluster address HOST:PORT (with --executor ray)."),
     epochs: int = typer.Option(None, "--epochs", help="Most training epochs per trial (early stopping may end sooner)."),
-    test_fraction: float = typer.Option(None, "--test-fraction", help="Part of --train held out when no --test [0.2]."),
+    test_fraction: float = typer.Option(None, "--test-fraction", help="Part of --train held out as test when no --test [0.2]."),
+    dev_fraction: float = typer.Option(None, "--dev-fraction", help="Part of --train held out as dev (early stopping) when no --dev [0: none]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the summary."),
 ) -> None:
@@ -50,7 +51,7 @@ def study(
         options["max_epochs"] = epochs
     settings: dict[str, Any] = {
         "task": task, "train": train, "test": test, "dev": dev, "vectors": vectors, "seeds": seeds,
-        "test_fraction": test_fraction,
+        "test_fraction": test_fraction, "dev_fraction": dev_fraction,
         "sizes": parse_sizes(sizes) if sizes else None,
         "strategies": parse_names(strategies) if strategies else None,
     }

@@ -126,10 +126,14 @@ def _cost_tables(results: StudyResults) -> list[str]:
 
 def _setup(results: StudyResults) -> list[str]:
     spec = results.spec
-    rows = [("task", spec.task), ("train", spec.train), ("test", spec.test or f"{spec.test_fraction:.0%} of train held out (seed {spec.split_seed})"),
-            ("dev", spec.dev or "none"), ("vectors", spec.vectors), ("sizes", ", ".join(map(str, spec.sizes))),
-            ("strategies", ", ".join(spec.strategies)), ("seeds", spec.seeds),
-            ("model options", ", ".join(f"{k}={v}" for k, v in sorted(spec.options.items())) or "defaults")]
+    test = spec.test or f"{spec.test_fraction:.0%} of the training file held out (seed {spec.split_seed})"
+    dev = spec.dev or (f"{spec.dev_fraction:.0%} of the training pool held out (seed {spec.split_seed})"
+                       if spec.dev_fraction else "none: every trial trains its full epochs")
+    rows = [
+        ("task", spec.task), ("train", spec.train), ("test", test), ("dev", dev), ("vectors", spec.vectors),
+        ("sizes", ", ".join(map(str, spec.sizes))), ("strategies", ", ".join(spec.strategies)), ("seeds", spec.seeds),
+        ("model options", ", ".join(f"{k}={v}" for k, v in sorted(spec.options.items())) or "defaults"),
+    ]
     if results.wall_seconds is not None:
         rows.append(("wall time of the last run", f"{results.wall_seconds:.1f} s"))
     versions = {"python": platform.python_version()}

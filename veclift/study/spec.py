@@ -34,7 +34,9 @@ class Trial(NamedTuple):
 @dataclasses.dataclass(frozen=True)
 class StudySpec:
     """A transfer study. Without a test file, ``test_fraction`` of the training file is held out
-    (seeded by ``split_seed``) and the training sizes are drawn from the rest."""
+    (seeded by ``split_seed``) and the training sizes are drawn from the rest. Without a dev file,
+    ``dev_fraction`` of that rest is held out for early stopping (0: no dev set, every trial
+    trains its full epochs)."""
 
     task: str
     train: Path
@@ -45,6 +47,7 @@ class StudySpec:
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES
     seeds: int = 3
     test_fraction: float = 0.2
+    dev_fraction: float = 0.0
     split_seed: int = 0
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -76,6 +79,8 @@ class StudySpec:
             raise VecliftError(f"seeds must be a whole number of at least 1, not {self.seeds!r}")
         if not 0 < self.test_fraction < 1:
             raise VecliftError(f"test_fraction must lie between 0 and 1, not {self.test_fraction}")
+        if not 0 <= self.dev_fraction < 1:
+            raise VecliftError(f"dev_fraction must lie in [0, 1), not {self.dev_fraction}")
         for label in ("train", "test", "dev"):
             path = getattr(self, label)
             if path is not None and not path.exists():
@@ -105,7 +110,9 @@ class StudySpec:
             "options": json.loads(json.dumps(self.options, sort_keys=True, default=str)),
         }
         if self.test is None:
-            parts["held_out"] = {"test_fraction": self.test_fraction, "split_seed": self.split_seed}
+            parts["held_out_test"] = {"test_fraction": self.test_fraction, "split_seed": self.split_seed}
+        if self.dev is None and self.dev_fraction:
+            parts["held_out_dev"] = {"dev_fraction": self.dev_fraction, "split_seed": self.split_seed}
         return parts
 
     def to_dict(self) -> dict[str, Any]:

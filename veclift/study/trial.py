@@ -25,14 +25,19 @@ def _label(item) -> str:
 
 def split(spec: StudySpec) -> tuple[Sequence, Sequence | None, Sequence]:
     """``(pool, dev, test)``: the items training sets are drawn from, the dev set (or None) and the
-    test set (the test file, or a seeded held-out part of the training file)."""
-    items = read_items(spec.task, spec.train)
+    test set: the files given, else seeded held-out parts of the training file."""
+    stratify = _label if spec.task == "classify" else None
+    pool = read_items(spec.task, spec.train)
     if spec.test is not None:
-        pool, test = items, read_items(spec.task, spec.test)
+        test = read_items(spec.task, spec.test)
     else:
-        stratify = _label if spec.task == "classify" else None
-        pool, test = _held_out(items, spec.test_fraction, spec.split_seed, stratify)
-    dev = read_items(spec.task, spec.dev) if spec.dev is not None else None
+        pool, test = _held_out(pool, spec.test_fraction, spec.split_seed, stratify)
+    if spec.dev is not None:
+        dev = read_items(spec.task, spec.dev)
+    elif spec.dev_fraction:
+        pool, dev = _held_out(pool, spec.dev_fraction, spec.split_seed, stratify)
+    else:
+        dev = None
     return pool, dev, test
 
 
