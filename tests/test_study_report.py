@@ -38,12 +38,14 @@ def _row(trial, strategy, size, seed, f1):
 
 def test_outputs_are_written(report):
     out = report.parent
-    for name in ("results.csv", "summary.csv", "learning_curve.png", "learning_curve.svg", "transfer_view.png", "transfer_view.svg"):
+    for name in ("results.csv", "results.jsonl", "summary.csv", "learning_curve.png", "learning_curve.svg", "transfer_view.png", "transfer_view.svg"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert ET.parse(out / "learning_curve.svg").getroot().tag.endswith("svg")
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert len(rows) == 27 and {"trial", "size", "strategy", "seed", "f1", "transfer.known.f1"} <= set(rows[0])
+    first = json.loads((out / "results.jsonl").read_text().splitlines()[0])
+    assert first["trial"] == "n5-scratch-s0" and first["metrics"]["transfer"]["known"]["f1"] == pytest.approx(0.315)
 
 
 def test_summary_is_mean_std_min_max_n_over_seeds(report):

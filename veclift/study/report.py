@@ -1,4 +1,4 @@
-"""The study's output folder: results.csv, summary.csv, the plots (PNG, SVG) and one
+"""The study's output folder: results.csv and .jsonl, summary.csv, the plots (PNG, SVG) and one
 self-contained report.html (plots inlined as base64 PNG, no outside resources)."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def write_report(results: StudyResults, output_dir: Path) -> Path:
     """Write every output of the study into ``output_dir`` and return report.html's path."""
     output_dir.mkdir(parents=True, exist_ok=True)
     results.write_csv(output_dir / "results.csv")
+    results.write_jsonl(output_dir / "results.jsonl")
     results.write_summary(output_dir / "summary.csv")
     curve = plots.learning_curve(results, output_dir / "learning_curve") if results.rows else []
     transfer = plots.transfer_view(results, output_dir / "transfer_view") if results.rows else []
@@ -104,16 +105,24 @@ def _summary_table(results: StudyResults, metric: str) -> str:
     return "\n".join(rows)
 
 
+COST_COLUMNS = {
+    "train_seconds": "training time (s)",
+    "epochs": "epochs trained",
+    "predict_tokens_per_s": "prediction speed (tokens/s)",
+    "seconds": "whole trial, with data loading and evaluation (s)",
+}
+
+
 def _cost_tables(results: StudyResults) -> list[str]:
     """Mean training time and prediction speed per strategy and size, as the trials report them."""
     present = set(results.metric_columns())
-    wanted = [c for c in ("train_seconds", "epochs", "predict_tokens_per_s", "seconds") if c in present]
+    wanted = [c for c in COST_COLUMNS if c in present]
     if not wanted:
         return []
     parts = ["<h2>Cost</h2>"]
     for column in wanted:
         cells = {(c.size, c.strategy): c for c in results.cells(column)}
-        parts.append(f"<h3>{_e(column)} <span class='muted'>(mean over seeds)</span></h3>")
+        parts.append(f"<h3>{_e(COST_COLUMNS[column])} <span class='muted'>(mean over seeds)</span></h3>")
         parts.append("<table><tr><th>training size</th>" + "".join(f"<th>{_e(s)}</th>" for s in results.spec.strategies) + "</tr>")
         for size in results.spec.sizes:
             values = [cells.get((size, s)) for s in results.spec.strategies]
@@ -148,7 +157,8 @@ def _setup(results: StudyResults) -> list[str]:
     parts.append("<table>" + "".join(f"<tr><th>{_e(k)}</th><td style='text-align:left'>{_e(v)}</td></tr>" for k, v in rows) + "</table>")
     parts.append("<p class='muted'>" + ", ".join(f"{k} {_e(v)}" for k, v in versions.items())
                  + f"; {_e(platform.platform())}; report written {_dt.datetime.now().isoformat(timespec='seconds')}. "
-                 "Files: <a href='results.csv'>results.csv</a>, <a href='summary.csv'>summary.csv</a>, "
+                 "Files: <a href='results.csv'>results.csv</a>, <a href='results.jsonl'>results.jsonl</a>, "
+                 "<a href='summary.csv'>summary.csv</a>, "
                  "plots as SVG beside this report.</p>")
     return parts
 
@@ -160,6 +170,8 @@ def _img(paths: list[Path], alt: str) -> str:
 
 
 def _number(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
     return f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:.2f}"
 
 

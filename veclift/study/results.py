@@ -1,10 +1,11 @@
-"""A study's finished trials as tables: one row per trial (results.csv) and the summary over
-seeds per training size x strategy (summary.csv)."""
+"""A study's finished trials as tables: one row per trial (results.csv, results.jsonl) and the
+summary over seeds per training size x strategy (summary.csv)."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -129,6 +130,15 @@ class StudyResults:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
+        return Path(path)
+
+    def write_jsonl(self, path: str | Path) -> Path:
+        """One JSON object per trial, metrics nested as the trial returned them."""
+        order = {t.id: i for i, t in enumerate(self.spec.trials())}
+        with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
+            for row in sorted(self.rows, key=lambda r: order.get(r["id"], len(order))):
+                handle.write(json.dumps({"trial": row["id"], "size": row["size"], "strategy": row["strategy"],
+                                         "seed": row["seed"], "seconds": row["seconds"], "metrics": row["metrics"]}) + "\n")
         return Path(path)
 
     def write_summary(self, path: str | Path) -> Path:
