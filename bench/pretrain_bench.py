@@ -183,7 +183,7 @@ def compare_speed(
                 wall, cpu, model = gensim_direct(gensim_cls, prepared, options)
             runs[who].append((wall, cpu))
             print(f"{name} {who}: {wall:.1f} s wall, {cpu:.1f} s CPU, {words / wall:,.0f} words/s", flush=True)
-    assert vectors.words == tuple(model.wv.index_to_key)
+    assert vectors.words == tuple(model.wv.index_to_key)  # the same vocabulary, in the same order
     wall = {who: statistics.median(w for w, _ in r) for who, r in runs.items()}
     cpu = {who: statistics.median(c for _, c in r) for who, r in runs.items()}
     row = {

@@ -7,12 +7,13 @@ import pytest
 from gensim.models.fasttext import FastText
 
 from veclift.errors import VecliftError
-from veclift.pretrain.continue_training import continue_training, is_lowercased
+from veclift.pretrain.continue_training import continue_training
 from veclift.pretrain.corpus import Corpus
 from veclift.pretrain.fasttext import train_fasttext
 from veclift.pretrain.training import negative_samples_for, prepare_corpus
 from veclift.pretrain.word2vec import train_word2vec
 from veclift.vectors.core import Vectors
+from veclift.vectors.coverage import is_lowercased
 
 
 @pytest.fixture()
@@ -47,6 +48,18 @@ def test_word2vec_puts_co_occurring_words_closer_and_repeats_with_a_seed(toy_cor
     again = train_word2vec(toy_corpus, **options)
     np.testing.assert_array_equal(vectors.matrix, again.matrix)
     assert vectors.meta["options"]["negative"] == 5 and vectors.meta["training"]["corpus_tokens"] == 400 * 9
+
+
+def test_word2vec_equals_gensim_trained_directly_on_the_tokenised_file(toy_corpus, tmp_path):
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+
+    prepared = prepare_corpus(toy_corpus, tmp_path / "tokens.txt", show_progress=False)
+    ours = train_word2vec(prepared, dim=8, epochs=2, min_count=2, negative=5, seed=7, show_progress=False)
+    direct = Word2Vec(LineSentence(str(prepared.path)), vector_size=8, epochs=2, min_count=2, negative=5, seed=7,
+                      workers=1, sg=1)
+    assert ours.words == tuple(direct.wv.index_to_key)
+    np.testing.assert_array_equal(ours.matrix, direct.wv.vectors)
 
 
 def test_cbow_with_hierarchical_softmax_and_k_by_corpus_size(toy_corpus):

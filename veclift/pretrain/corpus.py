@@ -69,7 +69,8 @@ class Vocabulary:
 
     @classmethod
     def from_counter(cls, counter: Counter, sentences: int) -> Vocabulary:
-        ordered = dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+        # Ties keep first-seen order, as gensim's own vocabulary scan does.
+        ordered = dict(sorted(counter.items(), key=lambda item: -item[1]))
         return cls(ordered, sum(ordered.values()), sentences)
 
 
