@@ -9,6 +9,12 @@ from veclift.study.plots import transfer_columns
 from veclift.study.results import METRIC_LABEL, Cell, StudyResults
 
 BASELINE = "scratch"
+TRANSFER_PHRASES = {
+    "transfer.known.f1": "On test entities never seen in training but known to the vectors",
+    "transfer.unknown.f1": "On test entities never seen in training and unknown to the vectors",
+    "transfer.unseen_known.accuracy": "On test texts with words never seen in training but known to the vectors",
+    "transfer.rest.accuracy": "On the other test texts",
+}
 NEGLIGIBLE = 1.0  # points: a gain at most this large (or within the seed spread) does not matter
 
 
@@ -94,15 +100,14 @@ def _transfer_lines(results: StudyResults) -> list[str]:
     cells = {(column, c.strategy): c for column, _, _ in columns for c in results.cells(column) if c.size == smallest}
     others = [s for s in results.spec.strategies if s != BASELINE]
     lines = []
-    for column, group, _ in columns:
+    for column, _, _ in columns:
         base = cells.get((column, BASELINE))
         scored = [cells[column, s] for s in others if (column, s) in cells]
         if base is None or not scored:
             continue
         best = max(scored, key=lambda c: c.stats.mean)
-        what = "entities" if results.spec.task == "ner" else "texts"
         lines.append(
-            f"On test {what} {group} (trained on {_size_words(results, best)}), {best.strategy} scores "
+            f"{TRANSFER_PHRASES[column]} (trained on {_size_words(results, best)}), {best.strategy} scores "
             f"{100 * best.stats.mean:.1f} vs {100 * base.stats.mean:.1f} for {BASELINE} "
             f"({100 * (best.stats.mean - base.stats.mean):+.1f} points)."
         )

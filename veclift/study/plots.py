@@ -22,7 +22,7 @@ TRANSFER_GROUPS = {
     "ner": [("transfer.known.f1", "unseen, known to the vectors", "-"),
             ("transfer.unknown.f1", "unseen, unknown to the vectors", "--")],
     "classify": [("transfer.unseen_known.accuracy", "with unseen words known to the vectors", "-"),
-                 ("transfer.rest.accuracy", "the rest", "--")],
+                 ("transfer.rest.accuracy", "without such words", "--")],
 }
 _FORMATS = ("png", "svg")
 
