@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -22,10 +21,9 @@ from common import DATA, RESULTS, markdown_table, write_results
 
 from veclift.data.labeled import read_labeled
 from veclift.data.tagged import read_conll
-from veclift.vectors import Vectors
+from veclift.vectors import Vectors, plot
 from veclift.vectors.evaluate import default_similarity_files, evaluate_similarity
 from veclift.vectors.ops import align, combine, debias, reduce
-from veclift.vectors import plot
 from veclift.vectors.terms import TermExpander, expand
 
 SEEDS = (0, 1, 2)

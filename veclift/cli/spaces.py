@@ -206,13 +206,13 @@ def plot_command(
 @vectors_app.command("parallelogram")
 def parallelogram_command(
     source: str = typer.Argument(..., help=_SOURCE_HELP),
-    a: str = typer.Argument(..., help="a in a:b::c:d (e.g. man)."),
-    b: str = typer.Argument(..., help="b (e.g. woman)."),
-    c: str = typer.Argument(..., help="c (e.g. king)."),
-    d: str = typer.Argument(..., help="d (e.g. queen)."),
+    a: str = typer.Argument(..., help="A in 'A is to B as C is to D' (e.g. man)."),
+    b: str = typer.Argument(..., help="B (e.g. woman)."),
+    c: str = typer.Argument(..., help="C (e.g. king)."),
+    d: str = typer.Argument(..., help="D (e.g. queen)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output .png or .html."),
 ) -> None:
-    """Draw the analogy a:b::c:d as a parallelogram in the plane of the four words' first two principal components."""
+    """Draw the analogy "A is to B as C is to D" as a parallelogram (PCA plane of the four words)."""
     from veclift.cli.console import out
     from veclift.vectors import plot
 
