@@ -1,0 +1,382 @@
+"""Named-entity tagging with GloVe 6B 50d: veclift's SequenceTagger, and spaCy v3 and flair beside it.
+
+Sections (CoNLL-2003: train on train.txt or a seeded subset, early stopping on and scores of
+valid.txt, the only evaluation file here; WNUT-17: train on train, early stopping on dev, scores of
+test):
+  a  full CoNLL-2003 train, BiLSTM-CRF + char CNN + casing, `finetune`: dev F1 and train time
+  b  1,000 sentences: `scratch`, `frozen`, `finetune` x seeds (mean, std, min..max, unseen-entity F1)
+  c  1,000 sentences, `finetune`: OOV chains `none`, `lower`, `lower,char-ngram` x seeds
+  d  veclift vs spaCy (efficiency NER config, GloVe keyed by LOWER) vs flair (SequenceTagger over
+     WordEmbeddings, CRF, hidden 256) at 200, 1,000 and all sentences (seed 0): F1, and the
+     training time and dev prediction tokens/s of veclift as ratios to theirs
+  e  the same on WNUT-17 at full size
+
+Subset `n`, seed `s` is `veclift.data.subsample(train, n, seed=s)`; the same seed seeds the model.
+Every system runs on one thread (torch.set_num_threads(1), OMP_NUM_THREADS=1); spaCy and flair
+each run as a subprocess of their own virtualenv under bench/work/ner_bench/venvs (made on first
+use: the local CPU torch wheel first, then the pinned package), read the subset files this script
+writes, and write predictions that are scored here with veclift's metric. Every finished run is
+kept under bench/work/ner_bench/runs/ and reused, so an interrupted run keeps what finished and
+sections can run separately (in parallel processes); each invocation rewrites
+bench/results/ner_bench.{json,md} from all the runs kept.
+
+    python bench/ner_bench.py [--sections a,b,c,d,e] [--sizes 200,1000,full] [--systems veclift,spacy,flair]
+        [--seeds 0,1,2] [--quick] [--rerun]
+
+--quick: 2 epochs, 200 sentences, 1 seed, small competitor caps, into bench/work/ner_bench-quick/
+(bench/results untouched): a smoke test of the whole harness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+from common import DATA, ROOT, WORK, markdown_table, write_results  # noqa: E402
+
+from veclift.atomic import atomic_path  # noqa: E402
+from veclift.data import read_conll, subsample, write_conll  # noqa: E402
+from veclift.tasks import SequenceTagger  # noqa: E402
+from veclift.tasks.metrics import ner_scores, unseen_entity_scores  # noqa: E402
+from veclift.vectors import Vectors  # noqa: E402
+
+VENV_PACKAGES = {"spacy": ["spacy==3.8.18"], "flair": ["flair==0.15.1", "gensim==4.4.0"]}
+TORCH = "torch==2.13.0"  # the CPU wheel on this machine's disk; a looser pin pulls a CUDA build
+COMPETITORS = ROOT / "bench" / "competitors"
+OOV_CHAINS = ["none", "lower", "lower,char-ngram"]
+STRATEGIES = ["scratch", "frozen", "finetune"]
+# Early stopping on all 3,250 valid.txt sentences costs about as much as an epoch on 1,000
+# training sentences; a fixed 1,000-sentence part of it (seed 0) serves every system.
+STOPPING_SENTENCES = 1000
+# Epoch caps below TaggerConfig's 30 (patience 5), to fit the wall time of a 2-core machine shared
+# by several benchmarks; the dev F1 of every epoch is kept in each run's history.
+EPOCHS = {"max_epochs": 15, "patience": 3}
+FULL_EPOCHS = {"max_epochs": 10, "patience": 2}
+# Competitor budgets per training size. spaCy keeps its own early stopping (patience 1,600 steps)
+# and step cap; flair's default trainer gets an epoch cap and a training-time cap (seconds).
+SPACY_STEPS = {200: 2000, 1000: 4000, "full": 20000}
+FLAIR_CAP = {200: (100, 600), 1000: (100, 1200), "full": (20, 2400)}
+QUICK = {"veclift": {"max_epochs": 2, "patience": 0}, "spacy_steps": 200, "flair": (2, 120)}
+
+
+class Bench:
+    def __init__(self, quick: bool, rerun: bool, seeds: list[int]):
+        self.quick, self.rerun, self.seeds = quick, rerun, seeds
+        self.root = WORK / ("ner_bench-quick" if quick else "ner_bench")
+        self.runs = self.root / "runs"
+        self.glove = Vectors.load("glove-6b-50d", progress=False)
+        self.sets = {
+            "conll": (read_conll(DATA / "ner" / "conll2003" / "train.txt"),
+                      read_conll(DATA / "ner" / "conll2003" / "valid.txt"), None),
+            "wnut": (read_conll(DATA / "ner" / "wnut17" / "train.conll"),
+                     read_conll(DATA / "ner" / "wnut17" / "dev.conll"),
+                     read_conll(DATA / "ner" / "wnut17" / "test.conll")),
+        }  # fmt: skip
+
+    # --- data ---------------------------------------------------------------------------------
+    def split(self, data: str, size: int | str, seed: int) -> tuple[list, list, list]:
+        """(train subset, early-stopping set, scored set). CoNLL-2003 has no test file here: its
+        scores are of all of valid.txt, early stopping watches a fixed 1,000-sentence part of it."""
+        pool, dev, test = self.sets[data]
+        train = pool if size == "full" else subsample(pool, int(size), seed=seed)
+        if test is None:
+            return train, subsample(dev, STOPPING_SENTENCES, seed=0), dev
+        return train, dev, test
+
+    def files(self, data: str, size: int | str, seed: int) -> dict[str, Path]:
+        """The subset as token<TAB>TAG files for the competitors (written once)."""
+        folder = self.root / "data" / f"{data}-{size}-s{seed}"
+        paths = {name: folder / f"{name}.txt" for name in ("train", "dev", "eval")}
+        if not all(p.exists() for p in paths.values()):
+            folder.mkdir(parents=True, exist_ok=True)
+            for path, sentences in zip(paths.values(), self.split(data, size, seed)):
+                write_conll(sentences, path, separator="\t")
+        return paths
+
+    def glove_text(self) -> Path:
+        """GloVe 6B 50d as word2vec text (header line), the file both competitors read."""
+        path = WORK / "ner_bench" / "glove.6B.50d.w2v.txt"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.glove.save(path, format="word2vec")
+        return path
+
+    # --- runs ---------------------------------------------------------------------------------
+    def kept(self, key: str, make) -> dict:
+        path = self.runs / f"{key}.json"
+        if path.exists() and not self.rerun:
+            return json.loads(path.read_text())
+        result = {"key": key, **make()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            Path(tmp).write_text(json.dumps(result, indent=1, default=str))
+        print(json.dumps({k: v for k, v in result.items() if k not in ("history", "per_type")}, default=str), flush=True)
+        return result
+
+    def veclift(self, data: str, size, strategy: str, seed: int, oov: str = "lower") -> dict:
+        config = {"oov": oov, **(FULL_EPOCHS if size == "full" and data == "conll" else EPOCHS)}
+        if self.quick:
+            config.update(QUICK["veclift"])
+        key = f"veclift/{data}-{size}-{strategy}-oov_{oov.replace(',', '+')}-s{seed}"
+
+        def make() -> dict:
+            train, dev, test = self.split(data, size, seed)
+            torch.set_num_threads(1)
+            checkpoint = self.root / "checkpoints" / f"{key}.pt"
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            result = train_and_score(train, dev, test, self.glove, strategy, seed, checkpoint, **config)
+            checkpoint.unlink()
+            return {"system": "veclift", "data": data, "size": len(train), "strategy": strategy, "oov": oov,
+                    "config": config, **result}  # fmt: skip
+
+        return self.kept(key, make)
+
+    def competitor(self, system: str, data: str, size, seed: int = 0) -> dict:
+        key = f"{system}/{data}-{size}-s{seed}"
+
+        def make() -> dict:
+            paths = self.files(data, size, seed)
+            out = self.root / "out" / f"{system}-{data}-{size}-s{seed}"
+            args = [str(self.venv(system) / "bin" / "python"), str(COMPETITORS / f"{system}_ner.py"),
+                    "--train", str(paths["train"]), "--dev", str(paths["dev"]), "--eval", str(paths["eval"]),
+                    "--glove", str(self.glove_text()), "--out", str(out), "--work", str(WORK / "ner_bench" / system),
+                    "--seed", str(seed)]  # fmt: skip
+            args += self.budget(system, size)
+            env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+            done = subprocess.run(args, env=env, capture_output=True, text=True)
+            (out / "log.txt").write_text(done.stdout + done.stderr) if out.exists() else None
+            if done.returncode != 0:
+                raise RuntimeError(f"{system} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            report = json.loads(done.stdout.strip().splitlines()[-1])
+            train, _, test = self.split(data, size, seed)
+            pred = read_tags(out / "pred.txt")
+            scores = ner_scores([s.tags for s in test], pred)
+            vocab = {t.lower() for s in train for t in s.tokens}
+            scores["transfer"] = unseen_entity_scores(test, pred, vocab, lambda w: w.lower() in self.glove, str.lower)
+            return {"system": system, "data": data, "size": len(train), "seed": seed, **report, **scores}
+
+        return self.kept(key, make)
+
+    def budget(self, system: str, size) -> list[str]:
+        if system == "spacy":
+            steps = QUICK["spacy_steps"] if self.quick else SPACY_STEPS[size if size == "full" else int(size)]
+            return ["--max-steps", str(steps)]
+        epochs, seconds = QUICK["flair"] if self.quick else FLAIR_CAP[size if size == "full" else int(size)]
+        return ["--max-epochs", str(epochs), "--max-seconds", str(seconds)]
+
+    def venv(self, system: str) -> Path:
+        """bench/work/ner_bench/venvs/SYSTEM: the CPU torch wheel first, then the pinned package."""
+        venv = WORK / "ner_bench" / "venvs" / system
+        marker = venv / "installed.txt"
+        packages = VENV_PACKAGES[system]
+        if marker.exists() and marker.read_text().split() == packages:
+            return venv
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+        subprocess.run([*pip, TORCH], check=True)
+        subprocess.run([*pip, *packages], check=True)
+        marker.write_text(" ".join(packages))
+        return venv
+
+
+def train_and_score(train, dev, test, vectors, strategy: str, seed: int, checkpoint: Path, **config) -> dict:
+    """`veclift.tasks.train_and_evaluate`, plus a checkpoint after every epoch so that an interrupted
+    run resumes (its training time is then the trainer's own clock, summed over the sessions)."""
+    resumed = checkpoint.exists()
+    model = SequenceTagger(embeddings=strategy, **config)
+    began = time.perf_counter()
+    model.fit(train, dev, vectors=vectors, seed=seed, extra_tokens=[s.tokens for s in test],
+              checkpoint=checkpoint, progress=False)  # fmt: skip
+    train_seconds = model.train_result.seconds if resumed else time.perf_counter() - began
+    began = time.perf_counter()
+    model.predict(test)
+    predict_seconds = time.perf_counter() - began
+    result = model.train_result
+    return {**model.evaluate(test), "seed": seed, "train_seconds": train_seconds, "resumed": resumed,
+            "epochs": len(result.history), "best_epoch": result.best_epoch, "dev_score": result.best_score,
+            "history": result.history, "predict_tokens_per_s": sum(len(s.tokens) for s in test) / predict_seconds}  # fmt: skip
+
+
+def read_tags(path: Path) -> list[list[str]]:
+    sentences, tags = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            tags.append(line.strip())
+        elif tags:
+            sentences.append(tags)
+            tags = []
+    if tags:
+        sentences.append(tags)
+    return sentences
+
+
+# --- sections ---------------------------------------------------------------------------------
+def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[str]) -> None:
+    seeds = [0] if bench.quick else bench.seeds
+    small = 200 if bench.quick else 1000
+    if "b" in sections:
+        for seed in seeds:
+            for strategy in STRATEGIES:
+                bench.veclift("conll", small, strategy, seed)
+    if "c" in sections:
+        for seed in seeds:
+            for oov in OOV_CHAINS:
+                bench.veclift("conll", small, "finetune", seed, oov)
+    if "d" in sections:
+        for size in sizes:
+            for system in systems:
+                run_system(bench, system, "conll", size)
+    if "a" in sections:
+        bench.veclift("conll", "full", "finetune", 0)
+    if "e" in sections:
+        for system in systems:
+            run_system(bench, system, "wnut", "full")
+
+
+def run_system(bench: Bench, system: str, data: str, size) -> None:
+    try:
+        if system == "veclift":
+            bench.veclift(data, size, "finetune", 0)
+        else:
+            bench.competitor(system, data, size)
+    except RuntimeError as exc:
+        print(f"{system} {data} {size}: {exc}", file=sys.stderr, flush=True)
+
+
+# --- report -----------------------------------------------------------------------------------
+def load_runs(bench: Bench) -> dict[str, dict]:
+    return {p.relative_to(bench.runs).with_suffix("").as_posix(): json.loads(p.read_text())
+            for p in sorted(bench.runs.rglob("*.json"))}  # fmt: skip
+
+
+def spread(values: list[float]) -> dict:
+    return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "min": min(values), "max": max(values), "n": len(values)}  # fmt: skip
+
+
+def unseen(run: dict) -> tuple[float, float, float]:
+    t = run["transfer"]
+    return t["unseen"]["f1"], t["known"]["f1"], t["unknown"]["f1"]
+
+
+def fmt_spread(s: dict) -> str:
+    return f"{s['mean']:.4f} ± {s['std']:.4f} ({s['min']:.4f}..{s['max']:.4f}, n={s['n']})"
+
+
+def report(bench: Bench) -> tuple[dict, str]:
+    runs = load_runs(bench)
+    small = 200 if bench.quick else 1000
+    data: dict = {"runs": runs, "settings": {"epochs": EPOCHS, "full_epochs": FULL_EPOCHS, "stopping_sentences": STOPPING_SENTENCES, "spacy_max_steps": SPACY_STEPS,
+                  "flair_cap_epochs_seconds": {str(k): v for k, v in FLAIR_CAP.items()}, "quick": bench.quick}}  # fmt: skip
+    md = [__doc__.split("\n\n")[0], ""]
+
+    def group(prefix: str) -> list[dict]:
+        return [r for k, r in runs.items() if k.startswith(prefix)]
+
+    full = runs.get("veclift/conll-full-finetune-oov_lower-s0")
+    if full:
+        data["a"] = {k: full[k] for k in ("f1", "precision", "recall", "train_seconds", "epochs", "best_epoch", "predict_tokens_per_s")}
+        md += ["## a. Full CoNLL-2003, BiLSTM-CRF + char CNN + casing, finetune (seed 0)", "",
+               markdown_table([{"dev F1": full["f1"], "P": full["precision"], "R": full["recall"],
+                                "train s": full["train_seconds"], "epochs": full["epochs"], "best epoch": full["best_epoch"],
+                                "predict tok/s": full["predict_tokens_per_s"], "target": ">= 0.92"}]), ""]  # fmt: skip
+
+    rows = []
+    data["b"] = {}
+    for strategy in STRATEGIES:
+        found = group(f"veclift/conll-{small}-{strategy}-oov_lower-")
+        if found:
+            f1 = spread([r["f1"] for r in found])
+            data["b"][strategy] = {"f1": f1, "unseen_f1": spread([unseen(r)[0] for r in found]),
+                                   "unseen_known_f1": spread([unseen(r)[1] for r in found]),
+                                   "unseen_unknown_f1": spread([unseen(r)[2] for r in found]),
+                                   "train_seconds": spread([r["train_seconds"] for r in found])}  # fmt: skip
+            rows.append({"strategy": strategy, "dev F1 mean ± std (min..max)": fmt_spread(f1),
+                         "unseen F1": data["b"][strategy]["unseen_f1"]["mean"],
+                         "unseen, vectors know": data["b"][strategy]["unseen_known_f1"]["mean"],
+                         "unseen, vectors lack": data["b"][strategy]["unseen_unknown_f1"]["mean"],
+                         "train s (mean)": data["b"][strategy]["train_seconds"]["mean"]})  # fmt: skip
+    if rows:
+        seeds_b = sorted({r["seed"] for s in STRATEGIES for r in group(f"veclift/conll-{small}-{s}-oov_lower-")})
+        md += [f"## b. {small} sentences, embedding strategies (seeds {seeds_b}; subset and model seeded alike)",
+               "", markdown_table(rows), ""]  # fmt: skip
+
+    rows = []
+    data["c"] = {}
+    for oov in OOV_CHAINS:
+        found = group(f"veclift/conll-{small}-finetune-oov_{oov.replace(',', '+')}-")
+        if found:
+            f1 = spread([r["f1"] for r in found])
+            data["c"][oov] = {"f1": f1, "unseen_f1": spread([unseen(r)[0] for r in found]),
+                              "unseen_unknown_f1": spread([unseen(r)[2] for r in found])}  # fmt: skip
+            rows.append({"oov": oov, "dev F1 mean ± std (min..max)": fmt_spread(f1),
+                         "unseen F1": data["c"][oov]["unseen_f1"]["mean"],
+                         "unseen, vectors lack": data["c"][oov]["unseen_unknown_f1"]["mean"]})  # fmt: skip
+    if rows:
+        winner = max(data["c"], key=lambda o: (data["c"][o]["f1"]["mean"], data["c"][o]["unseen_f1"]["mean"]))
+        data["c"]["winner"] = winner
+        md += [f"## c. OOV chains at {small} sentences, finetune", "", markdown_table(rows), "",
+               f"Highest mean dev F1: `{winner}`.", ""]  # fmt: skip
+
+    for section, dataset, label in (("d", "conll", "CoNLL-2003 dev"), ("e", "wnut", "WNUT-17 test")):
+        rows = []
+        data[section] = []
+        for size in ([200, 1000, "full"] if dataset == "conll" else ["full"]):
+            ours = runs.get(f"veclift/{dataset}-{size}-finetune-oov_lower-s0")
+            for system in ("veclift", "spacy", "flair"):
+                run = ours if system == "veclift" else runs.get(f"{system}/{dataset}-{size}-s0")
+                if not run:
+                    continue
+                row = {"size": run["size"], "system": system, "F1": run["f1"], "unseen F1": unseen(run)[0],
+                       "train s": run["train_seconds"], "predict tok/s": run["predict_tokens_per_s"]}  # fmt: skip
+                if ours and system != "veclift":
+                    row["veclift train time / theirs"] = ours["train_seconds"] / run["train_seconds"]
+                    row["veclift tok/s / theirs"] = ours["predict_tokens_per_s"] / run["predict_tokens_per_s"]
+                row["budget"] = json.dumps(run.get("budget") or run.get("config"))
+                if "epochs" in run:
+                    row["budget"] += f" ran {run['epochs']} ep"
+                data[section].append(row)
+                rows.append(row)
+        if rows:
+            md += [f"## {section}. veclift vs spaCy vs flair, {label} (seed 0, one thread each)", "",
+                   markdown_table(rows), ""]  # fmt: skip
+    versions = {r["system"]: r.get("versions") for r in runs.values() if r.get("versions")}
+    data["competitor_versions"] = versions
+    md += [f"Competitor versions: {json.dumps(versions)}", ""]
+    return data, "\n".join(md)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", default="a,b,c,d,e")
+    parser.add_argument("--sizes", default="200,1000,full", help="training sizes of section d")
+    parser.add_argument("--systems", default="veclift,spacy,flair", help="systems of sections d and e")
+    parser.add_argument("--seeds", default="0,1,2", help="seeds of sections b and c")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rerun", action="store_true", help="train again runs already kept")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    bench = Bench(args.quick, args.rerun, [int(s) for s in args.seeds.split(",")])
+    sizes = [s if s == "full" else int(s) for s in args.sizes.split(",")]
+    if args.quick:
+        sizes = [200]
+    run_sections(bench, args.sections.split(","), sizes, args.systems.split(","))
+    data, markdown = report(bench)
+    if args.quick:
+        (bench.root / "ner_bench.md").write_text(markdown)
+        print(markdown)
+    else:
+        print(write_results("ner_bench", data, markdown))
+
+
+if __name__ == "__main__":
+    main()
