@@ -10,11 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
 from veclift.vectors.oov import STRATEGIES, parse_spec
 
-_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]")
 _TAG = re.compile(r"^(O|[BIESLU][-_]\S+|\S+[-_][BIESLU])$")
 _DIGIT = re.compile(r"\d")
 # A disagreement is reported when the tokens it explains reach this share of all tokens.
@@ -155,29 +153,16 @@ def _disagreements(vectors: Vectors, counts: Counter, missing: Counter) -> list[
 
 
 def _tokens_of_file(path: Path) -> list[list[str]]:
-    """Minimal reader for the CLI: CoNLL-like columns (token first, a tag last) or plain text."""
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except FileNotFoundError:
-        raise VecliftError("no such file", path) from None
-    except OSError as exc:
-        raise VecliftError(f"cannot read: {exc.strerror}", path) from None
-    rows = [line.split() for line in lines if line.strip()]
-    tagged = rows and sum(1 for r in rows if len(r) >= 2 and _TAG.match(r[-1])) >= 0.9 * len(rows)
-    if not tagged:
-        return [_TOKEN.findall(line) for line in lines if line.strip()]
-    sentences, current = [], []
-    for line in lines:
-        fields = line.split()
-        if not fields:
-            if current:
-                sentences.append(current)
-            current = []
-        elif fields[0] != "-DOCSTART-":
-            current.append(fields[0])
-    if current:
-        sentences.append(current)
-    return sentences
+    """Sentences of a CoNLL-like file (token first, a tag last: read with `read_tagged`), else
+    the lines of a plain text file, tokenised like the task readers."""
+    from veclift.data import read_tagged, tokenize
+    from veclift.data.textfile import read_text, text_lines
+
+    lines = [line for line in text_lines(read_text(path)) if line.strip()]
+    rows = [line.split() for line in lines]
+    if rows and sum(1 for r in rows if len(r) >= 2 and _TAG.match(r[-1])) >= 0.9 * len(rows):
+        return [list(sentence.tokens) for sentence in read_tagged(path)]
+    return [tokenize(line) for line in lines]
 
 
 def coverage_of_files(
