@@ -134,3 +134,14 @@ def test_bad_patterns_name_the_line(tmp_path):
     path.write_text("not json\n")
     with pytest.raises(VecliftError, match=r"bad.jsonl:1: invalid JSON"):
         read_patterns(path)
+
+
+def test_interactive_cli_stops_cleanly_at_end_of_input(tmp_path):
+    _fruit_space().save(tmp_path / "vec")
+    _register()
+    out = tmp_path / "t.txt"
+    result = CliRunner().invoke(
+        app, ["terms", "--vectors", str(tmp_path / "vec"), "--seed", "apple", "--output", str(out)], input="y\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text().split() == ["apple", "orange"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -18,8 +19,19 @@ def _load(source: str):
     return Vectors.load(source)
 
 
+def _finite(value):
+    """NaN/inf (e.g. a Spearman over fewer than two pairs) -> None, so the output stays strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _print_json(report: dict) -> None:
-    print(json.dumps(report, ensure_ascii=False, default=str))
+    print(json.dumps(_finite(report), ensure_ascii=False, default=str, allow_nan=False))
 
 
 def _print_fields(report: dict) -> None:

@@ -38,7 +38,10 @@ def terms_command(
         answers = {"y": "accept", "n": "reject", "q": "stop"}
 
         def decide(word: str, score: float) -> str:
-            choice = Prompt.ask(f"{word} ({score:.3f})", choices=list(answers), default="n", console=err)
+            try:
+                choice = Prompt.ask(f"{word} ({score:.3f})", choices=list(answers), default="n", console=err)
+            except EOFError:
+                return "stop"
             return answers[choice]
 
     terms = expand(expander, per_round=auto or candidates, rounds=rounds, decide=decide)
