@@ -30,7 +30,7 @@ def test_every_encoder_learns_and_transfers_to_unseen_words(encoder):
 def test_multi_label_uses_sigmoid_and_returns_label_lists():
     base = labeled_texts(40)
     train = [LabeledText(t.tokens, t.labels + (("today",) if "today" in t.tokens else ()), t.text) for t in base]
-    model = TextClassifier(encoder="swem-max", **FAST).fit(train, vectors=tiny_vectors(), progress=False)
+    model = TextClassifier(encoder="swem-max", mlp=16, **FAST).fit(train, vectors=tiny_vectors(), progress=False)
     assert model.multi_label and model.labels == ["neg", "pos", "today"]
     predicted = model.predict(train)
     assert all(isinstance(p, list) and p for p in predicted)

@@ -29,11 +29,17 @@ class ClassifierNetwork(nn.Module):
         self.encoder = SentenceEncoder(config.encoder, embedder.dim, hidden=config.hidden, filters=config.filters,
                                        kernel_sizes=config.kernel_sizes)  # fmt: skip
         self.dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(self.encoder.out_dim, n_labels)
+        width = self.encoder.out_dim
+        self.mlp = None
+        if config.mlp:
+            self.mlp = nn.Sequential(nn.Linear(width, config.mlp), nn.ReLU(), nn.Dropout(config.dropout))
+            width = config.mlp
+        self.output = nn.Linear(width, n_labels)
 
     def logits(self, batch: TokenBatch) -> torch.Tensor:
         x = self.embed_dropout(self.embedder(batch))
-        return self.output(self.dropout(self.encoder(x, batch.mask)))
+        sentence = self.dropout(self.encoder(x, batch.mask))
+        return self.output(self.mlp(sentence) if self.mlp is not None else sentence)
 
     def collate(self, targets: Sequence[Any], batch: TokenBatch) -> torch.Tensor:
         if not self.multi_label:

@@ -140,6 +140,7 @@ class ClassifierConfig(TaskConfig):
     hidden: int = 150  # BiLSTM units per direction
     filters: int = 100  # CNN filters per kernel size
     kernel_sizes: tuple[int, ...] = (3, 4, 5)
+    mlp: int = 0  # units of a ReLU layer between the sentence vector and the output (0: none)
     multi_label: bool | None = None  # None: detected from the training data
     metric: str = "accuracy"  # dev score for early stopping: accuracy | macro_f1
     embed_dropout: float = 0.0
