@@ -150,6 +150,11 @@ def train_command(
     out.print(f"model written to {output}", highlight=False)
 
 
+def _fraction(value: float | None) -> str:
+    """A score for the table; ``n/a`` where it is undefined (an empty group of the transfer view)."""
+    return "n/a" if value is None else f"{value:.4f}"
+
+
 def _score_name(task: str, model: Any) -> str:
     return "F1" if task == "ner" else model.config.metric
 
@@ -187,7 +192,7 @@ def evaluate_command(
         table.add_row("all", f"{scores['precision']:.4f}", f"{scores['recall']:.4f}", f"{scores['f1']:.4f}", str(scores["gold_entities"]), style="bold")
         out.print(table)
         for group, s in scores["transfer"].items():
-            out.print(f"{group:>8} entities: F1 {s['f1']:.4f} ({s['gold']} gold)", highlight=False)
+            out.print(f"{group:>8} entities: F1 {_fraction(s['f1'])} ({s['gold']} gold)", highlight=False)
     else:
         for column in ("class", "precision", "recall", "f1", "support"):
             table.add_column(column, justify="left" if column == "class" else "right")
@@ -196,7 +201,7 @@ def evaluate_command(
         out.print(table)
         out.print(f"accuracy {scores['accuracy']:.4f}  macro-F1 {scores['macro_f1']:.4f}", highlight=False)
         for group, s in scores["transfer"].items():
-            out.print(f"{group:>12}: accuracy {s['accuracy']:.4f} ({s['count']} texts)", highlight=False)
+            out.print(f"{group:>12}: accuracy {_fraction(s['accuracy'])} ({s['count']} texts)", highlight=False)
 
 
 @app.command("predict")
