@@ -36,9 +36,11 @@ DEFAULT_SIZES = {"conll": ["100", "1000", "all"], "sst2": ["500", "all"]}
 DEFAULT_STRATEGIES = ["frozen", "contextual-frozen", "contextual-finetune", "contextual-frozen+frozen"]
 TASKS = {"conll": "ner", "sst2": "classify"}
 CACHE = WORK / "contextual-features"
-# A 100-sentence set gives 4 batches an epoch: the default patience of 5 epochs stops such runs
-# before the tagger leaves F1 0, hence more epochs and patience for every strategy.
-EPOCHS = {"max_epochs": 40, "patience": 8}
+# With the defaults (batch 32, patience 5) a 100-sentence set gives 4 updates an epoch and early
+# stopping ends the run before the tagger leaves F1 0: small sets get batches of 8 and every run
+# more patience.
+EPOCHS = {"max_epochs": 40, "patience": 10}
+SMALL_SET, SMALL_BATCH = 1000, 8
 # Fine-tuning a transformer converges in a few epochs and each epoch is costly on a CPU.
 FINETUNE_EPOCHS = {"max_epochs": 10, "patience": 3}
 
@@ -84,6 +86,8 @@ def run(sizes: dict[str, list[str]], seeds: int, strategies: list[str], threads:
                     config = dict(FINETUNE_EPOCHS if strategy.startswith("contextual-finetune") else EPOCHS)
                     if strategy.startswith("contextual"):
                         config["contextual_cache"] = str(CACHE)
+                    if len(train) <= SMALL_SET:
+                        config["batch_size"] = SMALL_BATCH
                     result = train_and_evaluate(TASKS[name], train, dev, test, vectors, strategy, seed, **config)
                     score = result["f1"] if name == "conll" else result["accuracy"]
                     rows.append({
