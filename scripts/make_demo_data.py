@@ -49,7 +49,7 @@ TYPED = {
     "LOC": ["We flew to {X} last summer .", "The conference takes place in {X} this year .",
             "She moved from {X} to {Y} in May .", "Prices in {X} went up again ."],
     "FOOD": ["For breakfast I ate some {X} .", "Add a little {X} to the salad .",
-             "He bought {X} and {Y} at the market .", "The soup tastes of {X} ."],
+             "He bought {X} and {Y} at the market .", "The dish tastes of {X} ."],
 }
 
 

@@ -103,7 +103,8 @@ def _transfer_lines(results: StudyResults) -> list[str]:
     for column, _, _ in columns:
         base = cells.get((column, BASELINE))
         scored = [cells[column, s] for s in others if (column, s) in cells]
-        if base is None or not scored:
+        scored = [c for c in scored if c.stats.n]
+        if base is None or not base.stats.n or not scored:
             continue
         best = max(scored, key=lambda c: c.stats.mean)
         lines.append(

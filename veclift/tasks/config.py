@@ -64,6 +64,7 @@ class TaskConfig:
     momentum: float = 0.9  # sgd only
     weight_decay: float = 0.0
     batch_size: int = 32
+    min_batches: int = 10  # batches per epoch at the least: smaller training sets get smaller batches
     max_epochs: int = 30
     patience: int = 5  # epochs without dev improvement before stopping (0: never stop early)
     clip: float = 5.0  # gradient norm clipping (0: off)
@@ -78,7 +79,7 @@ class TaskConfig:
         _choice("contextual_pooling", self.contextual_pooling, ("first", "mean", "last"))
         if self.optimizer not in ("adam", "sgd"):
             raise VecliftError(f"unknown optimizer {self.optimizer!r}; choose adam or sgd")
-        for name in ("lr", "batch_size", "max_epochs"):
+        for name in ("lr", "batch_size", "min_batches", "max_epochs"):
             if getattr(self, name) <= 0:
                 raise VecliftError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("dropout", "embed_dropout", "unk_replace"):

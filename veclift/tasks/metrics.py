@@ -156,7 +156,8 @@ def unseen_entity_scores(
     in G; precision = correct predicted entities in G / predicted entities in G, where a
     predicted entity belongs to G by its own tokens. A correct prediction has the same tokens
     as its gold entity, so it lands in the same group. Returns ``{"seen", "unseen", "known",
-    "unknown"}``, each with precision, recall, f1, gold, predicted and correct counts.
+    "unknown"}``, each with precision, recall, f1, gold, predicted and correct counts; recall and
+    f1 are None for a group without gold entities (undefined, not zero).
     """
     _check_lengths([s.tags for s in sentences_gold], pred_tags)
     groups = ("seen", "unseen", "known", "unknown")
@@ -176,6 +177,7 @@ def unseen_entity_scores(
     return {
         group: {
             **prf(c["correct"], c["predicted"], c["gold"]),
+            **({"recall": None, "f1": None} if not c["gold"] else {}),
             "gold": c["gold"],
             "predicted": c["predicted"],
             "correct": c["correct"],

@@ -124,7 +124,8 @@ def train(
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     optimizer = make_optimizer(network, config)
-    n_batches = -(-len(examples) // config.batch_size)
+    batch_size = max(1, min(config.batch_size, len(examples) // config.min_batches))
+    n_batches = -(-len(examples) // batch_size)
     schedule = step_schedule(optimizer, config, n_batches)
     result = TrainResult()
     best_state: dict[str, torch.Tensor] | None = None
@@ -150,7 +151,7 @@ def train(
                 break
             network.train()
             epoch_began, total_loss = time.perf_counter(), 0.0
-            for i, batch_index in enumerate(length_buckets(lengths, config.batch_size, rng)):
+            for i, batch_index in enumerate(length_buckets(lengths, batch_size, rng)):
                 chunk = [examples[j] for j in batch_index]
                 batch = TokenBatch.of([tokens for tokens, _ in chunk])
                 loss = network.loss(batch, network.collate([target for _, target in chunk], batch))

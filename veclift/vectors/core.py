@@ -73,9 +73,13 @@ class Vectors:
         from veclift.vectors.oov import OOVChain
 
         chain = spec if isinstance(spec, OOVChain) or spec is None else OOVChain.build(spec, self)
-        return Vectors(
+        copy = Vectors(
             self._words, self._matrix, oov=chain, subwords=self._subwords, source=self.source, meta=self.meta
         )
+        for cached in ("index", "unit_matrix"):  # same rows: share what was computed, not recompute it
+            if cached in self.__dict__:
+                copy.__dict__[cached] = self.__dict__[cached]
+        return copy
 
     def subset(self, words: Iterable[str]) -> Vectors:
         """The rows of the given known words, in the order given (unknown words are skipped)."""
