@@ -201,3 +201,54 @@ def glove(
         show_progress=not json_output,
     )
     _finish(vectors, text, output, json_output)
+
+
+@pretrain_app.command("encoder")
+def encoder(
+    corpus: list[Path] = CORPUS,
+    vectors: str = typer.Option(..., "--vectors", help="Vectors whose rows the encoder learns to predict (built-in name, native dir or file)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Directory for the pre-trained encoder."),
+    encoder_kind: str = typer.Option("bilstm", "--encoder", help="bilstm | cnn (as the tagger will use)."),
+    hidden: int = typer.Option(200, "--hidden", help="LSTM units per direction (CNN: channels / 2), as the tagger will use."),
+    layers: int = typer.Option(1, "--layers", help="Encoder layers, as the tagger will use."),
+    char: str = typer.Option("cnn", "--char", help="Character features cnn | lstm | none, as the tagger will use."),
+    casing: bool = typer.Option(True, "--casing/--no-casing", help="Casing features, as the tagger will use."),
+    epochs: int = typer.Option(1, "--epochs", help="Passes over the corpus."),
+    max_sentences: int | None = typer.Option(None, "--max-sentences", help="Read only the first N sentences."),
+    mask_prob: float = typer.Option(0.15, "--mask-prob", help="Share of the words masked and predicted."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Sentences per update."),
+    lr: float | None = typer.Option(None, "--lr", help="Adam learning rate (default: the tagger's)."),
+    threads: int | None = typer.Option(None, "--threads", help="torch threads (default: torch's)."),
+    seed: int = SEED,
+    text_field: str = TEXT_FIELD,
+    json_output: bool = JSON,
+) -> None:
+    """Pre-train a tagger's encoder on raw text (like `spacy pretrain`); use it with `veclift train ner --init-encoder`."""
+    import json
+
+    from veclift.cli.console import out
+    from veclift.pretrain.encoder import pretrain_encoder
+    from veclift.tasks.config import TaggerConfig
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    config = TaggerConfig(encoder=encoder_kind, hidden=hidden, layers=layers, char=char, casing=casing)
+    text = _corpus(corpus, False, text_field)
+    result = pretrain_encoder(text, vectors, config, epochs=epochs, max_sentences=max_sentences, mask_prob=mask_prob,
+                              batch_size=batch_size, lr=lr, seed=seed, progress=not json_output)  # fmt: skip
+    result.save(output)
+    meta = result.meta
+    summary = {"output": str(output), "architecture": result.architecture, "skipped_files": text.skipped,
+               **{k: meta[k] for k in ("sentences", "tokens", "known_tokens", "epochs", "seconds", "history")}}  # fmt: skip
+    if json_output:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    last = meta["history"][-1]
+    out.print(
+        f"wrote the pre-trained {encoder_kind} encoder to {output}: {meta['sentences']:,} sentences · "
+        f"{meta['tokens']:,} tokens ({meta['known_tokens']:,} with a vector) · {meta['epochs']} epoch(s) · "
+        f"{meta['seconds']:.1f} s · {last['words_per_second']:,.0f} words/s · final loss {last['loss']:.4f}",
+        highlight=False,
+    )

@@ -116,6 +116,7 @@ class TaggerConfig(TaskConfig):
     hidden: int = 200  # per direction for the BiLSTM; channels / 2 for the CNN
     layers: int = 1
     head: str = "crf"  # crf | softmax
+    init_encoder: str | None = None  # directory of `veclift pretrain encoder`: initial encoder and char/casing weights
     # CoNLL-2003 at 1,000 sentences, finetune: dev F1 0.839 at epoch 14 with these, 0.823 after
     # 25 epochs (still rising) with batch 32 and lr 1e-3.
     lr: float = 2e-3

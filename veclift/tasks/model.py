@@ -77,6 +77,9 @@ class TaskModel:
         """Embedders stacked after the word rows (characters, casing)."""
         return []
 
+    def _initialise_network(self) -> None:
+        """Load pre-trained weights into the freshly built network (a pre-trained encoder); none by default."""
+
     def _dev_score(self, dev: Sequence[Any]) -> float:
         raise NotImplementedError
 
@@ -123,6 +126,7 @@ class TaskModel:
             parts.append(self._contextual_embedder(contextual, train_tokens + extra, progress))
         embedder = StackedEmbedder([*parts, *self._feature_embedders(train_tokens)])
         self.network = self._build_network(embedder)
+        self._initialise_network()
         examples = [(tokens, self._target(item)) for tokens, item in zip(train_tokens, train)]
         self.train_result = train_network(
             self.network, examples, self.config, seed=seed, checkpoint=checkpoint, show_progress=progress,

@@ -18,6 +18,13 @@ from veclift.tasks.metrics import ner_scores, unseen_entity_scores
 from veclift.tasks.model import TaskModel
 
 
+def token_encoder(in_dim: int, config: TaggerConfig) -> BiLSTMEncoder | DilatedCNNEncoder:
+    """The tagger's encoder as ``config`` shapes it (also built by encoder pre-training)."""
+    if config.encoder == "bilstm":
+        return BiLSTMEncoder(in_dim, config.hidden, config.layers, config.dropout)
+    return DilatedCNNEncoder(in_dim, 2 * config.hidden, blocks=config.layers + 1, dropout=config.dropout)
+
+
 class TaggerNetwork(nn.Module):
     """Token features -> encoder -> per-token tag scores, decoded by a CRF or per token."""
 
@@ -25,10 +32,7 @@ class TaggerNetwork(nn.Module):
         super().__init__()
         self.embedder = embedder
         self.embed_dropout = nn.Dropout(config.embed_dropout)
-        if config.encoder == "bilstm":
-            self.encoder = BiLSTMEncoder(embedder.dim, config.hidden, config.layers, config.dropout)
-        else:
-            self.encoder = DilatedCNNEncoder(embedder.dim, 2 * config.hidden, blocks=config.layers + 1, dropout=config.dropout)
+        self.encoder = token_encoder(embedder.dim, config)
         self.dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(self.encoder.out_dim, n_tags)
         self.crf = CRF(n_tags) if config.head == "crf" else None
@@ -85,6 +89,12 @@ class SequenceTagger(TaskModel):
 
     def _build_network(self, embedder: TokenEmbedder) -> TaggerNetwork:
         return TaggerNetwork(embedder, self.config, len(self.labels))
+
+    def _initialise_network(self) -> None:
+        if self.config.init_encoder:
+            from veclift.pretrain.encoder import PretrainedEncoder
+
+            PretrainedEncoder.load(self.config.init_encoder).initialise(self.network, self.config)
 
     def _dev_score(self, dev: Sequence[Any]) -> float:
         pred = self._tag([list(s.tokens) for s in dev], prepare=False)
