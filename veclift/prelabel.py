@@ -17,7 +17,7 @@ from pathlib import Path
 from veclift.atomic import atomic_path
 from veclift.data.schemes import tags_from_spans
 from veclift.data.tagged import TaggedSentence, write_conll
-from veclift.data.textfile import read_text, text_lines
+from veclift.data.textfile import json_lines, read_text, text_lines
 from veclift.data.tokenize import tokenize_with_offsets
 from veclift.errors import VecliftError
 
@@ -49,14 +49,8 @@ def read_patterns(path: str | Path) -> list[Pattern]:
     """EntityRuler patterns from JSONL: ``{"label": L, "pattern": [{"LOWER": "apple"}]}`` or ``"pattern": "New York"``."""
     path = Path(path)
     patterns = []
-    for number, line in enumerate(text_lines(read_text(path)), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VecliftError(f"invalid JSON: {exc.msg}", path, number) from None
-        if not isinstance(item, dict) or not isinstance(item.get("label"), str) or "pattern" not in item:
+    for number, item in json_lines(path):
+        if not isinstance(item.get("label"), str) or "pattern" not in item:
             raise VecliftError('expected {"label": "...", "pattern": ...}', path, number)
         raw = item["pattern"]
         if isinstance(raw, str):

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
 from veclift.data.tagged import JSONL_SUFFIXES
-from veclift.data.textfile import read_text, text_lines
+from veclift.data.textfile import json_lines, read_text, text_lines
 from veclift.data.tokenize import tokenize
 from veclift.errors import VecliftError
 
@@ -202,15 +201,7 @@ def read_labeled_jsonl(
     """Read JSONL objects with a text field and a label field; a list of labels is multi-label."""
     path = Path(path)
     items: list[LabeledText] = []
-    for number, line in enumerate(text_lines(read_text(path, encoding)), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VecliftError(f"invalid JSON: {exc.msg}", path, number) from None
-        if not isinstance(item, dict):
-            raise VecliftError("expected a JSON object", path, number)
+    for number, item in json_lines(path, encoding):
         for field in (text_field, label_field):
             if field not in item:
                 raise VecliftError(f"missing field {field!r}", path, number)

@@ -22,7 +22,7 @@ from veclift.data.schemes import (
     spans,
     tags_from_spans,
 )
-from veclift.data.textfile import read_text, text_lines
+from veclift.data.textfile import json_lines, read_text, text_lines
 from veclift.data.tokenize import tokenize_with_offsets
 from veclift.errors import VecliftError, warn
 
@@ -180,19 +180,6 @@ def write_conll(
             out.write("\n")
 
 
-def _json_objects(path: Path, encoding: str) -> Iterable[tuple[int, dict]]:
-    for number, line in enumerate(text_lines(read_text(path, encoding)), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VecliftError(f"invalid JSON: {exc.msg}", path, number) from None
-        if not isinstance(item, dict):
-            raise VecliftError("expected a JSON object", path, number)
-        yield number, item
-
-
 def _span_fields(span: object, path: Path, number: int) -> tuple[int, int, str]:
     if isinstance(span, dict) and {"start", "end", "label"} <= span.keys():
         start, end, label = span["start"], span["end"], span["label"]
@@ -239,7 +226,7 @@ def read_tagged_jsonl(
     path = Path(path)
     from_text: list[TaggedSentence] = []
     raw: list[_RawSentence] = []
-    for number, item in _json_objects(path, encoding):
+    for number, item in json_lines(path, encoding):
         if "text" in item:
             sentence = _sentence_from_text(item, path, number)
             if sentence.tokens:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
 
@@ -39,3 +41,19 @@ def text_lines(text: str) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [line.removesuffix("\r") for line in lines]
+
+
+def json_lines(path: str | PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, dict]]:
+    """``(line number, object)`` for each non-blank line of a JSONL file; anything but a JSON
+    object is an error naming the line."""
+    path = Path(path)
+    for number, line in enumerate(text_lines(read_text(path, encoding)), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise VecliftError(f"invalid JSON: {exc.msg}", path, number) from None
+        if not isinstance(item, dict):
+            raise VecliftError("expected a JSON object", path, number)
+        yield number, item

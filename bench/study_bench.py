@@ -1,0 +1,83 @@
+"""The transfer studies of issue 4, run through the `veclift study` command itself.
+
+CoNLL-2003 (dev = valid.txt as the test set, early stopping on a held-out 10% of train),
+WNUT-17 (train / dev / test) and SST-2 (a seeded held-out 10% as test). Each study keeps its
+store in bench/work/study/NAME (rerunning resumes it) and copies report.html, results.csv,
+summary.csv and the plots to bench/results/study_NAME/; bench/results/study_bench.{json,md}
+gets the headline numbers and each study's wall time.
+
+    python bench/study_bench.py [--studies conll2003,wnut17,sst2] [--jobs 2] [--seeds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+from common import DATA, RESULTS, WORK, markdown_table, write_results
+
+NER, CLS = DATA / "ner", DATA / "classify"
+STUDIES = {
+    "conll2003": ["ner", "--train", NER / "conll2003/train.txt", "--test", NER / "conll2003/valid.txt",
+                  "--dev-fraction", "0.1", "--sizes", "50,100,500,1000,3000,all"],
+    "wnut17": ["ner", "--train", NER / "wnut17/train.conll", "--dev", NER / "wnut17/dev.conll",
+               "--test", NER / "wnut17/test.conll", "--sizes", "100,500,1000,all"],
+    "sst2": ["classify", "--train", CLS / "sst2/train.tsv", "--test-fraction", "0.1", "--dev-fraction", "0.05",
+             "--sizes", "100,500,2000,all", "--encoder", "swem-concat"],
+}
+COPIED = ("report.html", "results.csv", "summary.csv", "learning_curve.png", "learning_curve.svg",
+          "transfer_view.png", "transfer_view.svg")
+
+
+def run_study(name: str, args: argparse.Namespace) -> dict:
+    work = WORK / "study" / name
+    command = [sys.executable, "-m", "veclift", "study", *map(str, STUDIES[name]), "--vectors", "glove-6b-50d",
+               "--strategies", args.strategies, "--seeds", str(args.seeds), "--jobs", str(args.jobs),
+               "--output", str(work), "--json", *args.extra]
+    if args.sizes:
+        command[command.index("--sizes") + 1] = args.sizes
+    began = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"study {name} failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
+    summary = json.loads(done.stdout)
+    target = RESULTS / f"study_{name}"
+    target.mkdir(parents=True, exist_ok=True)
+    for file in COPIED:
+        if (work / file).exists():
+            shutil.copy2(work / file, target / file)
+    return {"command": " ".join(["veclift", *command[3:]]), "wall_seconds_this_run": wall, **summary}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--studies", default=",".join(STUDIES))
+    parser.add_argument("--strategies", default="scratch,frozen,finetune")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sizes", help="override every study's sizes")
+    parser.add_argument("extra", nargs="*", help="model options passed to `veclift study`, after --")
+    args = parser.parse_args()
+    previous = RESULTS / "study_bench.json"
+    studies = json.loads(previous.read_text())["studies"] if previous.exists() else {}
+    for name in args.studies.split(","):
+        studies[name] = run_study(name, args)
+        rows = [
+            {"study": n, "metric": s["metric"], "size": c["size"], "n_train": round(c["n_train"]),
+             "strategy": c["strategy"], "mean": 100 * c["mean"], "std": 100 * c["std"],
+             "min": 100 * c["min"], "max": 100 * c["max"], "seeds": c["n"]}
+            for n, s in studies.items() for c in s["summary"]
+        ]
+        lines = [f"## {n}\n\n`{s['command']}`\n\nwall time of the study: {s['wall_seconds']:.0f} s "
+                 f"({s['finished']} of {s['trials']} trials, {s['failed']} failed)\n\n"
+                 + "\n".join(f"- {c}" for c in s["conclusions"]) for n, s in studies.items()]
+        write_results("study_bench", {"studies": studies}, "\n\n".join(lines) + "\n\n" + markdown_table(rows))
+
+
+if __name__ == "__main__":
+    main()
