@@ -214,11 +214,13 @@ def mr_table(rows: list[dict]) -> list[dict]:
 
 
 def curve_table(rows: list[dict]) -> list[dict]:
-    """Mean, sample standard deviation and min..max over seeds per size and method/strategy."""
+    """Mean, sample standard deviation and min..max of accuracy over seeds per size and method/strategy;
+    median training seconds."""
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["size"], r["method"], r["strategy"]), []).append(r)
-    time_of = {key: statistics.mean(x["train_s"] for x in group) for key, group in groups.items()}
+    # median: the first run of a process may carry one-off start-up costs
+    time_of = {key: statistics.median(x["train_s"] for x in group) for key, group in groups.items()}
     table = []
     for (size, method, strategy), group in sorted(groups.items(), key=lambda kv: kv[0][0]):
         acc = [r["accuracy"] for r in group]
@@ -228,7 +230,7 @@ def curve_table(rows: list[dict]) -> list[dict]:
             "accuracy": statistics.mean(acc), "sd": statistics.stdev(acc) if len(acc) > 1 else 0.0,
             "min..max": f"{min(acc):.4f}..{max(acc):.4f}", "unseen_known": statistics.mean(unseen),
             "unseen_count": round(statistics.mean(r["unseen_count"] for r in group)),
-            "train_s": time_of[(size, method, strategy)],
+            "median_train_s": time_of[(size, method, strategy)],
             "x_logreg_time": time_of[(size, method, strategy)] / time_of[(size, "tfidf-logreg", "")],
         })  # fmt: skip
     return table
@@ -240,13 +242,15 @@ NOTES = {
         "every method. accuracy on test; unseen_known: accuracy on the unseen_count test texts holding a word "
         "absent from train but in GloVe; epochs: best/run. x_*_time: training seconds relative to the baseline "
         "in the same run (veclift's time includes building its embedding layer). Published Kim CNN with 300d "
-        "word2vec: about 81% (10-fold CV)."
+        "word2vec: about 81% (10-fold CV). Times are on a 2-core machine shared with other jobs (load ~15): "
+        "compare ratios, not seconds."
     ),
     "curve": (
         "SST-2: stratified 10% of train.tsv held out as test (seed 0; SST-2 phrases overlap, so test phrases "
         "are often parts of training phrases), 1,000 dev phrases (veclift early stopping only), training "
         "subsets nested and stratified per seed from the rest; veclift SWEM mean+max concat; batch 8 for sizes "
-        "<= 2,000, batch 128 and at most 8 epochs for the full pool. Mean, sd (sample) and min..max over seeds."
+        "<= 2,000, batch 128 and at most 8 epochs for the full pool. Mean, sd (sample) and min..max over seeds; "
+        "unseen_known as for MR; median_train_s and its ratio to TF-IDF + logistic regression in the same runs."
     ),
 }
 
@@ -257,7 +261,8 @@ TABLES = {"mr": mr_table, "curve": curve_table}
 
 def save(section: str, rows: list[dict], args: argparse.Namespace) -> None:
     """Merge ``rows`` into the section's stored rows (same key: replaced) and rewrite the results, so
-    a partial rerun (some encoders, some sizes) or a parallel run of another section keeps the rest."""
+    a partial rerun (some encoders, some sizes) or a parallel run of another section keeps the rest;
+    with no rows, only the tables are rebuilt."""
     path = RESULTS / f"{NAME}.json"
     sections = json.loads(path.read_text()).get("sections", {}) if path.exists() else {}
     key = lambda row: tuple(row[k] for k in ROW_KEYS[section])  # noqa: E731
@@ -265,15 +270,24 @@ def save(section: str, rows: list[dict], args: argparse.Namespace) -> None:
     merged = {key(r): r for r in previous.get("rows", []) if previous.get("quick") == args.quick}
     merged.update((key(r), r) for r in rows)
     machine = machine_info()
+    ran = {"command": machine["command"], "date": machine["date"]} if rows else {
+        "command": previous["command"], "date": previous["date"]}  # fmt: skip
     sections[section] = {"rows": list(merged.values()), "table": TABLES[section](list(merged.values())),
-                         "quick": args.quick, "threads": args.threads, "fasttext": FASTTEXT,
-                         "command": machine["command"], "date": machine["date"]}  # fmt: skip
+                         "quick": args.quick, "threads": args.threads, "fasttext": FASTTEXT, **ran}  # fmt: skip
     markdown = "\n\n".join(
         f"## {name}{' (quick)' if s['quick'] else ''}\n\n`{s['command']}` ({s['date']})\n\n"
         f"{markdown_table(s['table'])}\n\n{NOTES[name]}"
         for name, s in sections.items()
     )
     write_results(NAME, {"sections": sections}, markdown)
+
+
+def rebuild_tables(args: argparse.Namespace) -> None:
+    """Rebuild the tables and markdown from the stored rows (after a change to the tables or notes)."""
+    path = RESULTS / f"{NAME}.json"
+    sections = json.loads(path.read_text()).get("sections", {}) if path.exists() else {}
+    for name, stored in sections.items():
+        save(name, [], argparse.Namespace(**{**vars(args), "quick": stored["quick"], "threads": stored["threads"]}))
 
 
 def main() -> None:
@@ -284,7 +298,11 @@ def main() -> None:
     parser.add_argument("--encoders", default=",".join(MR_ENCODERS), help="MR encoders")
     parser.add_argument("--quick", action="store_true", help="tiny run to check the script (not for figures)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--tables-only", action="store_true", help="rebuild tables/markdown from stored rows")
     args = parser.parse_args()
+    if args.tables_only:
+        rebuild_tables(args)
+        return
     torch.set_num_threads(args.threads)
     # The first optimizer a process builds imports torch._dynamo (seconds): not part of any run's time.
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
