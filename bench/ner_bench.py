@@ -22,6 +22,7 @@ bench/results/ner_bench.{json,md} from all the runs kept.
 
     python bench/ner_bench.py [--sections a,b,c,d,e] [--sizes 200,1000,full] [--systems veclift,spacy,flair]
         [--seeds 0,1,2] [--quick] [--rerun]
+    python bench/ner_bench.py --sections none   # only rewrite the report from the kept runs
 
 --quick: 2 epochs, 200 sentences, 1 seed, small competitor caps, into bench/work/ner_bench-quick/
 (bench/results untouched): a smoke test of the whole harness.
@@ -220,7 +221,7 @@ def read_tags(path: Path) -> list[list[str]]:
 
 
 # --- sections ---------------------------------------------------------------------------------
-def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[str]) -> None:
+def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[str], chains: list[str]) -> None:
     seeds = [0] if bench.quick else bench.seeds
     small = 200 if bench.quick else 1000
     if "b" in sections:
@@ -229,7 +230,7 @@ def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[s
                 bench.veclift("conll", small, strategy, seed)
     if "c" in sections:
         for seed in seeds:
-            for oov in OOV_CHAINS:
+            for oov in chains:
                 bench.veclift("conll", small, "finetune", seed, oov)
     if "d" in sections:
         for size in sizes:
@@ -349,10 +350,32 @@ def report(bench: Bench) -> tuple[dict, str]:
         if rows:
             md += [f"## {section}. veclift vs spaCy vs flair, {label} (seed 0, one thread each)", "",
                    markdown_table(rows), ""]  # fmt: skip
+    unfinished = interrupted_runs(bench)
+    data["unfinished"] = unfinished
+    if unfinished:
+        md += ["## Unfinished veclift runs (checkpoint kept: rerun the same command to resume)", "",
+               markdown_table(unfinished), ""]  # fmt: skip
+    md += [f"Settings: veclift epochs {json.dumps(EPOCHS)}, full CoNLL-2003 {json.dumps(FULL_EPOCHS)}, "
+           f"early stopping on {STOPPING_SENTENCES} valid.txt sentences (seed 0) for CoNLL-2003; spaCy max steps "
+           f"{json.dumps(SPACY_STEPS)}; flair (max epochs, max training seconds) "
+           f"{json.dumps({str(k): v for k, v in FLAIR_CAP.items()})}.", ""]  # fmt: skip
     versions = {r["system"]: r.get("versions") for r in runs.values() if r.get("versions")}
     data["competitor_versions"] = versions
     md += [f"Competitor versions: {json.dumps(versions)}", ""]
     return data, "\n".join(md)
+
+
+def interrupted_runs(bench: Bench) -> list[dict]:
+    """The epochs done so far by runs whose checkpoint is still there (running or interrupted)."""
+    rows = []
+    for path in sorted((bench.root / "checkpoints").rglob("*.pt")):
+        history = torch.load(path, weights_only=False)["result"]["history"]
+        if history:
+            best = max(history, key=lambda h: h.get("dev", 0.0))
+            rows.append({"run": path.relative_to(bench.root / "checkpoints").with_suffix("").as_posix(),
+                         "epochs done": len(history), "best early-stopping F1": best.get("dev"),
+                         "at epoch": best["epoch"], "epoch seconds so far": sum(h["seconds"] for h in history)})  # fmt: skip
+    return rows
 
 
 def main() -> None:
@@ -361,6 +384,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="200,1000,full", help="training sizes of section d")
     parser.add_argument("--systems", default="veclift,spacy,flair", help="systems of sections d and e")
     parser.add_argument("--seeds", default="0,1,2", help="seeds of sections b and c")
+    parser.add_argument("--oov-chains", action="append", help=f"OOV chains of section c (repeat; default {OOV_CHAINS})")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rerun", action="store_true", help="train again runs already kept")
     args = parser.parse_args()
@@ -369,7 +393,7 @@ def main() -> None:
     sizes = [s if s == "full" else int(s) for s in args.sizes.split(",")]
     if args.quick:
         sizes = [200]
-    run_sections(bench, args.sections.split(","), sizes, args.systems.split(","))
+    run_sections(bench, args.sections.split(","), sizes, args.systems.split(","), args.oov_chains or OOV_CHAINS)
     data, markdown = report(bench)
     if args.quick:
         (bench.root / "ner_bench.md").write_text(markdown)
