@@ -97,3 +97,14 @@ def test_errors_are_one_line_with_exit_code_2(files, monkeypatch, capsys):
         assert exit_info.value.code == 2
         stderr = capsys.readouterr().err
         assert stderr.startswith("error: ") and len(stderr.strip().splitlines()) == 1
+
+
+def test_classifier_trains_from_one_file_per_label(tmp_path):
+    pos, neg = tmp_path / "reviews.pos", tmp_path / "reviews.neg"
+    pos.write_text("a great film\nwonderful and moving\nsuperb acting\n" * 4)
+    neg.write_text("a dull film\nboring and slow\nawful acting\n" * 4)
+    model = tmp_path / "model"
+    invoke("train", "classify", "--train", pos, "--train", neg, "--embeddings", "scratch", "--encoder", "swem-mean",
+           "--output", model, *FAST)  # fmt: skip
+    scores = json.loads(invoke("evaluate", model, pos, neg, "--json"))
+    assert set(scores["per_class"]) == {"pos", "neg"} and 0 <= scores["accuracy"] <= 1

@@ -36,20 +36,23 @@ def _column(value: str | None) -> str | int | None:
     return int(value) if value.lstrip("-").isdigit() else value
 
 
-def read_data(task: str, path: Path, *, tag_column: int = -1, scheme: str = "auto", text_column: str | None = None,
+def read_data(task: str, paths: list[Path], *, tag_column: int = -1, scheme: str = "auto", text_column: str | None = None,
               label_column: str | None = None, label_separator: str | None = None) -> list:  # fmt: skip
-    """Tagged sentences (ner) or labeled texts (classify) from ``path``, with the reader options that apply."""
+    """Tagged sentences (ner: the files one after the other) or labeled texts (classify: several
+    files are one file per label) from ``paths``, with the reader options that apply."""
     from veclift.data import read_labeled, read_tagged
 
-    if not path.exists():
-        raise VecliftError("no such file or directory", path)
+    for path in paths:
+        if not path.exists():
+            raise VecliftError("no such file or directory", path)
+    path = paths[0]
     if task == "ner":
-        data = read_tagged(path, tag_column=tag_column, scheme=scheme)
-    elif path.is_file() and path.suffix.lower() in JSONL_SUFFIXES:
+        data = [s for p in paths for s in read_tagged(p, tag_column=tag_column, scheme=scheme)]
+    elif len(paths) > 1 or path.is_dir():
+        data = read_labeled(paths)
+    elif path.suffix.lower() in JSONL_SUFFIXES:
         options = {"text_field": text_column, "label_field": label_column}
         data = read_labeled(path, **{k: v for k, v in options.items() if v is not None})
-    elif path.is_dir():
-        data = read_labeled(path)
     else:
         options = {"text_column": _column(text_column), "label_column": _column(label_column), "label_separator": label_separator}
         data = read_labeled(path, **{k: v for k, v in options.items() if v is not None})
@@ -61,9 +64,9 @@ def read_data(task: str, path: Path, *, tag_column: int = -1, scheme: str = "aut
 @app.command("train")
 def train_command(
     task: Task = typer.Argument(..., help="ner (sequence tagging) or classify (text classification)."),
-    train: Path = typer.Option(..., "--train", help="Training data: CoNLL/JSONL (ner); TSV/CSV/JSONL/folder (classify)."),
+    train: list[Path] = typer.Option(..., "--train", help="Training data: CoNLL/JSONL (ner); TSV/CSV/JSONL/folder, or one file per label given as several --train (classify)."),
     output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
-    dev: Optional[Path] = typer.Option(None, "--dev", help="Dev data for early stopping (same format as --train)."),
+    dev: Optional[list[Path]] = typer.Option(None, "--dev", help="Dev data for early stopping (same format as --train)."),
     vectors: Optional[str] = typer.Option(None, "--vectors", help="Vector source: built-in name, native dir or vector file."),
     embeddings: str = typer.Option("finetune", "--embeddings", help="scratch | frozen | finetune | contextual-frozen | contextual-finetune, or a stack such as contextual-frozen+frozen."),
     max_sentences: Optional[int] = typer.Option(None, "--max-sentences", help="Train on a seeded subsample of N examples."),
@@ -132,7 +135,7 @@ def train_command(
     if max_sentences is not None:
         key = (lambda item: item.labels) if task is Task.classify else None
         train_data = subsample(train_data, max_sentences, seed, stratify=key)
-    dev_data = read_data(task.value, dev, **reader) if dev is not None else None
+    dev_data = read_data(task.value, dev, **reader) if dev else None
     static, _ = split_strategy(model.config.embeddings)
     if vectors is None and static not in (None, "scratch"):
         raise VecliftError(f"--embeddings {model.config.embeddings} needs --vectors")
@@ -164,7 +167,7 @@ def _score_name(task: str, model: Any) -> str:
 @app.command("evaluate")
 def evaluate_command(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help="A model directory written by `veclift train`."),
-    data: Path = typer.Argument(..., help="Labeled data in the training formats."),
+    data: list[Path] = typer.Argument(..., help="Labeled data in the training formats (classify: several files are one file per label)."),
     vectors: Optional[str] = typer.Option(None, "--vectors", help="Vectors giving rows to words the model lacks."),
     tag_column: int = typer.Option(-1, "--tag-column"),
     scheme: str = typer.Option("auto", "--scheme"),
@@ -181,11 +184,16 @@ def evaluate_command(
     model = load_model(model_dir)
     items = read_data(model.task, data, tag_column=tag_column, scheme=scheme, text_column=text_column,
                       label_column=label_column, label_separator=label_separator)  # fmt: skip
-    scores = model.evaluate(items, vectors=vectors)
+    try:
+        scores = model.evaluate(items, vectors=vectors)
+    except VecliftError as exc:
+        if exc.path is not None:
+            raise
+        raise VecliftError(exc.message, ", ".join(map(str, data))) from None
     if as_json:
         print(json.dumps(scores))
         return
-    table = Table(title=f"{data} ({model.task})")
+    table = Table(title=f"{', '.join(map(str, data))} ({model.task})")
     if model.task == "ner":
         for column in ("type", "precision", "recall", "f1", "support"):
             table.add_column(column, justify="left" if column == "type" else "right")
