@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DATA, WORK, markdown_table, write_results  # noqa: E402
+from common import DATA, WORK, markdown_table, write_results
 
 CONLL = DATA / "ner" / "conll2003"
 ENCODER_DIR = WORK / "encoder_pretrain_bench" / "encoder"

@@ -131,7 +131,7 @@ def test_cli_pretrains_and_trains_from_it(tmp_path):
     train = ["train", "ner", "--train", str(conll), "--vectors", str(vectors), "--output", str(tmp_path / "model"),
              "--epochs", "1", "--quiet", "--init-encoder", str(tmp_path / "enc")]  # fmt: skip
     assert runner.invoke(veclift.cli.app, [*train, "--hidden", "6"]).exit_code == 0
-    mismatch = subprocess.run([sys.executable, "-m", "veclift", *train], capture_output=True, text=True)
+    mismatch = subprocess.run([sys.executable, "-m", "veclift", *train], capture_output=True, text=True, check=False)
     assert mismatch.returncode == 2 and mismatch.stderr.count("\n") == 1 and "hidden 6 vs 200" in mismatch.stderr
 
 
@@ -145,6 +145,6 @@ def test_cli_bad_input_exits_2(tmp_path, arguments):
     (tmp_path / "corpus.txt").write_text("John lives in Paris .\n", encoding="utf-8")
     arguments = [str(tmp_path / a) if a.endswith(".txt") else a.replace("VECTORS", str(tmp_path / "vectors")) for a in arguments]
     command = [sys.executable, "-m", "veclift", "pretrain", "encoder", *arguments, "--output", str(tmp_path / "enc")]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert not (tmp_path / "enc").exists()

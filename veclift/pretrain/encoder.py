@@ -28,7 +28,13 @@ from torch import nn
 
 from veclift.errors import VecliftError
 from veclift.tasks.config import TaggerConfig
-from veclift.tasks.embeddings import UNK, TokenBatch, TokenEmbedder, WordEmbedder, build_word_embedder
+from veclift.tasks.embeddings import (
+    UNK,
+    TokenBatch,
+    TokenEmbedder,
+    WordEmbedder,
+    build_word_embedder,
+)
 from veclift.tasks.features import CharEmbedder
 
 CONFIG_FILE = "encoder.json"
