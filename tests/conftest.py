@@ -1,4 +1,7 @@
-"""Suite-wide settings: one torch thread (on 2 shared cores, more threads only contend)."""
+"""Suite-wide settings: one torch thread (on 2 shared cores, more threads only contend), and a
+veclift cache of the session's own, so tests never write into the user's cache."""
+
+import os
 
 import pytest
 
@@ -8,3 +11,8 @@ def _one_torch_thread():
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_veclift_home(tmp_path_factory):
+    os.environ["VECLIFT_HOME"] = str(tmp_path_factory.mktemp("veclift-home"))

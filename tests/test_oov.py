@@ -99,3 +99,14 @@ def test_unk_round_trip_keeps_the_vector(tmp_path):
     assert np.allclose(OOVChain.load(tmp_path, subset).vector("q"), [0.5, 1.5])
     with pytest.raises(VecliftError, match="cannot read the OOV chain"):
         OOVChain.load(tmp_path / "missing", v)
+
+
+def test_char_ngram_fit_is_cached_per_machine_for_native_vectors(tmp_path, monkeypatch):
+    monkeypatch.setenv("VECLIFT_HOME", str(tmp_path / "home"))
+    clustered_vectors().save(tmp_path / "native")
+    first = Vectors.load(tmp_path / "native", oov="char-ngram")
+    fitted = first["appleton"]
+    assert len(list((tmp_path / "home" / "char-ngram").iterdir())) == 1
+    monkeypatch.setattr(CharNgramModel, "fit", lambda *a, **k: pytest.fail("refitted instead of loaded"))
+    again = Vectors.load(tmp_path / "native", oov="char-ngram")
+    np.testing.assert_array_equal(again["appleton"], fitted)

@@ -91,7 +91,7 @@ class Vectors:
             oov=self._oov,
             subwords=self._subwords,
             source=self.source,
-            meta=self.meta,
+            meta={k: v for k, v in self.meta.items() if k not in ("sha256", "count")},  # other rows now
         )
 
     # --- container protocol ----------------------------------------------------------------

@@ -8,7 +8,8 @@
 - ``char-ngram``: a hashed character n-gram model fitted on the known words
   (``veclift.vectors.charngram``). Fitted lazily on first use, once per `Vectors` object
   (about half a minute for the 400k GloVe words, with a progress bar), then kept with the chain
-  and saved with it.
+  and saved with it; for vectors whose matrix digest is known (the native format and the
+  built-in sets) the fit is also cached under ``$VECLIFT_HOME/char-ngram``, once per machine.
 - ``unk``: one fixed vector for every unknown word: the mean of all rows (a "generic word",
   unlike zeros it keeps cosine similarities defined and carries the average direction).
 """
@@ -115,7 +116,7 @@ class CharNgramFallback(Strategy):
         if self._model is None:
             self._model = _FITTED.get(self.vectors)
         if self._model is None:
-            self._model = CharNgramModel.fit(self.vectors.words, self.vectors.matrix)
+            self._model = _fit_or_load_cached(self.vectors)
             _FITTED[self.vectors] = self._model
         return self._model
 
@@ -130,6 +131,22 @@ class CharNgramFallback(Strategy):
 
     def load_state(self, directory: Path) -> None:
         self._model = CharNgramModel.load(directory)
+
+
+def _fit_or_load_cached(vectors: Vectors) -> CharNgramModel:
+    """Fit the n-gram model once per machine for vectors with a known matrix digest (the native
+    format records it): later processes, such as the study's trials, load it from the cache."""
+    from veclift.vectors.builtin import veclift_home
+
+    digest = vectors.meta.get("sha256")
+    cache = veclift_home() / "char-ngram" / digest[:24] if digest else None
+    if cache is not None and cache.is_dir():
+        return CharNgramModel.load(cache)
+    model = CharNgramModel.fit(vectors.words, vectors.matrix)
+    if cache is not None:
+        with atomic_path(cache, directory=True) as tmp:
+            model.save(tmp)
+    return model
 
 
 class UnkVector(Strategy):
