@@ -348,8 +348,12 @@ def report(bench: Bench) -> tuple[dict, str]:
                 data[section].append(row)
                 rows.append(row)
         if rows:
+            columns = ["size", "system", "F1", "unseen F1", "train s", "predict tok/s",
+                       "veclift train time / theirs", "veclift tok/s / theirs", "budget"]  # fmt: skip
             md += [f"## {section}. veclift vs spaCy vs flair, {label} (seed 0, one thread each)", "",
-                   markdown_table(rows), ""]  # fmt: skip
+                   markdown_table(rows, columns), "",
+                   "Timings come from runs that shared 2 cores with other jobs (load 6 to 18): ratios are "
+                   "indicative only.", ""]  # fmt: skip
     unfinished = interrupted_runs(bench)
     data["unfinished"] = unfinished
     if unfinished:
