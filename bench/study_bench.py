@@ -12,6 +12,7 @@ gets the headline numbers and each study's wall time.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 import subprocess
@@ -51,7 +52,10 @@ def run_study(name: str, args: argparse.Namespace) -> dict:
     for file in COPIED:
         if (work / file).exists():
             shutil.copy2(work / file, target / file)
-    return {"command": " ".join(["veclift", *command[3:]]), "wall_seconds_this_run": wall, **summary}
+    with open(work / "results.csv", newline="") as rows:
+        trial_seconds = sum(float(row["seconds"]) for row in csv.DictReader(rows))
+    return {"command": " ".join(["veclift", *command[3:]]), "wall_seconds_this_run": wall,
+            "trial_seconds_total": trial_seconds, **summary}
 
 
 def main() -> None:
@@ -73,7 +77,8 @@ def main() -> None:
              "min": 100 * c["min"], "max": 100 * c["max"], "seeds": c["n"]}
             for n, s in studies.items() for c in s["summary"]
         ]
-        lines = [f"## {n}\n\n`{s['command']}`\n\nwall time of the study: {s['wall_seconds']:.0f} s "
+        lines = [f"## {n}\n\n`{s['command']}`\n\nwall time of this (resumed) run: {s['wall_seconds_this_run']:.0f} s; "
+                 f"the trials took {s['trial_seconds_total']:.0f} s in all, each in its own process "
                  f"({s['finished']} of {s['trials']} trials, {s['failed']} failed)\n\n"
                  + "\n".join(f"- {c}" for c in s["conclusions"]) for n, s in studies.items()]
         write_results("study_bench", {"studies": studies}, "\n\n".join(lines) + "\n\n" + markdown_table(rows))
