@@ -62,6 +62,8 @@ STOPPING_SENTENCES = 1000
 # by several benchmarks; the dev F1 of every epoch is kept in each run's history.
 EPOCHS = {"max_epochs": 15, "patience": 3}
 FULL_EPOCHS = {"max_epochs": 10, "patience": 2}
+# 200 sentences are cheap: TaggerConfig's own 30 epochs and patience 5.
+SMALL_EPOCHS = {"max_epochs": 30, "patience": 5}
 # Competitor budgets per training size. spaCy keeps its own early stopping (patience 1,600 steps)
 # and step cap; flair's default trainer gets an epoch cap and a training-time cap (seconds).
 SPACY_STEPS = {200: 2000, 1000: 4000, "full": 20000}
@@ -124,7 +126,8 @@ class Bench:
         return result
 
     def veclift(self, data: str, size, strategy: str, seed: int, oov: str = "lower") -> dict:
-        config = {"oov": oov, **(FULL_EPOCHS if size == "full" and data == "conll" else EPOCHS)}
+        budget = FULL_EPOCHS if size == "full" and data == "conll" else SMALL_EPOCHS if size == 200 else EPOCHS
+        config = {"oov": oov, **budget}
         if self.quick:
             config.update(QUICK["veclift"])
         key = f"veclift/{data}-{size}-{strategy}-oov_{oov.replace(',', '+')}-s{seed}"
@@ -359,7 +362,7 @@ def report(bench: Bench) -> tuple[dict, str]:
     if unfinished:
         md += ["## Unfinished veclift runs (checkpoint kept: rerun the same command to resume)", "",
                markdown_table(unfinished), ""]  # fmt: skip
-    md += [f"Settings: veclift epochs {json.dumps(EPOCHS)}, full CoNLL-2003 {json.dumps(FULL_EPOCHS)}, "
+    md += [f"Settings: veclift epochs {json.dumps(EPOCHS)}, 200 sentences {json.dumps(SMALL_EPOCHS)}, full CoNLL-2003 {json.dumps(FULL_EPOCHS)}, "
            f"early stopping on {STOPPING_SENTENCES} valid.txt sentences (seed 0) for CoNLL-2003; spaCy max steps "
            f"{json.dumps(SPACY_STEPS)}; flair (max epochs, max training seconds) "
            f"{json.dumps({str(k): v for k, v in FLAIR_CAP.items()})}.", ""]  # fmt: skip

@@ -44,7 +44,7 @@ def test_finetune_rows_move_at_their_own_rate():
     assert [g["lr"] for g in groups] == [0.01, pytest.approx(0.001)]
     assert groups[1]["params"] == [words.tuned]
     moved = (words.tuned - words.anchor).abs().max().item()
-    steps = 3 * -(-20 // min(8, 20 // model.config.min_batches))  # small sets get smaller batches
+    steps = 3 * -(-20 // max(1, min(8, 20 // model.config.min_batches)))  # small sets get smaller batches
     assert 0 < moved <= steps * 0.001 * 1.01  # Adam moves each weight by at most ~lr per step
     np.testing.assert_array_equal(words.anchor.numpy(), tiny_vectors()[words.tuned_words])
 

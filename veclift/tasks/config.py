@@ -121,6 +121,8 @@ class TaggerConfig(TaskConfig):
     # 25 epochs (still rising) with batch 32 and lr 1e-3.
     lr: float = 2e-3
     batch_size: int = 16
+    # 25 updates an epoch at the least (batch 8 at 200 sentences): 13 were too few to converge there.
+    min_batches: int = 25
 
     task: ClassVar[str] = "ner"
 
