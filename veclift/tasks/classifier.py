@@ -131,14 +131,7 @@ class TextClassifier(TaskModel):
 
     def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
         """``accuracy``, ``macro_f1``, per-class scores, confusion matrix and the transfer view."""
-        data = list(data)
-        if not data:
-            raise VecliftError("the evaluation data is empty")
-        known = set(self.labels)
-        for number, item in enumerate(data, 1):
-            unknown = set(item.labels) - known
-            if unknown:
-                raise VecliftError(f"text {number}: label {sorted(unknown)[0]!r} is not one the model knows ({', '.join(self.labels)})")
+        data = self._evaluation_data(data, "text", "label", lambda item: item.labels)
         tokens = [list(item.tokens) for item in data]
         pred = self.labels_from_proba(self._proba(tokens, vectors=vectors))
         gold = self._gold(data)

@@ -183,6 +183,20 @@ class TaskModel:
                         out[i] = empty
         return out
 
+    def _evaluation_data(self, data: Iterable[Any], unit: str, kind: str, outputs: Callable[[Any], Iterable[str]]) -> list:
+        """The evaluation items as a list, refused when empty or holding a ``kind`` (tag, label) this
+        model never learned; ``unit`` names an item in the message ("sentence 3: tag ...")."""
+        data = list(data)
+        if not data:
+            raise VecliftError("the evaluation data is empty")
+        known = set(self.labels)
+        for number, item in enumerate(data, 1):
+            unknown = set(outputs(item)) - known
+            if unknown:
+                raise VecliftError(f"{unit} {number}: {kind} {sorted(unknown)[0]!r} is not one the model knows "
+                                   f"({', '.join(self.labels)})")
+        return data
+
     def transfer_helpers(self) -> tuple[set[str], Callable[[str], bool], Callable[[str], str]]:
         """(train vocabulary as keys, known-to-the-vectors test, key function) for the metrics."""
         words = self.words

@@ -8,7 +8,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from veclift.errors import VecliftError
 from veclift.tasks.config import TaggerConfig
 from veclift.tasks.crf import CRF
 from veclift.tasks.embeddings import TokenBatch, TokenEmbedder
@@ -117,16 +116,7 @@ class SequenceTagger(TaskModel):
 
     def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
         """conlleval scores (``f1``, ``precision``, ``recall``, ``per_type``...) and the transfer view."""
-        data = list(data)
-        if not data:
-            raise VecliftError("the evaluation data is empty")
-        known_tags = set(self.labels)
-        for number, sentence in enumerate(data, 1):
-            unknown = set(sentence.tags) - known_tags
-            if unknown:
-                raise VecliftError(
-                    f"sentence {number}: tag {sorted(unknown)[0]!r} is not one the model knows ({', '.join(self.labels)})"
-                )
+        data = self._evaluation_data(data, "sentence", "tag", lambda sentence: sentence.tags)
         pred = self._tag([list(s.tokens) for s in data], vectors=vectors)
         scores = ner_scores([s.tags for s in data], pred)
         vocab, knows, key = self.transfer_helpers()
