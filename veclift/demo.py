@@ -21,7 +21,7 @@ TRAIN, TEST = DEMO_DIR / "train.conll", DEMO_DIR / "test.conll"
 STRATEGIES = ("scratch", "frozen", "finetune")
 SIZES: tuple[int | str, ...] = (50, "all")
 # Small and quick: the sample is easy, and the demo must finish in about a minute on 2 cores.
-MODEL_OPTIONS = {"hidden": 50, "char": "none", "max_epochs": 12, "patience": 0, "keep_vectors": 0}
+MODEL_OPTIONS = {"hidden": 50, "char": "none", "max_epochs": 12, "patience": 0, "keep_vectors": 0, "min_batches": 10}
 EXAMPLES = (
     "I keep thinking about apple .",
     "Everyone was talking about Vienna yesterday .",
