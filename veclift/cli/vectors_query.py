@@ -51,13 +51,18 @@ def neighbors(
         _print_json({w: [[n, round(s, 6)] for n, s in res] for w, res in zip(words, results)})
         return
     for word, res in zip(words, results):
-        table = Table(title=f"nearest to {word!r}", title_justify="left")
-        table.add_column("#", justify="right")
-        table.add_column("word")
-        table.add_column("cosine", justify="right")
-        for rank, (neighbor, score) in enumerate(res, 1):
-            table.add_row(str(rank), neighbor, f"{score:.4f}")
-        out.print(table)
+        out.print(_ranked(f"nearest to {word!r}", "word", "cosine", res))
+
+
+def _ranked(title: str, label: str, score_label: str, pairs: list[tuple[str, float]]) -> Table:
+    """A numbered table of (word, score) pairs, best first."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column(label)
+    table.add_column(score_label, justify="right")
+    for rank, (word, score) in enumerate(pairs, 1):
+        table.add_row(str(rank), word, f"{score:.4f}")
+    return table
 
 
 @vectors_app.command()
@@ -85,13 +90,7 @@ def analogy(
     if as_json:
         _print_json({"query": [a, b, c], "method": method.lower(), "answers": [[w, round(s, 6)] for w, s in answers]})
         return
-    table = Table(title=f"{a} : {b} :: {c} : ?  ({method.lower()})", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("answer")
-    table.add_column("score", justify="right")
-    for rank, (word, score) in enumerate(answers, 1):
-        table.add_row(str(rank), word, f"{score:.4f}")
-    out.print(table)
+    out.print(_ranked(f"{a} : {b} :: {c} : ?  ({method.lower()})", "answer", "score", answers))
 
 
 @vectors_app.command()
