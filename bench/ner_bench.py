@@ -7,7 +7,7 @@ test):
   b  1,000 sentences: `scratch`, `frozen`, `finetune` x seeds (mean, std, min..max, unseen-entity F1)
   c  1,000 sentences, `finetune`: OOV chains `none`, `lower`, `lower,char-ngram` x seeds
   d  veclift vs spaCy (efficiency NER config, GloVe keyed by LOWER) vs flair (SequenceTagger over
-     WordEmbeddings, CRF, hidden 256) at 200, 1,000 and all sentences (seed 0): F1, and the
+     WordEmbeddings, CRF, hidden 256) at 200 and 1,000 sentences (seeds) and all (seed 0): F1, and the
      training time and dev prediction tokens/s of veclift as ratios to theirs
   e  the same on WNUT-17 at full size
 
@@ -58,12 +58,10 @@ STRATEGIES = ["scratch", "frozen", "finetune"]
 # Early stopping on all 3,250 valid.txt sentences costs about as much as an epoch on 1,000
 # training sentences; a fixed 1,000-sentence part of it (seed 0) serves every system.
 STOPPING_SENTENCES = 1000
-# Epoch caps below TaggerConfig's 30 (patience 5), to fit the wall time of a 2-core machine shared
-# by several benchmarks; the dev F1 of every epoch is kept in each run's history.
-EPOCHS = {"max_epochs": 15, "patience": 3}
-FULL_EPOCHS = {"max_epochs": 10, "patience": 2}
-# 200 sentences are cheap: TaggerConfig's own 30 epochs and patience 5.
-SMALL_EPOCHS = {"max_epochs": 30, "patience": 5}
+# Subsets train with TaggerConfig's own 30 epochs and patience 5; the full sets get a lower cap to
+# fit a 2-core machine's wall time. The dev F1 of every epoch is kept in each run's history.
+EPOCHS = {"max_epochs": 30, "patience": 5}
+FULL_EPOCHS = {"max_epochs": 15, "patience": 3}
 # Competitor budgets per training size. spaCy keeps its own early stopping (patience 1,600 steps)
 # and step cap; flair's default trainer gets an epoch cap and a training-time cap (seconds).
 SPACY_STEPS = {200: 2000, 1000: 4000, "full": 20000}
@@ -126,7 +124,7 @@ class Bench:
         return result
 
     def veclift(self, data: str, size, strategy: str, seed: int, oov: str = "lower") -> dict:
-        budget = FULL_EPOCHS if size == "full" and data == "conll" else SMALL_EPOCHS if size == 200 else EPOCHS
+        budget = FULL_EPOCHS if size == "full" else EPOCHS
         config = {"oov": oov, **budget}
         if self.quick:
             config.update(QUICK["veclift"])
@@ -237,8 +235,9 @@ def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[s
                 bench.veclift("conll", small, "finetune", seed, oov)
     if "d" in sections:
         for size in sizes:
-            for system in systems:
-                run_system(bench, system, "conll", size)
+            for seed in [0] if size == "full" else seeds:
+                for system in systems:
+                    run_system(bench, system, "conll", size, seed)
     if "a" in sections:
         bench.veclift("conll", "full", "finetune", 0)
     if "e" in sections:
@@ -246,12 +245,12 @@ def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[s
             run_system(bench, system, "wnut", "full")
 
 
-def run_system(bench: Bench, system: str, data: str, size) -> None:
+def run_system(bench: Bench, system: str, data: str, size, seed: int = 0) -> None:
     try:
         if system == "veclift":
-            bench.veclift(data, size, "finetune", 0)
+            bench.veclift(data, size, "finetune", seed)
         else:
-            bench.competitor(system, data, size)
+            bench.competitor(system, data, size, seed)
     except RuntimeError as exc:
         print(f"{system} {data} {size}: {exc}", file=sys.stderr, flush=True)
 
@@ -335,34 +334,38 @@ def report(bench: Bench) -> tuple[dict, str]:
         rows = []
         data[section] = []
         for size in ([200, 1000, "full"] if dataset == "conll" else ["full"]):
-            ours = runs.get(f"veclift/{dataset}-{size}-finetune-oov_lower-s0")
-            for system in ("veclift", "spacy", "flair"):
-                run = ours if system == "veclift" else runs.get(f"{system}/{dataset}-{size}-s0")
-                if not run:
+            found = {system: group(f"veclift/{dataset}-{size}-finetune-oov_lower-s") if system == "veclift"
+                     else group(f"{system}/{dataset}-{size}-s") for system in ("veclift", "spacy", "flair")}  # fmt: skip
+            mean = {system: {k: statistics.mean(r[k] for r in got) for k in ("train_seconds", "predict_tokens_per_s")}
+                    for system, got in found.items() if got}  # fmt: skip
+            for system, got in found.items():
+                if not got:
                     continue
-                row = {"size": run["size"], "system": system, "F1": run["f1"], "unseen F1": unseen(run)[0],
-                       "train s": run["train_seconds"], "predict tok/s": run["predict_tokens_per_s"]}  # fmt: skip
-                if ours and system != "veclift":
-                    row["veclift train time / theirs"] = ours["train_seconds"] / run["train_seconds"]
-                    row["veclift tok/s / theirs"] = ours["predict_tokens_per_s"] / run["predict_tokens_per_s"]
-                row["budget"] = json.dumps(run.get("budget") or run.get("config"))
-                if "epochs" in run:
-                    row["budget"] += f" ran {run['epochs']} ep"
-                data[section].append(row)
+                f1 = spread([r["f1"] for r in got])
+                row = {"size": got[0]["size"], "system": system, "F1 mean ± std (min..max)": fmt_spread(f1),
+                       "seeds": sorted(r["seed"] for r in got), "unseen F1": statistics.mean(unseen(r)[0] for r in got),
+                       "train s": mean[system]["train_seconds"], "predict tok/s": mean[system]["predict_tokens_per_s"]}  # fmt: skip
+                if "veclift" in mean and system != "veclift":
+                    row["veclift train time / theirs"] = mean["veclift"]["train_seconds"] / mean[system]["train_seconds"]
+                    row["veclift tok/s / theirs"] = mean["veclift"]["predict_tokens_per_s"] / mean[system]["predict_tokens_per_s"]
+                row["budget"] = json.dumps(got[0].get("budget") or got[0].get("config"))
+                if "epochs" in got[0]:
+                    row["budget"] += f" ran {', '.join(str(r['epochs']) for r in got)} ep"
+                data[section].append({**row, "f1": f1})
                 rows.append(row)
         if rows:
-            columns = ["size", "system", "F1", "unseen F1", "train s", "predict tok/s",
+            columns = ["size", "system", "F1 mean ± std (min..max)", "seeds", "unseen F1", "train s", "predict tok/s",
                        "veclift train time / theirs", "veclift tok/s / theirs", "budget"]  # fmt: skip
-            md += [f"## {section}. veclift vs spaCy vs flair, {label} (seed 0, one thread each)", "",
+            md += [f"## {section}. veclift vs spaCy vs flair, {label} (one thread each; means over the seeds listed)", "",
                    markdown_table(rows, columns), "",
-                   "Timings come from runs that shared 2 cores with other jobs (load 6 to 18): ratios are "
-                   "indicative only.", ""]  # fmt: skip
+                   "Timings: each system on one thread of the 2-core machine, at most two benchmark processes at "
+                   "once; time and speed ratios are of the means.", ""]  # fmt: skip
     unfinished = interrupted_runs(bench)
     data["unfinished"] = unfinished
     if unfinished:
         md += ["## Unfinished veclift runs (checkpoint kept: rerun the same command to resume)", "",
                markdown_table(unfinished), ""]  # fmt: skip
-    md += [f"Settings: veclift epochs {json.dumps(EPOCHS)}, 200 sentences {json.dumps(SMALL_EPOCHS)}, full CoNLL-2003 {json.dumps(FULL_EPOCHS)}, "
+    md += [f"Settings: veclift epochs {json.dumps(EPOCHS)}, full training sets {json.dumps(FULL_EPOCHS)}, "
            f"early stopping on {STOPPING_SENTENCES} valid.txt sentences (seed 0) for CoNLL-2003; spaCy max steps "
            f"{json.dumps(SPACY_STEPS)}; flair (max epochs, max training seconds) "
            f"{json.dumps({str(k): v for k, v in FLAIR_CAP.items()})}.", ""]  # fmt: skip
@@ -390,7 +393,7 @@ def main() -> None:
     parser.add_argument("--sections", default="a,b,c,d,e")
     parser.add_argument("--sizes", default="200,1000,full", help="training sizes of section d")
     parser.add_argument("--systems", default="veclift,spacy,flair", help="systems of sections d and e")
-    parser.add_argument("--seeds", default="0,1,2", help="seeds of sections b and c")
+    parser.add_argument("--seeds", default="0,1,2", help="seeds of sections b, c and d (d's full size: seed 0)")
     parser.add_argument("--oov-chains", action="append", help=f"OOV chains of section c (repeat; default {OOV_CHAINS})")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rerun", action="store_true", help="train again runs already kept")
