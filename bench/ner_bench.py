@@ -47,6 +47,7 @@ from common import DATA, ROOT, WORK, markdown_table, write_results  # noqa: E402
 from veclift.atomic import atomic_path  # noqa: E402
 from veclift.data import read_conll, subsample, write_conll  # noqa: E402
 from veclift.tasks import SequenceTagger  # noqa: E402
+from veclift.tasks.config import TaggerConfig  # noqa: E402
 from veclift.tasks.metrics import ner_scores, unseen_entity_scores  # noqa: E402
 from veclift.vectors import Vectors  # noqa: E402
 
@@ -54,6 +55,7 @@ VENV_PACKAGES = {"spacy": ["spacy==3.8.18"], "flair": ["flair==0.15.1", "gensim=
 TORCH = "torch==2.13.0"  # the CPU wheel on this machine's disk; a looser pin pulls a CUDA build
 COMPETITORS = ROOT / "bench" / "competitors"
 OOV_CHAINS = ["none", "lower", "lower,char-ngram"]
+DEFAULT_OOV = TaggerConfig().oov  # sections a, d, e; section b compares strategies with `lower`
 STRATEGIES = ["scratch", "frozen", "finetune"]
 # Early stopping on all 3,250 valid.txt sentences costs about as much as an epoch on 1,000
 # training sentences; a fixed 1,000-sentence part of it (seed 0) serves every system.
@@ -123,7 +125,7 @@ class Bench:
         print(json.dumps({k: v for k, v in result.items() if k not in ("history", "per_type")}, default=str), flush=True)
         return result
 
-    def veclift(self, data: str, size, strategy: str, seed: int, oov: str = "lower") -> dict:
+    def veclift(self, data: str, size, strategy: str, seed: int, oov: str = DEFAULT_OOV) -> dict:
         budget = FULL_EPOCHS if size == "full" else EPOCHS
         config = {"oov": oov, **budget}
         if self.quick:
@@ -228,7 +230,7 @@ def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[s
     if "b" in sections:
         for seed in seeds:
             for strategy in STRATEGIES:
-                bench.veclift("conll", small, strategy, seed)
+                bench.veclift("conll", small, strategy, seed, "lower")
     if "c" in sections:
         for seed in seeds:
             for oov in chains:
@@ -285,10 +287,10 @@ def report(bench: Bench) -> tuple[dict, str]:
     def group(prefix: str) -> list[dict]:
         return [r for k, r in runs.items() if k.startswith(prefix)]
 
-    full = runs.get("veclift/conll-full-finetune-oov_lower-s0")
+    full = runs.get(f"veclift/conll-full-finetune-oov_{DEFAULT_OOV.replace(',', '+')}-s0")
     if full:
         data["a"] = {k: full[k] for k in ("f1", "precision", "recall", "train_seconds", "epochs", "best_epoch", "predict_tokens_per_s")}
-        md += ["## a. Full CoNLL-2003, BiLSTM-CRF + char CNN + casing, finetune (seed 0)", "",
+        md += [f"## a. Full CoNLL-2003, BiLSTM-CRF + char CNN + casing, finetune, OOV `{DEFAULT_OOV}` (seed 0)", "",
                markdown_table([{"dev F1": full["f1"], "P": full["precision"], "R": full["recall"],
                                 "train s": full["train_seconds"], "epochs": full["epochs"], "best epoch": full["best_epoch"],
                                 "predict tok/s": full["predict_tokens_per_s"], "target": ">= 0.92"}]), ""]  # fmt: skip
@@ -310,18 +312,21 @@ def report(bench: Bench) -> tuple[dict, str]:
                          "train s (mean)": data["b"][strategy]["train_seconds"]["mean"]})  # fmt: skip
     if rows:
         seeds_b = sorted({r["seed"] for s in STRATEGIES for r in group(f"veclift/conll-{small}-{s}-oov_lower-")})
-        md += [f"## b. {small} sentences, embedding strategies (seeds {seeds_b}; subset and model seeded alike)",
+        md += [f"## b. {small} sentences, embedding strategies, OOV `lower` (seeds {seeds_b}; subset and model seeded alike)",
                "", markdown_table(rows), ""]  # fmt: skip
 
     rows = []
     data["c"] = {}
+    default_f1 = {r["seed"]: r["f1"] for r in group(f"veclift/conll-{small}-finetune-oov_lower-")}
     for oov in OOV_CHAINS:
         found = group(f"veclift/conll-{small}-finetune-oov_{oov.replace(',', '+')}-")
         if found:
             f1 = spread([r["f1"] for r in found])
+            paired = [r["f1"] - default_f1[r["seed"]] for r in found if r["seed"] in default_f1]
             data["c"][oov] = {"f1": f1, "unseen_f1": spread([unseen(r)[0] for r in found]),
-                              "unseen_unknown_f1": spread([unseen(r)[2] for r in found])}  # fmt: skip
+                              "unseen_unknown_f1": spread([unseen(r)[2] for r in found]), "minus_lower": paired}  # fmt: skip
             rows.append({"oov": oov, "dev F1 mean ± std (min..max)": fmt_spread(f1),
+                         "minus `lower`, same seed (F1 points)": ", ".join(f"{100 * d:+.2f}" for d in paired),
                          "unseen F1": data["c"][oov]["unseen_f1"]["mean"],
                          "unseen, vectors lack": data["c"][oov]["unseen_unknown_f1"]["mean"]})  # fmt: skip
     if rows:
@@ -334,7 +339,7 @@ def report(bench: Bench) -> tuple[dict, str]:
         rows = []
         data[section] = []
         for size in ([200, 1000, "full"] if dataset == "conll" else ["full"]):
-            found = {system: group(f"veclift/{dataset}-{size}-finetune-oov_lower-s") if system == "veclift"
+            found = {system: group(f"veclift/{dataset}-{size}-finetune-oov_{DEFAULT_OOV.replace(',', '+')}-s") if system == "veclift"
                      else group(f"{system}/{dataset}-{size}-s") for system in ("veclift", "spacy", "flair")}  # fmt: skip
             mean = {system: {k: statistics.mean(r[k] for r in got) for k in ("train_seconds", "predict_tokens_per_s")}
                     for system, got in found.items() if got}  # fmt: skip

@@ -59,7 +59,7 @@ def test_l2_pull_penalises_distance_from_the_original_rows():
 
 def test_unseen_word_gets_its_pretrained_vector_not_unk():
     train = tagged_sentences(10)  # cities Paris..Rome only
-    words = build("finetune", train, keep_vectors=0)
+    words = build("finetune", train, keep_vectors=0, oov="lower")  # no spelling model: unknown stays unknown
     assert "madrid" not in words.index
     words.prepare([["Madrid"]])  # not in the kept rows, no vectors given: stays unknown
     assert "madrid" not in words.index

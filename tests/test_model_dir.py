@@ -40,6 +40,19 @@ def test_tagger_reloads_bit_for_bit(tmp_path, strategy):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp dirs left
 
 
+def test_tagger_with_the_default_spelling_model_reloads_bit_for_bit(tmp_path):
+    train = tagged_sentences(12)
+    model = SequenceTagger(**FAST).fit(train, vectors=tiny_vectors(), progress=False)
+    assert model.config.oov == "lower,char-ngram"
+    model.save(tmp_path / "model")
+    loaded = SequenceTagger.load(tmp_path / "model")
+    probe = [["Lucy", "met", "Madridd", "in", "Vienna"]]  # a misspelling neither vectors nor training know
+    assert np.array_equal(emissions(model, probe), emissions(loaded, probe))
+    row = loaded.words.index.get("madridd")  # a row from the saved n-gram model, not UNK
+    assert row is not None and not loaded.words.knows("Madridd")
+    assert model.predict(probe) == loaded.predict(probe)
+
+
 def test_classifier_reloads_bit_for_bit_and_load_model_picks_the_class(tmp_path):
     train = labeled_texts(20)
     model = TextClassifier(encoder="bilstm-attention", hidden=8, batch_size=8, max_epochs=2).fit(train, vectors=tiny_vectors(), progress=False)
@@ -54,10 +67,10 @@ def test_classifier_reloads_bit_for_bit_and_load_model_picks_the_class(tmp_path)
 
 def test_unseen_word_rows_come_from_vectors_given_at_predict_time(tmp_path):
     train = tagged_sentences(12)
-    model = SequenceTagger(keep_vectors=0, **FAST).fit(train, vectors=tiny_vectors(), progress=False)
+    model = SequenceTagger(keep_vectors=0, oov="lower", **FAST).fit(train, vectors=tiny_vectors(), progress=False)
     model.save(tmp_path / "m")
     loaded = load_model(tmp_path / "m")
-    loaded.predict([["Madrid"]])
+    loaded.predict([["Madrid"]])  # no spelling model: an unknown word stays unknown
     assert not loaded.words.knows("Madrid")
     loaded.predict([["Madrid"]], vectors=tiny_vectors())
     assert loaded.words.knows("Madrid")

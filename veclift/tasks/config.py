@@ -124,6 +124,9 @@ class TaggerConfig(TaskConfig):
     batch_size: int = 8
     dropout: float = 0.3
     embed_dropout: float = 0.1
+    # Unknown words get a vector from the character n-gram model: +0.3 dev F1 over `lower` alone at
+    # 1,000 CoNLL-2003 sentences (3 seeds), +2.7 on unseen entities the vectors lack (ner_bench c).
+    oov: str | None = "lower,char-ngram"
     # 25 updates an epoch at the least (batch 4 at 100 sentences): 13 were too few to converge at 200.
     min_batches: int = 25
 
