@@ -363,8 +363,9 @@ def report(bench: Bench) -> tuple[dict, str]:
                        "veclift train time / theirs", "veclift tok/s / theirs", "budget"]  # fmt: skip
             md += [f"## {section}. veclift vs spaCy vs flair, {label} (one thread each; means over the seeds listed)", "",
                    markdown_table(rows, columns), "",
-                   "Timings: each system on one thread of the 2-core machine, at most two benchmark processes at "
-                   "once; time and speed ratios are of the means.", ""]  # fmt: skip
+                   "Timings: each system on one thread of the 2-core machine, mostly beside one other benchmark "
+                   "process (load about 2, at times up to 4); time and speed ratios are of the means and indicative.",
+                   ""]  # fmt: skip
     unfinished = interrupted_runs(bench)
     data["unfinished"] = unfinished
     if unfinished:
