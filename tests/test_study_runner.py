@@ -1,4 +1,4 @@
-"""Running studies: every trial once, in its own process; failures, crashes and Ctrl-C resume."""
+"""Running studies: every trial once, in its own process; failures, crashes, Ctrl-C and SIGTERM."""
 
 from __future__ import annotations
 
@@ -91,6 +91,21 @@ def test_ctrl_c_keeps_finished_trials_and_the_next_run_does_only_the_rest(spec, 
     assert len(results.rows) == 12
     assert len(rerun) == 12 - kept
     assert not set(rerun) & {r["id"] for r in results.rows[:kept]}
+
+
+def test_sigterm_stops_the_running_trials_too(spec, tmp_path):
+    out = tmp_path / "out"
+    script = RUN_SLOWLY.format(tests=str(Path(__file__).parent), train=str(spec.train), test=str(spec.test), out=str(out))
+    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _finished(out) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    time.sleep(0.1)  # into the next trial's 0.4 s
+    process.terminate()
+    process.communicate(timeout=30)
+    started = len(calls(spec.train))
+    time.sleep(1.0)  # a trial left running would log its call within 0.4 s
+    assert process.returncode != 0 and len(calls(spec.train)) == started == _finished(out)
 
 
 def _finished(out: Path) -> int:

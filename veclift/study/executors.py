@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -65,6 +66,10 @@ class LocalExecutor:
         context.set_forkserver_preload(self.preload)
         pending = deque(trials)
         running: dict[Any, tuple[multiprocessing.Process, Trial]] = {}
+        # SIGTERM (`kill`, a batch scheduler) stops the study as Ctrl-C does; by default it would end
+        # this process alone, and the running trials, children of the fork server, would outlive it.
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
         try:
             while pending or running:
                 while pending and len(running) < self.jobs:
@@ -84,6 +89,12 @@ class LocalExecutor:
             for receiver, (process, _) in running.items():
                 _stop(process)
                 receiver.close()
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _trial_process(trial_fn: TrialFunction, spec: StudySpec, trial: Trial, threads: int, sender) -> None:
