@@ -90,13 +90,19 @@ def test_errors_are_one_line_with_exit_code_2(files, monkeypatch, capsys):
     root, _ = files
     write_conll([tagged_sentences(1)[0].__class__(["EU"], ["B-ORG"])], root / "org.conll")
     invoke("train", "ner", "--train", root / "train.conll", "--embeddings", "scratch", "--output", root / "s", *FAST)
-    for args in (["evaluate", root / "missing-model", root / "dev.conll"], ["evaluate", root / "s", root / "org.conll"]):
+    (root / "empty.conll").write_text("")
+    for args in (["evaluate", root / "missing-model", root / "dev.conll"], ["evaluate", root / "s", root / "empty.conll"]):
         monkeypatch.setattr(sys, "argv", ["veclift", *map(str, args)])
         with pytest.raises(SystemExit) as exit_info:
             veclift.cli.main()
         assert exit_info.value.code == 2
         stderr = capsys.readouterr().err
         assert stderr.startswith("error: ") and len(stderr.strip().splitlines()) == 1
+    monkeypatch.setattr(sys, "argv", ["veclift", "evaluate", str(root / "s"), str(root / "org.conll")])
+    with pytest.raises(SystemExit) as exit_info:
+        veclift.cli.main()  # a type the model never learned: its entities are missed, with a warning
+    stderr = capsys.readouterr().err
+    assert exit_info.value.code in (0, None) and stderr.startswith("warning: ") and "'B-ORG' is not one the model knows" in stderr
 
 
 def test_classifier_trains_from_one_file_per_label(tmp_path):

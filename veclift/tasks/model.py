@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from veclift.errors import VecliftError
+from veclift.errors import VecliftError, warn
 from veclift.tasks.config import TaskConfig, split_strategy
 from veclift.tasks.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder, build_word_embedder
 from veclift.tasks.trainer import TrainResult, seed_everything
@@ -183,18 +183,23 @@ class TaskModel:
                         out[i] = empty
         return out
 
-    def _evaluation_data(self, data: Iterable[Any], unit: str, kind: str, outputs: Callable[[Any], Iterable[str]]) -> list:
-        """The evaluation items as a list, refused when empty or holding a ``kind`` (tag, label) this
-        model never learned; ``unit`` names an item in the message ("sentence 3: tag ...")."""
+    def _evaluation_data(self, data: Iterable[Any], unit: str, kind: str, outputs: Callable[[Any], Iterable[str]],
+                         unknown_scores_as_missed: bool = False) -> list:
+        """The evaluation items as a list, refused when empty; a ``kind`` (tag, label) this model never
+        learned is refused too, or, with ``unknown_scores_as_missed``, named in a warning and left in to
+        count as missed. ``unit`` names an item in the message ("sentence 3: tag ...")."""
         data = list(data)
         if not data:
             raise VecliftError("the evaluation data is empty")
         known = set(self.labels)
-        for number, item in enumerate(data, 1):
-            unknown = set(outputs(item)) - known
-            if unknown:
-                raise VecliftError(f"{unit} {number}: {kind} {sorted(unknown)[0]!r} is not one the model knows "
-                                   f"({', '.join(self.labels)})")
+        unknown = [(number, sorted(set(outputs(item)) - known)) for number, item in enumerate(data, 1)]
+        unknown = [(number, values) for number, values in unknown if values]
+        if unknown:
+            number, values = unknown[0]
+            message = f"{unit} {number}: {kind} {values[0]!r} is not one the model knows ({', '.join(self.labels)})"
+            if not unknown_scores_as_missed:
+                raise VecliftError(message)
+            warn(f"{message}; {len(unknown)} {unit}(s) hold such {kind}s, scored as missed")
         return data
 
     def transfer_helpers(self) -> tuple[set[str], Callable[[str], bool], Callable[[str], str]]:
