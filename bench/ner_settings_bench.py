@@ -13,6 +13,7 @@ sentences as ner_bench; the score is all of valid.txt.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -23,6 +24,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
 from common import DATA, WORK, markdown_table, write_results  # noqa: E402
+from ner_bench import STOPPING_SENTENCES  # noqa: E402
 
 from veclift.atomic import atomic_path  # noqa: E402
 from veclift.data import read_conll, subsample  # noqa: E402
@@ -55,18 +57,24 @@ SETTINGS = {
 BUDGET = {"max_epochs": 40, "patience": 6}
 
 
+@functools.cache
+def inputs() -> tuple[list, list, list, Vectors]:
+    """CoNLL-2003 train, valid.txt, its early-stopping part (as ner_bench) and GloVe: read once per worker."""
+    dev = read_conll(DATA / "ner" / "conll2003" / "valid.txt")
+    return (read_conll(DATA / "ner" / "conll2003" / "train.txt"), dev, subsample(dev, STOPPING_SENTENCES, seed=0),
+            Vectors.load("glove-6b-50d", progress=False))  # fmt: skip
+
+
 def run(name: str, size: int, seed: int) -> dict:
     path = RUNS / f"{name}-{size}-s{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
     torch.set_num_threads(1)
-    pool = read_conll(DATA / "ner" / "conll2003" / "train.txt")
-    dev = read_conll(DATA / "ner" / "conll2003" / "valid.txt")
-    train, stopping = subsample(pool, size, seed=seed), subsample(dev, 1000, seed=0)
+    pool, dev, stopping, glove = inputs()
+    train = subsample(pool, size, seed=seed)
     config = {**BUDGET, **SETTINGS[name]}
     model = SequenceTagger(**config)
-    model.fit(train, stopping, vectors=Vectors.load("glove-6b-50d", progress=False), seed=seed,
-              extra_tokens=[s.tokens for s in dev], progress=False)  # fmt: skip
+    model.fit(train, stopping, vectors=glove, seed=seed, extra_tokens=[s.tokens for s in dev], progress=False)
     result = {"setting": name, "size": size, "seed": seed, "config": config, "f1": model.evaluate(dev)["f1"],
               "epochs": len(model.train_result.history), "best_epoch": model.train_result.best_epoch,
               "train_seconds": model.train_result.seconds}  # fmt: skip
