@@ -7,7 +7,7 @@ import pytest
 from task_fixtures import NEGATIVE, POSITIVE, labeled_texts, tiny_vectors
 
 from veclift.data import LabeledText
-from veclift.errors import VecliftError
+from veclift.errors import VecliftError, VecliftWarning
 from veclift.tasks import TextClassifier
 from veclift.tasks.config import CLASSIFIER_ENCODERS
 
@@ -42,7 +42,9 @@ def test_bad_input_is_reported():
     with pytest.raises(VecliftError, match="one class only"):
         model.fit([LabeledText(["a"], ["x"], "a")] * 3, vectors=tiny_vectors(), progress=False)
     model.fit(labeled_texts(10), vectors=tiny_vectors(), progress=False)
-    with pytest.raises(VecliftError, match="'meh' is not one the model knows"):
-        model.evaluate([LabeledText(["so"], ["meh"], "so")])
+    with pytest.warns(VecliftWarning, match="text 2: label 'meh' is not one the model knows.*1 text"):
+        scores = model.evaluate([LabeledText(["good"], ["pos"], "good"), LabeledText(["so"], ["meh"], "so")])
+    assert scores["accuracy"] <= 0.5 and scores["per_class"]["meh"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert scores["confusion"]["labels"] == ["neg", "pos", "meh"]
     with pytest.raises(VecliftError, match="empty"):
         model.predict([""])

@@ -135,7 +135,8 @@ class TextClassifier(TaskModel):
         tokens = [list(item.tokens) for item in data]
         pred = self.labels_from_proba(self._proba(tokens, vectors=vectors))
         gold = self._gold(data)
-        scores = classification_scores(gold, pred, self.labels)
+        unknown = sorted({label for item in data for label in item.labels} - set(self.labels))
+        scores = classification_scores(gold, pred, [*self.labels, *unknown])
         vocab, knows, key = self.transfer_helpers()
         scores["transfer"] = unseen_word_accuracy(tokens, gold, pred, vocab, knows, key)
         scores["texts"] = len(data)

@@ -183,11 +183,10 @@ class TaskModel:
                         out[i] = empty
         return out
 
-    def _evaluation_data(self, data: Iterable[Any], unit: str, kind: str, outputs: Callable[[Any], Iterable[str]],
-                         unknown_scores_as_missed: bool = False) -> list:
+    def _evaluation_data(self, data: Iterable[Any], unit: str, kind: str, outputs: Callable[[Any], Iterable[str]]) -> list:
         """The evaluation items as a list, refused when empty; a ``kind`` (tag, label) this model never
-        learned is refused too, or, with ``unknown_scores_as_missed``, named in a warning and left in to
-        count as missed. ``unit`` names an item in the message ("sentence 3: tag ...")."""
+        learned is named in a warning and left in to count as missed, as conlleval and scikit-learn
+        count it. ``unit`` names an item in the message ("sentence 3: tag ...")."""
         data = list(data)
         if not data:
             raise VecliftError("the evaluation data is empty")
@@ -196,10 +195,8 @@ class TaskModel:
         unknown = [(number, values) for number, values in unknown if values]
         if unknown:
             number, values = unknown[0]
-            message = f"{unit} {number}: {kind} {values[0]!r} is not one the model knows ({', '.join(self.labels)})"
-            if not unknown_scores_as_missed:
-                raise VecliftError(message)
-            warn(f"{message}; {len(unknown)} {unit}(s) hold such {kind}s, scored as missed")
+            warn(f"{unit} {number}: {kind} {values[0]!r} is not one the model knows ({', '.join(self.labels)}); "
+                 f"{len(unknown)} {unit}(s) hold such {kind}s, scored as missed")
         return data
 
     def transfer_helpers(self) -> tuple[set[str], Callable[[str], bool], Callable[[str], str]]:
