@@ -19,6 +19,7 @@ the same report (bench/results/contextual_bench.{json,md} is rewritten from all 
 
     python bench/contextual_bench.py [--sizes conll=100,1000,all] [--sizes sst2=500,all] [--seeds 3]
         [--strategies frozen,contextual-frozen,contextual-finetune,contextual-frozen+frozen] [--threads 1]
+        [--finetune-epochs N]
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def kept_rows() -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(RUNS.glob("*.json"))]
 
 
-def run(sizes: dict[str, list[str]], seeds: int, strategies: list[str], threads: int) -> None:
+def run(sizes: dict[str, list[str]], seeds: int, strategies: list[str], threads: int, finetune_epochs: int) -> None:
     torch.set_num_threads(threads)
     vectors = Vectors.load("glove-6b-50d", progress=False)
     for name, size_list in sizes.items():
@@ -107,7 +108,9 @@ def run(sizes: dict[str, list[str]], seeds: int, strategies: list[str], threads:
                     shutil.rmtree(CACHE, ignore_errors=True)
                     features_s, encode_tok_s = encode_seconds([train, dev, test], PoolingOptions())
                 for strategy in todo:
-                    config = dict(FINETUNE_EPOCHS if strategy.startswith("contextual-finetune") else EPOCHS)
+                    config = dict(EPOCHS)
+                    if strategy.startswith("contextual-finetune"):
+                        config = {**FINETUNE_EPOCHS, "max_epochs": finetune_epochs or FINETUNE_EPOCHS["max_epochs"]}
                     if strategy.startswith("contextual"):
                         config["contextual_cache"] = str(CACHE)
                     if len(train) <= SMALL_SET:
@@ -141,6 +144,7 @@ def summary(rows: list[dict]) -> list[dict]:
         out.append({
             "data": data, "size": size, "strategy": strategy, "seeds": len(group),
             "score": statistics.mean(scores), "sd": spread, "min": min(scores), "max": max(scores),
+            "epochs": "/".join(f"{r['epochs']}:{r['config']['max_epochs']}" for r in group),
             "train_s": statistics.mean(r["train_s"] for r in group),
             "features_s": statistics.mean(features) if features else "",
             "predict_tok_s": statistics.mean(r["predict_tok_s"] for r in group),
@@ -192,15 +196,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--strategies", default=",".join(DEFAULT_STRATEGIES))
     parser.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()))
+    parser.add_argument("--finetune-epochs", type=int, default=0,
+                        help=f"epoch budget of contextual-finetune (default {FINETUNE_EPOCHS['max_epochs']}); "
+                        "its warm-up and decay schedule spans this budget")
     args = parser.parse_args()
-    run(parse_sizes(args.sizes), args.seeds, args.strategies.split(","), args.threads)
+    run(parse_sizes(args.sizes), args.seeds, args.strategies.split(","), args.threads, args.finetune_epochs)
     rows = kept_rows()
     table = summary(rows)
-    columns = ["data", "size", "strategy", "seeds", "score", "sd", "min", "max", "train_s", "features_s",
+    columns = ["data", "size", "strategy", "seeds", "score", "sd", "min", "max", "epochs", "train_s", "features_s",
                "predict_tok_s", "encode_tok_s"]
     notes = (
         "\n\nscore: entity micro-F1 (CoNLL-2003, conlleval) or accuracy (SST-2) on the held-out part; "
-        "sd/min/max over seeds. train_s: seconds to train (excluding features_s, the one-off encoding of "
+        "sd/min/max over seeds. epochs: epochs run:budget, per seed. train_s: seconds to train (excluding features_s, the one-off encoding of "
         "train+dev+test for the frozen contextual strategies). predict_tok_s: tokens/s of predict() with "
         "features already cached; encode_tok_s: how fast the encoder makes features for new text.\n"
     )
