@@ -34,7 +34,7 @@ COPIED = ("report.html", "results.csv", "summary.csv", "learning_curve.png", "le
           "transfer_view.png", "transfer_view.svg")
 
 
-def run_study(name: str, args: argparse.Namespace) -> dict:
+def run_study(name: str, args: argparse.Namespace, previous: dict | None) -> dict:
     work = WORK / "study" / name
     command = [sys.executable, "-m", "veclift", "study", *map(str, STUDIES[name]), "--vectors", "glove-6b-50d",
                "--strategies", args.strategies, "--seeds", str(args.seeds), "--jobs", str(args.jobs),
@@ -54,7 +54,9 @@ def run_study(name: str, args: argparse.Namespace) -> dict:
             shutil.copy2(work / file, target / file)
     with open(work / "results.csv", newline="") as rows:
         trial_seconds = sum(float(row["seconds"]) for row in csv.DictReader(rows))
+    earlier = (previous or {}).get("wall_seconds_runs") or [(previous or {}).get("wall_seconds_this_run")]
     return {"command": " ".join(["veclift", *command[3:]]), "wall_seconds_this_run": wall,
+            "wall_seconds_runs": [w for w in earlier if w is not None] + [wall],
             "trial_seconds_total": trial_seconds, **summary}
 
 
@@ -70,14 +72,15 @@ def main() -> None:
     previous = RESULTS / "study_bench.json"
     studies = json.loads(previous.read_text())["studies"] if previous.exists() else {}
     for name in args.studies.split(","):
-        studies[name] = run_study(name, args)
+        studies[name] = run_study(name, args, studies.get(name))
         rows = [
             {"study": n, "metric": s["metric"], "size": c["size"], "n_train": round(c["n_train"]),
              "strategy": c["strategy"], "mean": 100 * c["mean"], "std": 100 * c["std"],
              "min": 100 * c["min"], "max": 100 * c["max"], "seeds": c["n"]}
             for n, s in studies.items() for c in s["summary"]
         ]
-        lines = [f"## {n}\n\n`{s['command']}`\n\nwall time of this (resumed) run: {s['wall_seconds_this_run']:.0f} s; "
+        lines = [f"## {n}\n\n`{s['command']}`\n\nwall time of the runs that made it (each resuming the last): "
+                 f"{' + '.join(f'{w:.0f}' for w in s.get('wall_seconds_runs', [s['wall_seconds_this_run']]))} s; "
                  f"the trials took {s['trial_seconds_total']:.0f} s in all, each in its own process "
                  f"({s['finished']} of {s['trials']} trials, {s['failed']} failed)\n\n"
                  + "\n".join(f"- {c}" for c in s["conclusions"]) for n, s in studies.items()]

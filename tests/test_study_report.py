@@ -84,6 +84,15 @@ def test_conclusions_say_when_pretraining_still_helps_or_never_does(spec):
     assert lines[-1] == "Pre-trained vectors still help at the largest size (10 training sentences): +10.0 F1 points with finetune."
     same = [_row(None, s, size, seed, 0.5 + 0.001 * seed) for size in (5, 10) for s in ("scratch", "finetune") for seed in range(2)]
     assert "make no difference" in conclusions(StudyResults(small, same))[-1]
+    overtaken = [_row(None, s, size, seed, {(5, "scratch"): 0.5, (5, "finetune"): 0.6, (10, "scratch"): 0.8,
+                                             (10, "finetune"): 0.7}[size, s] + 0.001 * seed)
+                 for size in (5, 10) for s in ("scratch", "finetune") for seed in range(2)]
+    lines = conclusions(StudyResults(small, overtaken))
+    assert lines[1] == ("With 10 training sentences, scratch beats the best pre-trained strategy (finetune) by 10.0 F1 "
+                        "points (2 seeds, spread 0.1): 80.0 vs 70.0.")
+    assert lines[-1] == ("Pre-trained vectors help up to 5 training sentences, but at the largest size (10 training "
+                         "sentences) training from scratch does better: 10.0 F1 points ahead of finetune, beyond the "
+                         "spread across seeds (0.1).")
 
 
 CHROMIUM = Path("/usr/bin/chromium")

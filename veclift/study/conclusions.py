@@ -63,7 +63,8 @@ def conclusions(results: StudyResults) -> list[str]:
         else:
             verdict = f"{best.strategy} and {BASELINE} score the same"
         within = " — within the spread across seeds" if abs(gain) <= spread and best.stats.n > 1 else ""
-        lines.append(f"{where}, {verdict} {note}{within}: {100 * best.stats.mean:.1f} vs {100 * base.stats.mean:.1f}.")
+        winner, loser = (best, base) if gain >= 0 else (base, best)
+        lines.append(f"{where}, {verdict} {note}{within}: {100 * winner.stats.mean:.1f} vs {100 * loser.stats.mean:.1f}.")
     if table:
         lines.append(_where_it_stops(results, table, label))
     elif BASELINE not in results.spec.strategies:
@@ -78,13 +79,19 @@ def conclusions(results: StudyResults) -> list[str]:
 
 def _where_it_stops(results: StudyResults, table, label: str) -> str:
     matters = [gain > max(spread, NEGLIGIBLE) for _, _, gain, spread in table]
+    last, _, last_gain, last_spread = table[-1]
+    if last_gain < -max(last_spread, NEGLIGIBLE):
+        helped = [best for (best, *_), counts in zip(table, matters) if counts]
+        start = f"Pre-trained vectors help up to {_size_words(results, helped[-1])}, but at" if helped else "At"
+        return (f"{start} the largest size ({_size_words(results, last)}) training from {BASELINE} does better: "
+                f"{-last_gain:.1f} {label} points ahead of {last.strategy}, beyond the spread across seeds "
+                f"({last_spread:.1f}).")
     if not any(matters):
         return (f"Pre-trained vectors make no difference beyond the spread across seeds (or {NEGLIGIBLE:.0f} point) "
                 "at any size studied.")
     if matters[-1]:
-        best, _, gain, _ = table[-1]
-        return (f"Pre-trained vectors still help at the largest size ({_size_words(results, best)}): "
-                f"+{gain:.1f} {label} points with {best.strategy}.")
+        return (f"Pre-trained vectors still help at the largest size ({_size_words(results, last)}): "
+                f"+{last_gain:.1f} {label} points with {last.strategy}.")
     first = next(i for i in range(len(table)) if not any(matters[i:]))
     best, _, gain, spread = table[first]
     return (f"Pre-training stops mattering from {_size_words(results, best)} on: the gain there "
