@@ -30,6 +30,7 @@ import os
 import shutil
 import statistics
 import time
+from pathlib import Path
 
 import torch
 from common import DATA, WORK, markdown_table, write_results
@@ -79,7 +80,7 @@ def encode_seconds(sets: list[list], options: PoolingOptions) -> tuple[float, fl
     return seconds, sum(len(t) for t in tokens) / seconds
 
 
-def keep(path, row: dict) -> None:
+def keep(path: Path, row: dict) -> None:
     """Write one finished run atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
