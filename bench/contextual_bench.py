@@ -19,7 +19,7 @@ the same report (bench/results/contextual_bench.{json,md} is rewritten from all 
 
     python bench/contextual_bench.py [--sizes conll=100,1000,all] [--sizes sst2=500,all] [--seeds 3]
         [--strategies frozen,contextual-frozen,contextual-finetune,contextual-frozen+frozen] [--threads 1]
-        [--finetune-epochs N]
+        [--finetune-epochs N] [--report-only]
 """
 
 from __future__ import annotations
@@ -200,8 +200,10 @@ def main() -> None:
     parser.add_argument("--finetune-epochs", type=int, default=0,
                         help=f"epoch budget of contextual-finetune (default {FINETUNE_EPOCHS['max_epochs']}); "
                         "its warm-up and decay schedule spans this budget")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from the kept runs")
     args = parser.parse_args()
-    run(parse_sizes(args.sizes), args.seeds, args.strategies.split(","), args.threads, args.finetune_epochs)
+    if not args.report_only:
+        run(parse_sizes(args.sizes), args.seeds, args.strategies.split(","), args.threads, args.finetune_epochs)
     rows = kept_rows()
     table = summary(rows)
     columns = ["data", "size", "strategy", "seeds", "score", "sd", "min", "max", "epochs", "train_s", "features_s",
