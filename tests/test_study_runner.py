@@ -73,13 +73,19 @@ TransferStudy(spec, {out!r}, trial=study_fakes.slow_scores).run(LocalExecutor(jo
 """
 
 
-def test_ctrl_c_keeps_finished_trials_and_the_next_run_does_only_the_rest(spec, tmp_path):
-    out = tmp_path / "out"
+def _slow_study_after(spec, out: Path, finished: int) -> subprocess.Popen:
+    """A slow study in its own process, returned once ``finished`` trials are stored (or after 60 s)."""
     script = RUN_SLOWLY.format(tests=str(Path(__file__).parent), train=str(spec.train), test=str(spec.test), out=str(out))
     process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while _finished(out) < 3 and time.monotonic() < deadline and process.poll() is None:
+    while _finished(out) < finished and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)
+    return process
+
+
+def test_ctrl_c_keeps_finished_trials_and_the_next_run_does_only_the_rest(spec, tmp_path):
+    out = tmp_path / "out"
+    process = _slow_study_after(spec, out, 3)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode != 0 and "KeyboardInterrupt" in stderr
@@ -95,11 +101,7 @@ def test_ctrl_c_keeps_finished_trials_and_the_next_run_does_only_the_rest(spec, 
 
 def test_sigterm_stops_the_running_trials_too(spec, tmp_path):
     out = tmp_path / "out"
-    script = RUN_SLOWLY.format(tests=str(Path(__file__).parent), train=str(spec.train), test=str(spec.test), out=str(out))
-    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while _finished(out) < 2 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
+    process = _slow_study_after(spec, out, 2)
     time.sleep(0.1)  # into the next trial's 0.4 s
     process.terminate()
     process.communicate(timeout=30)

@@ -116,8 +116,6 @@ class SequenceTagger(TaskModel):
 
     def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
         """conlleval scores (``f1``, ``precision``, ``recall``, ``per_type``...) and the transfer view."""
-        # An entity type missing from a small training sample is normal in a learning curve: its
-        # entities are simply missed, as conlleval would count them.
         data = self._evaluation_data(data, "sentence", "tag", lambda sentence: sentence.tags)
         pred = self._tag([list(s.tokens) for s in data], vectors=vectors)
         scores = ner_scores([s.tags for s in data], pred)
