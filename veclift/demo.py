@@ -73,13 +73,13 @@ def example_predictions(
 
 
 def run_demo(output: str | Path, *, vectors: str = "glove-6b-50d", seeds: int = 2, jobs: int | None = None,
-             progress: bool = True) -> Demo:  # fmt: skip
+             progress: bool = True, overwrite: bool = False) -> Demo:  # fmt: skip
     """Run the demo study into ``output`` (resumable like any study) and gather what it shows."""
     loaded = Vectors.load(vectors, progress=progress)
     train, test = demo_data()
     neighbors = {w: loaded.most_similar(w, topn=5) for w in NEIGHBOR_WORDS if w in loaded}
     spec = demo_spec(vectors, seeds)
-    study = TransferStudy(spec, output, command=f"veclift demo --output {output}")
+    study = TransferStudy(spec, output, command=f"veclift demo --output {output}", overwrite=overwrite)
     results = study.run(jobs=jobs, progress=progress)
     return Demo(
         vectors=loaded,

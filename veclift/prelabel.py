@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from veclift.atomic import atomic_path
+from veclift.atomic import atomic_path, check_output
 from veclift.data.schemes import tags_from_spans
 from veclift.data.tagged import TaggedSentence, write_conll
 from veclift.data.textfile import json_lines, read_text, text_lines
@@ -108,11 +108,13 @@ class PrelabelReport:
 
 
 def prelabel(
-    patterns: Sequence[Pattern] | str | Path, input_path: str | Path, output: str | Path, *, format: str = "conll"
+    patterns: Sequence[Pattern] | str | Path, input_path: str | Path, output: str | Path, *, format: str = "conll",
+    overwrite: bool = False,
 ) -> PrelabelReport:
     """Tag every non-blank line of ``input_path`` and write the result to ``output`` (atomically)."""
     if format not in FORMATS:
         raise VecliftError(f"unknown output format {format!r}: choose {' or '.join(FORMATS)}")
+    check_output(output, overwrite=overwrite)
     if isinstance(patterns, str | Path):
         patterns = read_patterns(patterns)
     matcher = PatternMatcher(patterns)
@@ -131,8 +133,8 @@ def prelabel(
         spans = [{"start": tokens[s][1], "end": tokens[e - 1][2], "label": label} for label, s, e in matches]
         records.append({"text": line, "spans": spans})
     if format == "conll":
-        write_conll(sentences, output)
+        write_conll(sentences, output, overwrite=overwrite)
     else:
-        with atomic_path(output) as tmp:
+        with atomic_path(output, overwrite=overwrite) as tmp:
             tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return PrelabelReport(len(lines), n_tokens, counts)

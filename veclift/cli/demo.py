@@ -15,10 +15,11 @@ TAG_STYLE = {"PER": "bold cyan", "LOC": "bold green", "FOOD": "bold magenta"}
 
 @app.command("demo")
 def demo(
-    output: Path = typer.Option(Path("veclift-demo"), "--output", "-o", help="Folder for the study and report.html."),
+    output: Path = typer.Option(Path("veclift-demo"), "--output", "-o", help="Folder for the study and report.html (resumed when it holds the demo)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start over: empty an output folder veclift wrote."),
     vectors: str = typer.Option("glove-6b-50d", "--vectors", help="Vector source for the pre-trained strategies."),
-    seeds: int = typer.Option(2, "--seeds", help="Seeds per training size and strategy."),
-    jobs: int = typer.Option(None, "--jobs", "-j", help="Trials run at once [all cores]."),
+    seeds: int = typer.Option(2, "--seeds", min=1, help="Seeds per training size and strategy."),
+    jobs: int = typer.Option(None, "--jobs", "-j", min=1, help="Trials run at once [all cores]."),
 ) -> None:
     """Scratch vs frozen vs fine-tuned GloVe on a small NER sample whose test entities are unseen in training."""
     from veclift.demo import run_demo
@@ -27,7 +28,7 @@ def demo(
     out.print("Sample: short sentences tagging people (PER), places (LOC) and food (FOOD). Every test entity "
               "is absent from training (training has 'orange', test has 'apple'), and half the sentences "
               "give no hint of the type ('I keep thinking about X .').\n")
-    result = run_demo(output, vectors=vectors, seeds=seeds, jobs=jobs)
+    result = run_demo(output, vectors=vectors, seeds=seeds, jobs=jobs, overwrite=overwrite)
     _vectors(result)
     _study(result)
     _examples(result)

@@ -6,26 +6,28 @@ from pathlib import Path
 
 import typer
 
+from veclift.atomic import check_output
 from veclift.cli import app
+from veclift.cli.options import OVERWRITE
 
 pretrain_app = typer.Typer(help="Train word vectors on raw text, or adapt pre-trained ones to it.", no_args_is_help=True)
 app.add_typer(pretrain_app, name="pretrain")
 
 CORPUS = typer.Argument(..., help="Text, JSONL or PDF files, or folders of them (gzip/bz2 allowed).")
 OUTPUT = typer.Option(..., "--output", "-o", help="Directory for the vectors (native format).")
-DIM = typer.Option(100, "--dim", help="Vector dimension.")
-MIN_COUNT = typer.Option(5, "--min-count", help="Ignore words seen fewer times.")
-SEED = typer.Option(0, "--seed", help="Random seed.")
+DIM = typer.Option(100, "--dim", min=1, help="Vector dimension.")
+MIN_COUNT = typer.Option(5, "--min-count", min=1, help="Ignore words seen fewer times.")
+SEED = typer.Option(0, "--seed", min=0, help="Random seed.")
 LOWERCASE = typer.Option(
     None, "--lowercase/--keep-case", help="Lower-case the corpus (default: keep case, or follow --init vectors)."
 )
 TEXT_FIELD = typer.Option("text", "--text-field", help="JSONL field holding the text.")
 JSON = typer.Option(False, "--json", help="Print one JSON object.")
 SG = typer.Option(True, "--sg/--cbow", help="Skip-gram or CBOW.")
-NEGATIVE = typer.Option(None, "--negative", help="Negative samples k (default: by corpus size, 20 to 3).")
+NEGATIVE = typer.Option(None, "--negative", min=1, help="Negative samples k (default: by corpus size, 20 to 3).")
 HS = typer.Option(False, "--hs", help="Hierarchical softmax instead of negative sampling.")
-SAMPLE = typer.Option(1e-3, "--sample", help="Subsampling threshold for frequent words (0 = off).")
-WORKERS = typer.Option(1, "--workers", help="Training threads (more than 1 is faster but not bit-exact).")
+SAMPLE = typer.Option(1e-3, "--sample", min=0.0, max=1.0, help="Subsampling threshold for frequent words (0 = off).")
+WORKERS = typer.Option(1, "--workers", min=1, help="Training threads (more than 1 is faster but not bit-exact).")
 
 
 def _corpus(paths: list[Path], lowercase: bool | None, text_field: str):
@@ -34,12 +36,12 @@ def _corpus(paths: list[Path], lowercase: bool | None, text_field: str):
     return Corpus(paths, text_field=text_field, lowercase=bool(lowercase))
 
 
-def _finish(vectors, corpus, output: Path, json_output: bool, report=None) -> None:
+def _finish(vectors, corpus, output: Path, overwrite: bool, json_output: bool, report=None) -> None:
     import json
 
     from veclift.cli.console import out
 
-    vectors.save(output)
+    vectors.save(output, overwrite=overwrite)
     summary = {
         "output": str(output),
         "count": len(vectors),
@@ -102,9 +104,10 @@ def _print_report(report) -> None:
 def word2vec(
     corpus: list[Path] = CORPUS,
     output: Path = OUTPUT,
+    overwrite: bool = OVERWRITE,
     dim: int = DIM,
-    window: int = typer.Option(5, "--window", help="Context words on each side."),
-    epochs: int = typer.Option(5, "--epochs", help="Passes over the corpus."),
+    window: int = typer.Option(5, "--window", min=1, help="Context words on each side."),
+    epochs: int = typer.Option(5, "--epochs", min=1, help="Passes over the corpus."),
     min_count: int = MIN_COUNT,
     sg: bool = SG,
     negative: int | None = NEGATIVE,
@@ -115,20 +118,21 @@ def word2vec(
     init: str | None = typer.Option(
         None, "--init", help="Continue training these vectors (built-in name or file) on the corpus."
     ),
-    warmup_epochs: int = typer.Option(1, "--warmup-epochs", help="With --init: epochs with known words locked."),
+    warmup_epochs: int = typer.Option(1, "--warmup-epochs", min=0, help="With --init: epochs with known words locked."),
     neighbors: str = typer.Option("", "--neighbors", help="With --init: show neighbours of W1,W2,... before and after."),
     lowercase: bool | None = LOWERCASE,
     text_field: str = TEXT_FIELD,
     json_output: bool = JSON,
 ) -> None:
     """Skip-gram or CBOW word2vec (gensim); with --init, adapt pre-trained vectors to the corpus."""
+    check_output(output, overwrite=overwrite, directory=True)
     options = dict(window=window, epochs=epochs, min_count=min_count, sg=sg, negative=negative, hs=hs,
                    sample=sample, workers=workers, seed=seed, show_progress=not json_output)
     if init is None:
         from veclift.pretrain.word2vec import train_word2vec
 
         text = _corpus(corpus, lowercase, text_field)
-        _finish(train_word2vec(text, dim=dim, **options), text, output, json_output)
+        _finish(train_word2vec(text, dim=dim, **options), text, output, overwrite, json_output)
         return
     from veclift.pretrain.continue_training import continue_training
     from veclift.vectors.coverage import is_lowercased
@@ -138,24 +142,25 @@ def word2vec(
     text = _corpus(corpus, is_lowercased(initial) if lowercase is None else lowercase, text_field)
     chosen = [w.strip() for w in neighbors.split(",") if w.strip()]
     adapted, report = continue_training(initial, text, warmup_epochs=warmup_epochs, neighbors=chosen, **options)
-    _finish(adapted, text, output, json_output, report)
+    _finish(adapted, text, output, overwrite, json_output, report)
 
 
 @pretrain_app.command("fasttext")
 def fasttext(
     corpus: list[Path] = CORPUS,
     output: Path = OUTPUT,
+    overwrite: bool = OVERWRITE,
     dim: int = DIM,
-    window: int = typer.Option(5, "--window", help="Context words on each side."),
-    epochs: int = typer.Option(5, "--epochs", help="Passes over the corpus."),
+    window: int = typer.Option(5, "--window", min=1, help="Context words on each side."),
+    epochs: int = typer.Option(5, "--epochs", min=1, help="Passes over the corpus."),
     min_count: int = MIN_COUNT,
     sg: bool = SG,
     negative: int | None = NEGATIVE,
     hs: bool = HS,
     sample: float = SAMPLE,
-    min_n: int = typer.Option(3, "--min-n", help="Shortest character n-gram."),
-    max_n: int = typer.Option(6, "--max-n", help="Longest character n-gram."),
-    buckets: int = typer.Option(500_000, "--buckets", help="Hash buckets for the n-gram vectors."),
+    min_n: int = typer.Option(3, "--min-n", min=1, help="Shortest character n-gram."),
+    max_n: int = typer.Option(6, "--max-n", min=1, help="Longest character n-gram."),
+    buckets: int = typer.Option(500_000, "--buckets", min=1, help="Hash buckets for the n-gram vectors."),
     workers: int = WORKERS,
     seed: int = SEED,
     lowercase: bool | None = LOWERCASE,
@@ -163,6 +168,7 @@ def fasttext(
     json_output: bool = JSON,
 ) -> None:
     """fastText (gensim): word2vec plus character n-grams; the output keeps its subword model."""
+    check_output(output, overwrite=overwrite, directory=True)
     from veclift.pretrain.fasttext import train_fasttext
 
     text = _corpus(corpus, lowercase, text_field)
@@ -171,27 +177,29 @@ def fasttext(
         sample=sample, min_n=min_n, max_n=max_n, buckets=buckets, workers=workers, seed=seed,
         show_progress=not json_output,
     )
-    _finish(vectors, text, output, json_output)
+    _finish(vectors, text, output, overwrite, json_output)
 
 
 @pretrain_app.command("glove")
 def glove(
     corpus: list[Path] = CORPUS,
     output: Path = OUTPUT,
+    overwrite: bool = OVERWRITE,
     dim: int = DIM,
-    window: int = typer.Option(10, "--window", help="Context words on each side (weighted 1/distance)."),
-    epochs: int = typer.Option(25, "--epochs", help="Passes over the co-occurring pairs."),
+    window: int = typer.Option(10, "--window", min=1, help="Context words on each side (weighted 1/distance)."),
+    epochs: int = typer.Option(25, "--epochs", min=1, help="Passes over the co-occurring pairs."),
     min_count: int = MIN_COUNT,
-    x_max: float = typer.Option(10.0, "--x-max", help="Counts at or above this get full weight."),
-    learning_rate: float = typer.Option(0.05, "--learning-rate", help="AdaGrad step size."),
-    batch_size: int = typer.Option(8192, "--batch-size", help="Co-occurring pairs per update."),
-    threads: int = typer.Option(1, "--threads", help="PyTorch threads for fitting."),
+    x_max: float = typer.Option(10.0, "--x-max", min=0.0, help="Counts at or above this get full weight."),
+    learning_rate: float = typer.Option(0.05, "--learning-rate", min=0.0, help="AdaGrad step size."),
+    batch_size: int = typer.Option(8192, "--batch-size", min=1, help="Co-occurring pairs per update."),
+    threads: int = typer.Option(1, "--threads", min=1, help="PyTorch threads for fitting."),
     seed: int = SEED,
     lowercase: bool | None = LOWERCASE,
     text_field: str = TEXT_FIELD,
     json_output: bool = JSON,
 ) -> None:
     """GloVe in PyTorch: weighted co-occurrence counts, weighted least squares, AdaGrad; writes W + W~."""
+    check_output(output, overwrite=overwrite, directory=True)
     from veclift.pretrain.glove import train_glove
 
     text = _corpus(corpus, lowercase, text_field)
@@ -200,7 +208,7 @@ def glove(
         learning_rate=learning_rate, batch_size=batch_size, seed=seed, threads=threads,
         show_progress=not json_output,
     )
-    _finish(vectors, text, output, json_output)
+    _finish(vectors, text, output, overwrite, json_output)
 
 
 @pretrain_app.command("encoder")
@@ -208,22 +216,24 @@ def encoder(
     corpus: list[Path] = CORPUS,
     vectors: str = typer.Option(..., "--vectors", help="Vectors whose rows the encoder learns to predict (built-in name, native dir or file)."),
     output: Path = typer.Option(..., "--output", "-o", help="Directory for the pre-trained encoder."),
+    overwrite: bool = OVERWRITE,
     encoder_kind: str = typer.Option("bilstm", "--encoder", help="bilstm | cnn (as the tagger will use)."),
-    hidden: int = typer.Option(200, "--hidden", help="LSTM units per direction (CNN: channels / 2), as the tagger will use."),
-    layers: int = typer.Option(1, "--layers", help="Encoder layers, as the tagger will use."),
+    hidden: int = typer.Option(200, "--hidden", min=1, help="LSTM units per direction (CNN: channels / 2), as the tagger will use."),
+    layers: int = typer.Option(1, "--layers", min=1, help="Encoder layers, as the tagger will use."),
     char: str = typer.Option("cnn", "--char", help="Character features cnn | lstm | none, as the tagger will use."),
     casing: bool = typer.Option(True, "--casing/--no-casing", help="Casing features, as the tagger will use."),
-    epochs: int = typer.Option(1, "--epochs", help="Passes over the corpus."),
-    max_sentences: int | None = typer.Option(None, "--max-sentences", help="Read only the first N sentences."),
-    mask_prob: float = typer.Option(0.15, "--mask-prob", help="Share of the words masked and predicted."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Sentences per update."),
-    lr: float | None = typer.Option(None, "--lr", help="Adam learning rate (default: the tagger's)."),
-    threads: int | None = typer.Option(None, "--threads", help="torch threads (default: torch's)."),
+    epochs: int = typer.Option(1, "--epochs", min=1, help="Passes over the corpus."),
+    max_sentences: int | None = typer.Option(None, "--max-sentences", min=1, help="Read only the first N sentences."),
+    mask_prob: float = typer.Option(0.15, "--mask-prob", min=0.0, max=0.95, help="Share of the words masked and predicted."),
+    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per update."),
+    lr: float | None = typer.Option(None, "--lr", min=0.0, help="Adam learning rate (default: the tagger's)."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help="torch threads (default: torch's)."),
     seed: int = SEED,
     text_field: str = TEXT_FIELD,
     json_output: bool = JSON,
 ) -> None:
     """Pre-train a tagger's encoder on raw text (like `spacy pretrain`); use it with `veclift train ner --init-encoder`."""
+    check_output(output, overwrite=overwrite, directory=True)
     import json
 
     from veclift.cli.console import out
@@ -238,7 +248,7 @@ def encoder(
     text = _corpus(corpus, False, text_field)
     result = pretrain_encoder(text, vectors, config, epochs=epochs, max_sentences=max_sentences, mask_prob=mask_prob,
                               batch_size=batch_size, lr=lr, seed=seed, progress=not json_output)  # fmt: skip
-    result.save(output)
+    result.save(output, overwrite=overwrite)
     meta = result.meta
     summary = {"output": str(output), "architecture": result.architecture, "skipped_files": text.skipped,
                **{k: meta[k] for k in ("sentences", "tokens", "known_tokens", "epochs", "seconds", "history")}}  # fmt: skip

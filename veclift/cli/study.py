@@ -29,15 +29,16 @@ def study(
     vectors: str = typer.Option(None, "--vectors", help="Built-in name, native directory or vector file (default: glove-6b-50d)."),
     sizes: str = typer.Option(None, "--sizes", help="Training sizes, e.g. 50,100,500,1000,all."),
     strategies: str = typer.Option(None, "--strategies", help="Embedding strategies, e.g. scratch,frozen,finetune."),
-    seeds: int = typer.Option(None, "--seeds", help="Seeds per size and strategy (default: 3)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output folder: results store, CSV, plots, report.html."),
+    seeds: int = typer.Option(None, "--seeds", min=1, help="Seeds per size and strategy (default: 3)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output folder: results store, CSV, plots, report.html (resumed when it holds this study)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start over: empty an output folder veclift wrote."),
     config: Path = typer.Option(None, "--config", help="Study TOML file; options given here win."),
-    jobs: int = typer.Option(None, "--jobs", "-j", help="Trials run at once (local executor) (default: one per core)."),
+    jobs: int = typer.Option(None, "--jobs", "-j", min=1, help="Trials run at once (local executor) (default: one per core)."),
     executor: str = typer.Option("local", "--executor", help="local or ray."),
     address: str = typer.Option(None, "--address", help="Ray cluster address HOST:PORT (with --executor ray; none: a local Ray instance)."),
-    epochs: int = typer.Option(None, "--epochs", help="Most training epochs per trial (early stopping may end sooner)."),
-    test_fraction: float = typer.Option(None, "--test-fraction", help="Part of --train held out as test when no --test (default: 0.2)."),
-    dev_fraction: float = typer.Option(None, "--dev-fraction", help="Part of --train held out as dev (early stopping) when no --dev (default: 0, none)."),
+    epochs: int = typer.Option(None, "--epochs", min=1, help="Most training epochs per trial (early stopping may end sooner)."),
+    test_fraction: float = typer.Option(None, "--test-fraction", min=0.0, max=0.95, help="Part of --train held out as test when no --test (default: 0.2)."),
+    dev_fraction: float = typer.Option(None, "--dev-fraction", min=0.0, max=0.95, help="Part of --train held out as dev (early stopping) when no --dev (default: 0, none)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the summary."),
 ) -> None:
@@ -62,7 +63,7 @@ def study(
             raise VecliftError("give --train (or a --config file naming it)")
         spec = StudySpec(**{k: v for k, v in settings.items() if v is not None}, options=options)
     command = shlex.join(["veclift", *sys.argv[1:]])
-    runner = TransferStudy(spec, output, command=command)
+    runner = TransferStudy(spec, output, command=command, overwrite=overwrite)
     try:
         results = runner.run(executor, jobs=jobs, address=address, progress=not quiet)
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ import typer
 
 from veclift.cli import app
 from veclift.cli.console import err, out
+from veclift.cli.options import OVERWRITE
 from veclift.errors import VecliftError
 
 
@@ -66,26 +67,27 @@ def train_command(
     task: Task = typer.Argument(..., help="ner (sequence tagging) or classify (text classification)."),
     train: list[Path] = typer.Option(..., "--train", help="Training data: CoNLL/JSONL (ner); TSV/CSV/JSONL/folder, or one file per label given as several --train (classify)."),
     output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
+    overwrite: bool = OVERWRITE,
     dev: Optional[list[Path]] = typer.Option(None, "--dev", help="Dev data for early stopping (same format as --train)."),
     vectors: Optional[str] = typer.Option(None, "--vectors", help="Vector source: built-in name, native dir or vector file."),
     embeddings: str = typer.Option("finetune", "--embeddings", help="scratch | frozen | finetune | contextual-frozen | contextual-finetune, or a stack such as contextual-frozen+frozen."),
-    max_sentences: Optional[int] = typer.Option(None, "--max-sentences", help="Train on a seeded subsample of N examples."),
-    seed: int = typer.Option(0, "--seed"),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum number of epochs."),
+    max_sentences: Optional[int] = typer.Option(None, "--max-sentences", min=1, help="Train on a seeded subsample of N examples."),
+    seed: int = typer.Option(0, "--seed", min=0),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Maximum number of epochs."),
     encoder: Optional[str] = typer.Option(None, "--encoder", help="ner: bilstm | cnn; classify: swem-mean|swem-max|swem-concat|bilstm-max|bilstm-attention|cnn."),
     head: Optional[str] = typer.Option(None, "--head", help="ner: crf | softmax."),
     char: Optional[str] = typer.Option(None, "--char", help="ner: character features cnn | lstm | none."),
     casing: Optional[bool] = typer.Option(None, "--casing/--no-casing", help="ner: casing features."),
     oov: Optional[str] = typer.Option(None, "--oov", help="OOV chain used to build rows, e.g. lower,char-ngram or none."),
-    keep_vectors: Optional[int] = typer.Option(None, "--keep-vectors", help="Most frequent pre-trained rows kept in the model."),
-    lr: Optional[float] = typer.Option(None, "--lr"),
-    finetune_lr_ratio: Optional[float] = typer.Option(None, "--finetune-lr-ratio", help="lr of fine-tuned rows / --lr."),
-    l2_pull: Optional[float] = typer.Option(None, "--l2-pull", help="L2 pull of fine-tuned rows to their original."),
+    keep_vectors: Optional[int] = typer.Option(None, "--keep-vectors", min=1, help="Most frequent pre-trained rows kept in the model."),
+    lr: Optional[float] = typer.Option(None, "--lr", min=0.0),
+    finetune_lr_ratio: Optional[float] = typer.Option(None, "--finetune-lr-ratio", min=0.0, help="lr of fine-tuned rows / --lr."),
+    l2_pull: Optional[float] = typer.Option(None, "--l2-pull", min=0.0, help="L2 pull of fine-tuned rows to their original."),
     optimizer: Optional[str] = typer.Option(None, "--optimizer", help="adam | sgd."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
-    patience: Optional[int] = typer.Option(None, "--patience", help="Epochs without dev improvement before stopping."),
-    dropout: Optional[float] = typer.Option(None, "--dropout"),
-    hidden: Optional[int] = typer.Option(None, "--hidden", help="LSTM units per direction."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1),
+    patience: Optional[int] = typer.Option(None, "--patience", min=0, help="Epochs without dev improvement before stopping."),
+    dropout: Optional[float] = typer.Option(None, "--dropout", min=0.0, max=0.95),
+    hidden: Optional[int] = typer.Option(None, "--hidden", min=1, help="LSTM units per direction."),
     init_encoder: Optional[str] = typer.Option(None, "--init-encoder", help="ner: start from a `veclift pretrain encoder` directory."),
     metric: Optional[str] = typer.Option(None, "--metric", help="classify: dev score accuracy | macro_f1."),
     multi_label: Optional[bool] = typer.Option(None, "--multi-label/--single-label", help="classify: default detected."),
@@ -96,20 +98,22 @@ def train_command(
     label_separator: Optional[str] = typer.Option(None, "--label-separator", help="classify: split label cells (multi-label)."),
     contextual_model: Optional[str] = typer.Option(None, "--contextual-model", help="contextual: Hugging Face encoder directory (default: the packaged MiniLM)."),
     contextual_pooling: Optional[str] = typer.Option(None, "--contextual-pooling", help="contextual: sub-token of each word: first | mean | last."),
-    contextual_layers: Optional[int] = typer.Option(None, "--contextual-layers", help="contextual: average of the last K hidden layers."),
-    contextual_lr: Optional[float] = typer.Option(None, "--contextual-lr", help="contextual-finetune: encoder learning rate."),
-    contextual_warmup: Optional[float] = typer.Option(None, "--contextual-warmup", help="contextual-finetune: fraction of steps warming up."),
+    contextual_layers: Optional[int] = typer.Option(None, "--contextual-layers", min=1, help="contextual: average of the last K hidden layers."),
+    contextual_lr: Optional[float] = typer.Option(None, "--contextual-lr", min=0.0, help="contextual-finetune: encoder learning rate."),
+    contextual_warmup: Optional[float] = typer.Option(None, "--contextual-warmup", min=0.0, max=1.0, help="contextual-finetune: fraction of steps warming up."),
     contextual_cache: Optional[str] = typer.Option(None, "--contextual-cache", help="contextual-frozen: features cache directory."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint file written every epoch; resumed from if present."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="torch threads (default: torch's)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="torch threads (default: torch's)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as one JSON object."),
 ) -> None:
     """Train a NER tagger or a text classifier and write its model directory."""
+    from veclift.atomic import check_output
     from veclift.data import subsample
     from veclift.tasks import model_class
     from veclift.tasks.config import split_strategy
 
+    check_output(output, overwrite=overwrite, directory=True)
     if threads:
         import torch
 
@@ -140,7 +144,7 @@ def train_command(
     if vectors is None and static not in (None, "scratch"):
         raise VecliftError(f"--embeddings {model.config.embeddings} needs --vectors")
     model.fit(train_data, dev_data, vectors=vectors, seed=seed, checkpoint=checkpoint, progress=not quiet)
-    model.save(output)
+    model.save(output, overwrite=overwrite)
     result = model.train_result
     summary = {
         "output": str(output), "task": task.value, "embeddings": model.config.embeddings, "train_size": len(train_data),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from veclift.atomic import check_output
 from veclift.cli import app
+from veclift.cli.options import ALLOW_PICKLE, OVERWRITE
 
 vectors_app = typer.Typer(help="Inspect, query, evaluate and convert word vectors.", no_args_is_help=True)
 app.add_typer(vectors_app, name="vectors")
@@ -33,8 +35,9 @@ def _size_on_disk(source: str) -> int | None:
 def info(
     source: str = typer.Argument(..., help="Built-in name, native directory or vector file."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    max_words: int | None = typer.Option(None, "--max-words", help="Read only the first N words."),
+    max_words: int | None = typer.Option(None, "--max-words", min=1, help="Read only the first N words."),
     format: str | None = typer.Option(None, "--format", help="Input format (default: detected)."),
+    allow_pickle: bool = ALLOW_PICKLE,
 ) -> None:
     """Count, dimension, format, subwords, size on disk, load time and sample words."""
     import json
@@ -44,7 +47,7 @@ def info(
     from veclift.vectors import Vectors
 
     start = time.perf_counter()
-    vectors = Vectors.load(source, format=format, max_words=max_words, progress=not json_output)
+    vectors = Vectors.load(source, format=format, max_words=max_words, progress=not json_output, allow_pickle=allow_pickle)
     seconds = time.perf_counter() - start
     report = {
         "count": len(vectors),
@@ -69,8 +72,10 @@ def convert(
     source: str = typer.Argument(..., help="Built-in name, native directory or vector file."),
     output: str = typer.Argument(..., help="Output directory (native) or file (.gz/.bz2 compress)."),
     to: str = typer.Option("native", "--to", help="native, word2vec, word2vec-binary or glove."),
-    max_words: int | None = typer.Option(None, "--max-words", help="Keep only the first N words."),
+    max_words: int | None = typer.Option(None, "--max-words", min=1, help="Keep only the first N words."),
     format: str | None = typer.Option(None, "--format", help="Input format (default: detected)."),
+    allow_pickle: bool = ALLOW_PICKLE,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Write vectors in another format (atomically)."""
     from veclift.cli.console import out
@@ -80,8 +85,9 @@ def convert(
 
     if to not in SAVE_FORMATS:
         raise VecliftError(f"unknown output format {to!r} (choose from {', '.join(SAVE_FORMATS)})")
-    vectors = Vectors.load(source, format=format, max_words=max_words)
-    path = vectors.save(output, format=to)
+    check_output(output, overwrite=overwrite, directory=to == "native")
+    vectors = Vectors.load(source, format=format, max_words=max_words, allow_pickle=allow_pickle)
+    path = vectors.save(output, format=to, overwrite=overwrite)
     out.print(f"wrote {len(vectors):,} x {vectors.dim} vectors to {path} ({to})", highlight=False)
 
 

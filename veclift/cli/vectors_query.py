@@ -36,9 +36,9 @@ def _print_json(data) -> None:
 def neighbors(
     source: Source,
     words: Annotated[list[str], typer.Argument(help="Query words.")],
-    topn: Annotated[int, typer.Option(help="Neighbours per word.")] = 10,
+    topn: Annotated[int, typer.Option(min=1, help="Neighbours per word.")] = 10,
     oov: Oov = "none",
-    restrict: Annotated[int | None, typer.Option(help="Search only the first N words.")] = None,
+    restrict: Annotated[int | None, typer.Option(min=1, help="Search only the first N words.")] = None,
     as_json: Json = False,
 ) -> None:
     """Nearest neighbours (cosine) of each word."""
@@ -71,10 +71,10 @@ def analogy(
     a: Annotated[str, typer.Argument(help="A (A is to B as C is to ?)")],
     b: Annotated[str, typer.Argument(help="B")],
     c: Annotated[str, typer.Argument(help="C")],
-    topn: Annotated[int, typer.Option(help="Answers to show.")] = 5,
+    topn: Annotated[int, typer.Option(min=1, help="Answers to show.")] = 5,
     method: Annotated[str, typer.Option(help="3cosadd or 3cosmul.")] = "3cosadd",
     oov: Oov = "none",
-    restrict: Annotated[int | None, typer.Option(help="Search only the first N words.")] = None,
+    restrict: Annotated[int | None, typer.Option(min=1, help="Search only the first N words.")] = None,
     as_json: Json = False,
 ) -> None:
     """A is to B as C is to ?"""
@@ -120,7 +120,7 @@ def coverage(
     oov: Annotated[
         str | None, typer.Option("--oov", help="Strategies to count, e.g. 'lower,char-ngram' (default: all that apply).")
     ] = None,
-    top: Annotated[int, typer.Option(help="Most frequent missing words to list.")] = 20,
+    top: Annotated[int, typer.Option(min=1, help="Most frequent missing words to list.")] = 20,
     as_json: Json = False,
 ) -> None:
     """Token and type coverage of data files, top missing words, what each OOV strategy recovers."""
@@ -163,7 +163,7 @@ def evaluate(
         list[Path] | None, typer.Option("--similarity", help="Word-similarity file(s): 'w1 w2 score' per line.")
     ] = None,
     analogy_file: Annotated[Path | None, typer.Option("--analogy", help="Analogy questions (Google format).")] = None,
-    restrict: Annotated[int, typer.Option(help="Analogy: questions and answers within the first N words.")] = 30000,
+    restrict: Annotated[int, typer.Option(min=1, help="Analogy: questions and answers within the first N words.")] = 30000,
     method: Annotated[str, typer.Option(help="Analogy method: 3cosadd or 3cosmul.")] = "3cosadd",
     oov: Annotated[str, typer.Option("--oov", help="Fill similarity pairs with unknown words by these strategies.")] = "none",
     lowercase: Annotated[

@@ -115,7 +115,7 @@ def compute_features(
     if missing:
         vectors, offsets = _encode(backbone, missing, options, show_progress)
         target = store / sentences_key(missing)
-        with atomic_path(target, directory=True) as tmp:
+        with atomic_path(target, directory=True, overwrite=True) as tmp:
             np.save(tmp / "vectors.npy", vectors)
             np.save(tmp / "offsets.npy", offsets)
             (tmp / "sentences.json").write_text(json.dumps(missing, ensure_ascii=False))

@@ -89,7 +89,7 @@ class PretrainedEncoder:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
         """Write ``encoder.json`` and ``weights.safetensors`` into ``directory`` (replaced atomically)."""
         from veclift import __version__
         from veclift.atomic import atomic_path
@@ -106,7 +106,7 @@ class PretrainedEncoder:
         for i, feature in enumerate(self.features):
             weights.update({f"features.{i}.{k}": v for k, v in feature.state_dict().items()})
         directory = Path(directory)
-        with atomic_path(directory, directory=True) as tmp:
+        with atomic_path(directory, directory=True, overwrite=overwrite) as tmp:
             (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             save_file({k: v.detach().contiguous() for k, v in weights.items()}, str(tmp / WEIGHTS_FILE))
         self.path = directory

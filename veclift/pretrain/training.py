@@ -57,7 +57,7 @@ class PreparedCorpus:
 
 
 def prepare_corpus(
-    corpus: Corpus, path: str | Path | None = None, *, show_progress: bool = True
+    corpus: Corpus, path: str | Path | None = None, *, show_progress: bool = True, overwrite: bool = False
 ) -> PreparedCorpus:
     """One streaming pass: tokenise ``corpus`` into ``path`` (a temporary file when None) and count words."""
     temporary = path is None
@@ -69,7 +69,7 @@ def prepare_corpus(
     counter: Counter = Counter()
     sentences = 0
     try:
-        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        with atomic_path(path, overwrite=temporary or overwrite) as tmp, open(tmp, "w", encoding="utf-8") as out:
             with progress("Tokenising", corpus.total_bytes, enabled=show_progress) as update:
                 for tokens in corpus.sentences(lambda n: update(advance=n)):
                     out.write(" ".join(tokens) + "\n")

@@ -88,7 +88,7 @@ def _save(fig, stem: Path) -> list[Path]:
     paths = []
     for fmt in _FORMATS:
         path = stem.with_suffix(f".{fmt}")
-        with atomic_path(path) as tmp:
+        with atomic_path(path, overwrite=True) as tmp:
             fig.savefig(tmp, format=fmt, dpi=120)
         paths.append(path)
     plt.close(fig)

@@ -37,7 +37,7 @@ def write_report(results: StudyResults, output_dir: Path) -> Path:
     curve = plots.learning_curve(results, output_dir / "learning_curve") if results.rows else []
     transfer = plots.transfer_view(results, output_dir / "transfer_view") if results.rows else []
     target = output_dir / "report.html"
-    with atomic_path(target) as tmp:
+    with atomic_path(target, overwrite=True) as tmp:
         tmp.write_text(render(results, curve, transfer), encoding="utf-8")
     return target
 

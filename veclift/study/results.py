@@ -126,7 +126,7 @@ class StudyResults:
     def write_csv(self, path: str | Path) -> Path:
         rows = self.table()
         columns = list(dict.fromkeys(key for row in rows for key in row))
-        with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+        with atomic_path(path, overwrite=True) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
@@ -135,7 +135,7 @@ class StudyResults:
     def write_jsonl(self, path: str | Path) -> Path:
         """One JSON object per trial, metrics nested as the trial returned them."""
         order = {t.id: i for i, t in enumerate(self.spec.trials())}
-        with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
+        with atomic_path(path, overwrite=True) as tmp, tmp.open("w", encoding="utf-8") as handle:
             for row in sorted(self.rows, key=lambda r: order.get(r["id"], len(order))):
                 handle.write(json.dumps({"trial": row["id"], "size": row["size"], "strategy": row["strategy"],
                                          "seed": row["seed"], "seconds": row["seconds"], "metrics": row["metrics"]}) + "\n")
@@ -144,7 +144,7 @@ class StudyResults:
     def write_summary(self, path: str | Path) -> Path:
         """mean, std, min, max, n over seeds of every metric, per size x strategy."""
         fields = ["size", "strategy", "metric", "mean", "std", "min", "max", "n"]
-        with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+        with atomic_path(path, overwrite=True) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(fields)
             for metric in self.metric_columns():

@@ -21,9 +21,11 @@ class TransferStudy:
     ``trial`` is the function each trial runs (module-level, as it is sent to other processes);
     the default trains and evaluates a model with ``veclift.tasks``."""
 
-    def __init__(self, spec: StudySpec, output_dir: str | Path, *, trial: TrialFunction = run_trial, command: str | None = None):
+    def __init__(self, spec: StudySpec, output_dir: str | Path, *, trial: TrialFunction = run_trial,
+                 command: str | None = None, overwrite: bool = False):  # fmt: skip
         self.spec = spec
         self.output_dir = Path(output_dir)
+        self.overwrite = overwrite
         self.trial = trial
         self.command = command
 
@@ -50,7 +52,8 @@ class TransferStudy:
         runner = make_executor(executor, jobs=jobs, address=address) if isinstance(executor, str) else executor
         spec = self.plan()
         started = time.perf_counter()
-        with ResultStore(self.output_dir, spec) as store:
+        with ResultStore(self.output_dir, spec, overwrite=self.overwrite) as store:
+            self.overwrite = False  # emptied once: a second run() resumes
             if self.command:
                 store.set_meta("command", self.command)
             done = store.done()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import shutil
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,12 +29,32 @@ CREATE TABLE IF NOT EXISTS failures (
 """
 
 
+def claim_output_dir(output_dir: str | Path, *, overwrite: bool = False) -> Path:
+    """The study's folder, created and marked as veclift's; an existing one is resumed when veclift
+    wrote it (with ``overwrite``: emptied to start over), refused when it holds anything else."""
+    from veclift.atomic import check_output, mark, written_by_veclift
+
+    output_dir = Path(output_dir)
+    ours = written_by_veclift(output_dir) or (output_dir / STORE_NAME).is_file()
+    if output_dir.is_dir() and not ours and any(output_dir.iterdir()):
+        raise VecliftError("the output folder holds files veclift did not write: choose a new or empty folder", output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise VecliftError("the output is an existing file, a folder is meant here: choose a folder path", output_dir)
+    if not output_dir.exists():
+        check_output(output_dir, directory=True)
+    elif overwrite and ours:
+        for entry in output_dir.iterdir():
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    mark(output_dir)
+    return output_dir
+
+
 class ResultStore:
     """Open (or create) the store of ``output_dir`` for ``spec``; raise if it holds another study."""
 
-    def __init__(self, output_dir: str | Path, spec: StudySpec):
-        self.path = Path(output_dir) / STORE_NAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, output_dir: str | Path, spec: StudySpec, *, overwrite: bool = False):
+        self.path = claim_output_dir(output_dir, overwrite=overwrite) / STORE_NAME
         try:
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -56,7 +77,7 @@ class ResultStore:
             differ = ", ".join(key for key in sorted(set(found) | set(wanted)) if found.get(key) != wanted.get(key))
             raise VecliftError(
                 f"this output directory holds results of a different study ({differ} changed); "
-                "use another --output directory, or delete it to start over",
+                "use another --output directory, or pass --overwrite to start over",
                 self.path.parent,
             )
 

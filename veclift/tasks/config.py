@@ -75,16 +75,21 @@ class TaskConfig:
         self.validate()
 
     def validate(self) -> None:
+        _check_types(self)
         split_strategy(self.embeddings)
         _choice("contextual_pooling", self.contextual_pooling, ("first", "mean", "last"))
         if self.optimizer not in ("adam", "sgd"):
             raise VecliftError(f"unknown optimizer {self.optimizer!r}; choose adam or sgd")
-        for name in ("lr", "batch_size", "min_batches", "max_epochs"):
-            if getattr(self, name) <= 0:
-                raise VecliftError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("lr", "batch_size", "min_batches", "max_epochs", "keep_vectors", "word_dim", "contextual_layers",
+                     "contextual_lr"):  # fmt: skip
+            _at_least(self, name, 0, strict=True)
+        for name in ("finetune_lr_ratio", "l2_pull", "lr_decay", "momentum", "weight_decay", "patience", "clip"):
+            _at_least(self, name, 0)
         for name in ("dropout", "embed_dropout", "unk_replace"):
             if not 0 <= getattr(self, name) < 1:
                 raise VecliftError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if not 0 <= self.contextual_warmup <= 1:
+            raise VecliftError(f"contextual_warmup must be in [0, 1], got {self.contextual_warmup}")
         if self.oov in ("", "none"):
             self.oov = None
 
@@ -134,6 +139,8 @@ class TaggerConfig(TaskConfig):
 
     def validate(self) -> None:
         super().validate()
+        for name in ("char_dim", "char_filters", "casing_dim", "layers", "hidden"):
+            _at_least(self, name, 0, strict=True)
         _choice("char", self.char, ("cnn", "lstm", "none"))
         _choice("encoder", self.encoder, ("bilstm", "cnn"))
         _choice("head", self.head, ("crf", "softmax"))
@@ -160,9 +167,37 @@ class ClassifierConfig(TaskConfig):
 
     def validate(self) -> None:
         super().validate()
+        for name in ("hidden", "filters"):
+            _at_least(self, name, 0, strict=True)
+        _at_least(self, "mlp", 0)
         _choice("encoder", self.encoder, CLASSIFIER_ENCODERS)
         _choice("metric", self.metric, ("accuracy", "macro_f1"))
-        self.kernel_sizes = tuple(int(k) for k in self.kernel_sizes)
+        if not isinstance(self.kernel_sizes, list | tuple) or not self.kernel_sizes or not all(
+            isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in self.kernel_sizes
+        ):
+            raise VecliftError(f"kernel_sizes must be a list of positive integers, got {self.kernel_sizes!r}")
+        self.kernel_sizes = tuple(self.kernel_sizes)
+
+
+_SCALAR_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def _check_types(config: TaskConfig) -> None:
+    """Each scalar field holds its declared type (a study's options come as parsed JSON or text)."""
+    for field in dataclasses.fields(config):
+        declared = [part.strip() for part in str(field.type).split("|")]
+        allowed = tuple(t for part in declared for t in _SCALAR_TYPES.get(part, ()))
+        value = getattr(config, field.name)
+        if not allowed or (value is None and "None" in declared):
+            continue
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise VecliftError(f"option {field.name} must be {' or '.join(declared)}, got {value!r}")
+
+
+def _at_least(config: TaskConfig, name: str, bound: float, *, strict: bool = False) -> None:
+    value = getattr(config, name)
+    if value < bound or (strict and value == bound):
+        raise VecliftError(f"{name} must be {'above' if strict else 'at least'} {bound}, got {value}")
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

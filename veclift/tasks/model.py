@@ -205,11 +205,12 @@ class TaskModel:
         return {words.key(w) for w in words.train_words}, words.knows, words.key
 
     # --- model directory ------------------------------------------------------------------------
-    def save(self, directory: str | Path) -> Path:
-        """Write the model directory atomically (see `veclift.tasks.model_dir`)."""
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the model directory atomically (see `veclift.tasks.model_dir`); an existing one is
+        replaced only with ``overwrite`` and only when veclift wrote it."""
         from veclift.tasks.model_dir import save_model
 
-        return save_model(self, directory)
+        return save_model(self, directory, overwrite=overwrite)
 
     @classmethod
     def load(cls, directory: str | Path) -> TaskModel:

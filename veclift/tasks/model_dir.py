@@ -49,8 +49,8 @@ def embedder_from_description(description: dict[str, Any]) -> TokenEmbedder:
     return EMBEDDER_KINDS[kind].from_description(description)
 
 
-def save_model(model: TaskModel, directory: str | Path) -> Path:
-    """Write ``model`` into ``directory`` (replaced as a whole, atomically)."""
+def save_model(model: TaskModel, directory: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``model`` into ``directory`` atomically (an existing one replaced as a whole, with ``overwrite``)."""
     from veclift import __version__
     from veclift.atomic import atomic_path
 
@@ -69,7 +69,7 @@ def save_model(model: TaskModel, directory: str | Path) -> Path:
         "training": model.train_result.to_dict() if model.train_result is not None else None,
     }
     directory = Path(directory)
-    with atomic_path(directory, directory=True) as tmp:
+    with atomic_path(directory, directory=True, overwrite=overwrite) as tmp:
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / EMBEDDERS_FILE).write_text(json.dumps(network.embedder.describe(), ensure_ascii=False), encoding="utf-8")
         save_file({k: v.detach().contiguous() for k, v in network.state_dict().items()}, str(tmp / WEIGHTS_FILE))

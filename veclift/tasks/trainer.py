@@ -206,7 +206,7 @@ def _save_checkpoint(path, network, optimizer, schedule, best_state, bad_epochs,
         "torch_rng": torch.get_rng_state(),
         "python_rng": random.getstate(),
     }
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=True) as tmp:
         torch.save(state, tmp)
 
 

@@ -144,7 +144,7 @@ def _fit_or_load_cached(vectors: Vectors) -> CharNgramModel:
         return CharNgramModel.load(cache)
     model = CharNgramModel.fit(vectors.words, vectors.matrix)
     if cache is not None:
-        with atomic_path(cache, directory=True) as tmp:
+        with atomic_path(cache, directory=True, overwrite=True) as tmp:
             model.save(tmp)
     return model
 

@@ -198,13 +198,13 @@ def _colours(groups: list[str]) -> tuple[list[str], dict[str, str]]:
     return [legend.get(g, "#4a4a4a") for g in groups], legend
 
 
-def save(word_map: WordMap, output: str | Path) -> Path:
-    """Write the map as PNG or HTML, chosen by the suffix of ``output``; atomically."""
+def save(word_map: WordMap, output: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the map as PNG or HTML, chosen by the suffix of ``output``; atomically (an existing file only with ``overwrite``)."""
     output = Path(output)
     suffix = output.suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise VecliftError(f"unknown plot format {output.suffix!r}: name the output .png or .html", output)
-    with atomic_path(output) as tmp:
+    with atomic_path(output, overwrite=overwrite) as tmp:
         if suffix == ".png":
             _write_png(word_map, tmp)
         else:

@@ -108,16 +108,16 @@ def entity_ruler_patterns(terms: Sequence[str], label: str, *, lowercase: bool) 
     return [{"label": label, "pattern": [{key: t} for t in term_tokens(term)]} for term in terms if term_tokens(term)]
 
 
-def write_terms(terms: Sequence[str], path: str | Path) -> Path:
+def write_terms(terms: Sequence[str], path: str | Path, *, overwrite: bool = False) -> Path:
     """One term per line, written atomically."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text("".join(f"{t}\n" for t in terms), encoding="utf-8")
     return Path(path)
 
 
-def write_patterns(patterns: Sequence[dict], path: str | Path) -> Path:
+def write_patterns(patterns: Sequence[dict], path: str | Path, *, overwrite: bool = False) -> Path:
     """One JSON object per line (spaCy's EntityRuler ``from_disk``/``add_patterns`` format), atomically."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in patterns), encoding="utf-8")
     return Path(path)
 
