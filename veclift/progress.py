@@ -1,8 +1,12 @@
-"""Rich progress bars on stderr for long work (loading, training, pre-training)."""
+"""Progress of long work (loading, training, pre-training) on stderr: a rich bar in a terminal, and
+plain lines in a log (one per tenth of the work, and one per step a caller marks with ``log=True``,
+such as an epoch)."""
 
 from __future__ import annotations
 
 import contextlib
+import sys
+import time
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
@@ -23,9 +27,12 @@ _console = Console(stderr=True)
 def progress(
     description: str, total: float | None, *, enabled: bool = True, unit_column: bool = False
 ) -> Iterator[Callable[..., None]]:
-    """Yield ``update(advance=0, **fields)``; a no-op when ``enabled`` is false."""
+    """Yield ``update(advance=0, info=None, log=False, **fields)``; a no-op when ``enabled`` is false."""
     if not enabled:
         yield lambda advance=0, **fields: None
+        return
+    if not _console.is_terminal:
+        yield _LineLog(description, total)
         return
     columns = [TextColumn("[progress.description]{task.description}"), BarColumn(), TaskProgressColumn()]
     if unit_column:
@@ -34,9 +41,32 @@ def progress(
     with Progress(*columns, console=_console, transient=False) as bar:
         task = bar.add_task(description, total=total, info="")
 
-        def update(advance: float = 0, info: str | None = None, **fields) -> None:
+        def update(advance: float = 0, info: str | None = None, log: bool = False, **fields) -> None:
             if info is not None:
                 fields["info"] = info
             bar.update(task, advance=advance, **fields)
 
         yield update
+
+
+class _LineLog:
+    """The bar's stand-in when stderr is not a terminal: a line per tenth done and per marked step."""
+
+    def __init__(self, description: str, total: float | None):
+        self.description, self.total = description, total
+        self.done, self.info, self.tenths = 0.0, "", 0
+        self.started = time.perf_counter()
+
+    def __call__(self, advance: float = 0, info: str | None = None, log: bool = False, **fields) -> None:
+        self.done += advance
+        if info is not None:
+            self.info = info
+        tenths = int(10 * self.done / self.total) if self.total else 0
+        if log or tenths > self.tenths:
+            self.tenths = max(tenths, self.tenths)
+            self._line()
+
+    def _line(self) -> None:
+        share = f" {100 * self.done / self.total:.0f}%" if self.total else ""
+        info = f" · {self.info}" if self.info else ""
+        print(f"{self.description}:{share}{info} · {time.perf_counter() - self.started:.1f} s", file=sys.stderr, flush=True)

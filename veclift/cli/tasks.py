@@ -79,7 +79,7 @@ def train_command(
     char: Optional[str] = typer.Option(None, "--char", help="ner: character features cnn | lstm | none."),
     casing: Optional[bool] = typer.Option(None, "--casing/--no-casing", help="ner: casing features."),
     oov: Optional[str] = typer.Option(None, "--oov", help="OOV chain used to build rows, e.g. lower,char-ngram or none."),
-    keep_vectors: Optional[int] = typer.Option(None, "--keep-vectors", min=1, help="Most frequent pre-trained rows kept in the model."),
+    keep_vectors: Optional[int] = typer.Option(None, "--keep-vectors", min=0, help="Most frequent pre-trained rows kept in the model."),
     lr: Optional[float] = typer.Option(None, "--lr", min=0.0),
     finetune_lr_ratio: Optional[float] = typer.Option(None, "--finetune-lr-ratio", min=0.0, help="lr of fine-tuned rows / --lr."),
     l2_pull: Optional[float] = typer.Option(None, "--l2-pull", min=0.0, help="L2 pull of fine-tuned rows to their original."),

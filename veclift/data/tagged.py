@@ -166,11 +166,12 @@ def read_conll(
 
 
 def write_conll(
-    sentences: Iterable[TaggedSentence], path: str | PathLike, scheme: str = INTERNAL_SCHEME, separator: str = " "
+    sentences: Iterable[TaggedSentence], path: str | PathLike, scheme: str = INTERNAL_SCHEME, separator: str = " ",
+    *, overwrite: bool = False,
 ) -> None:
     """Write ``token<separator>TAG`` lines with blank lines between sentences, atomically."""
     scheme = check_scheme(scheme)
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as out:
+    with atomic_path(path, overwrite=overwrite) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as out:
         for sentence in sentences:
             tags = convert_tags(sentence.tags, INTERNAL_SCHEME, scheme)
             for token, tag in zip(sentence.tokens, tags):
@@ -246,9 +247,9 @@ def read_tagged_jsonl(
     return from_text if from_text else _finish(raw, path, scheme, strict)
 
 
-def write_tagged_jsonl(sentences: Iterable[TaggedSentence], path: str | PathLike) -> None:
+def write_tagged_jsonl(sentences: Iterable[TaggedSentence], path: str | PathLike, *, overwrite: bool = False) -> None:
     """Write ``{"tokens": [...], "tags": [...]}`` lines (IOB2), atomically."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as out:
+    with atomic_path(path, overwrite=overwrite) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as out:
         for sentence in sentences:
             out.write(json.dumps({"tokens": list(sentence.tokens), "tags": list(sentence.tags)}, ensure_ascii=False))
             out.write("\n")

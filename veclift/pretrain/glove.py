@@ -154,7 +154,7 @@ def _fit(
                 update(advance=len(batch))
             losses.append(total / coo.nnz)
             seconds.append(time.perf_counter() - started)
-            update(info=f"epoch {epoch + 1}/{epochs} · cost {losses[-1]:.4f} · {coo.nnz / seconds[-1]:,.0f} cells/s")
+            update(info=f"epoch {epoch + 1}/{epochs} · cost {losses[-1]:.4f} · {coo.nnz / seconds[-1]:,.0f} cells/s", log=True)
     matrix = (words.weight + contexts.weight).detach().numpy().astype(np.float32)
     return matrix, losses, seconds
 

@@ -115,17 +115,17 @@ class TrainingProgress(CallbackAny2Vec):
     def on_epoch_end(self, model) -> None:
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
         self.epoch += 1
-        self._report()
+        self._report(log=True)
 
     def _advance(self, words: int) -> None:
         self.words += words
         self.update(advance=words)
         self._report()
 
-    def _report(self) -> None:
+    def _report(self, log: bool = False) -> None:
         elapsed = time.perf_counter() - self._started
         rate = self.words / elapsed if elapsed > 0 else 0.0
-        self.update(info=f"epoch {min(self.epoch + 1, self.epochs)}/{self.epochs} · {rate:,.0f} words/s")
+        self.update(info=f"epoch {min(self.epoch + 1, self.epochs)}/{self.epochs} · {rate:,.0f} words/s", log=log)
 
 
 class _Counted:

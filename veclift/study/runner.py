@@ -66,10 +66,10 @@ class TransferStudy:
                         store.add(outcome.trial, outcome.metrics, outcome.seconds)
                         score = outcome.metrics.get(metric)
                         shown = f" {metric} {100 * score:.1f}" if isinstance(score, (int, float)) else ""
-                        update(advance=1, info=f"{outcome.trial.id}{shown}")
+                        update(advance=1, info=f"{outcome.trial.id}{shown}", log=True)
                     else:
                         store.add_failure(outcome.trial, outcome.error)
-                        update(advance=1, info=f"{outcome.trial.id} FAILED")
+                        update(advance=1, info=f"{outcome.trial.id} FAILED", log=True)
 
                 if todo:
                     runner.run(self.trial, spec, todo, record)

@@ -80,10 +80,9 @@ class TaskConfig:
         _choice("contextual_pooling", self.contextual_pooling, ("first", "mean", "last"))
         if self.optimizer not in ("adam", "sgd"):
             raise VecliftError(f"unknown optimizer {self.optimizer!r}; choose adam or sgd")
-        for name in ("lr", "batch_size", "min_batches", "max_epochs", "keep_vectors", "word_dim", "contextual_layers",
-                     "contextual_lr"):  # fmt: skip
+        for name in ("lr", "batch_size", "min_batches", "max_epochs", "word_dim", "contextual_layers", "contextual_lr"):
             _at_least(self, name, 0, strict=True)
-        for name in ("finetune_lr_ratio", "l2_pull", "lr_decay", "momentum", "weight_decay", "patience", "clip"):
+        for name in ("keep_vectors", "finetune_lr_ratio", "l2_pull", "lr_decay", "momentum", "weight_decay", "patience", "clip"):
             _at_least(self, name, 0)
         for name in ("dropout", "embed_dropout", "unk_replace"):
             if not 0 <= getattr(self, name) < 1:

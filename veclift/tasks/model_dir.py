@@ -5,8 +5,10 @@ config.json          task, veclift version, hyperparameters, labels, vectors sou
 embedders.json       the embedding stack: word lists of each row segment, character set, dims
 weights.safetensors  every tensor of the network, pre-trained rows included
 oov/                 the OOV chain (`OOVChain.save`), when the model has one
+contextual/          the transformer encoder (config, tokenizer, weights), unless it is the packaged MiniLM
 ```
-Written atomically; loading and predicting gives the same outputs bit for bit.
+Written atomically; loading and predicting gives the same outputs bit for bit. Loading reads
+nothing outside the directory and follows no symbolic link.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ CONFIG_FILE = "config.json"
 EMBEDDERS_FILE = "embedders.json"
 WEIGHTS_FILE = "weights.safetensors"
 OOV_DIR = "oov"
+CONTEXTUAL_DIR = "contextual"
+DEFAULT_CONTEXTUAL = "minilm"  # the packaged encoder, found where its package is installed
 FORMAT_VERSION = 1
 
 EMBEDDER_KINDS: dict[str, type[TokenEmbedder]] = {
@@ -49,8 +53,23 @@ def embedder_from_description(description: dict[str, Any]) -> TokenEmbedder:
     return EMBEDDER_KINDS[kind].from_description(description)
 
 
+def _contextual_descriptions(description: dict[str, Any]) -> list[dict[str, Any]]:
+    """The contextual parts of an embedder description (a stack's parts included)."""
+    if not isinstance(description, dict):
+        raise VecliftError(f"{EMBEDDERS_FILE} must hold a JSON object per embedder")
+    if description.get("kind") == StackedEmbedder.kind:
+        parts = description.get("parts")
+        if not isinstance(parts, list):
+            raise VecliftError(f"{EMBEDDERS_FILE}: a stack needs a list of parts")
+        return [d for part in parts for d in _contextual_descriptions(part)]
+    return [description] if description.get("kind") == "contextual" else []
+
+
 def save_model(model: TaskModel, directory: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``model`` into ``directory`` atomically (an existing one replaced as a whole, with ``overwrite``)."""
+    """Write ``model`` into ``directory`` atomically (an existing one replaced as a whole, with ``overwrite``).
+
+    A contextual encoder other than the packaged default is copied in (``contextual/``), so the
+    directory names no path outside itself."""
     from veclift import __version__
     from veclift.atomic import atomic_path
 
@@ -68,55 +87,90 @@ def save_model(model: TaskModel, directory: str | Path, *, overwrite: bool = Fal
         "extra": model._extra_state(),
         "training": model.train_result.to_dict() if model.train_result is not None else None,
     }
+    description = network.embedder.describe()
+    backbones = [m.backbone for m in network.modules() if getattr(m, "kind", None) == "contextual"]
     directory = Path(directory)
     with atomic_path(directory, directory=True, overwrite=overwrite) as tmp:
+        for part, backbone in zip(_contextual_descriptions(description), backbones):
+            if part["model"] != DEFAULT_CONTEXTUAL:
+                backbone.model.save_pretrained(tmp / CONTEXTUAL_DIR, safe_serialization=True)
+                backbone.tokenizer.save_pretrained(tmp / CONTEXTUAL_DIR)
+                part["model"] = CONTEXTUAL_DIR
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (tmp / EMBEDDERS_FILE).write_text(json.dumps(network.embedder.describe(), ensure_ascii=False), encoding="utf-8")
+        (tmp / EMBEDDERS_FILE).write_text(json.dumps(description, ensure_ascii=False), encoding="utf-8")
         save_file({k: v.detach().contiguous() for k, v in network.state_dict().items()}, str(tmp / WEIGHTS_FILE))
         if model.words.oov is not None:
             model.words.oov.save(tmp / OOV_DIR)
     return directory
 
 
+def _read_json(directory: Path, name: str) -> Any:
+    try:
+        return json.loads((directory / name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VecliftError(f"not a veclift model directory: {name} is missing", directory) from None
+    except (ValueError, OSError) as exc:
+        raise VecliftError(f"broken model file: {exc}", directory / name) from None
+
+
+def _check_meta(meta: Any, path: Path) -> None:
+    """``config.json`` has the keys and types a model needs."""
+    if not isinstance(meta, dict):
+        raise VecliftError("expected a JSON object", path)
+    for key, kind in (("task", str), ("labels", list), ("config", dict), ("vectors", dict)):
+        if not isinstance(meta.get(key), kind):
+            found = "missing" if key not in meta else f"a {type(meta[key]).__name__}"
+            raise VecliftError(f"{key!r} must be a {kind.__name__}, found {found}", path)
+    if not all(isinstance(label, str) for label in meta["labels"]) or not meta["labels"]:
+        raise VecliftError("'labels' must be a non-empty list of strings", path)
+    if not isinstance(meta.get("extra") or {}, dict) or not isinstance(meta.get("training") or {}, dict):
+        raise VecliftError("'extra' and 'training' must be JSON objects", path)
+
+
 def load_model(directory: str | Path) -> TaskModel:
-    """A `SequenceTagger` or `TextClassifier` from its directory."""
+    """A `SequenceTagger` or `TextClassifier` from its directory; every file it reads is inside it."""
+    from veclift.confined import inside, refuse_symlinks
     from veclift.tasks.classifier import TextClassifier
     from veclift.tasks.model import TrainResult
     from veclift.tasks.tagger import SequenceTagger
 
     directory = Path(directory)
-    config_path = directory / CONFIG_FILE
     if not directory.is_dir():
         raise VecliftError("not a model directory (no such directory)", directory)
-    try:
-        meta = json.loads(config_path.read_text(encoding="utf-8"))
-        description = json.loads((directory / EMBEDDERS_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise VecliftError(f"not a veclift model directory: {Path(exc.filename).name} is missing", directory) from None
-    except ValueError as exc:
-        raise VecliftError(f"broken model file: {exc}", directory) from None
+    refuse_symlinks(directory)
+    meta = _read_json(directory, CONFIG_FILE)
+    _check_meta(meta, directory / CONFIG_FILE)
+    description = _read_json(directory, EMBEDDERS_FILE)
     classes = {cls.task: cls for cls in (SequenceTagger, TextClassifier)}
-    cls = classes.get(meta.get("task"))
+    cls = classes.get(meta["task"])
     if cls is None:
-        raise VecliftError(f"unknown task {meta.get('task')!r} in {CONFIG_FILE}", directory)
-    model = cls(cls.config_class.from_dict(meta["config"]))
-    model.labels = list(meta["labels"])
-    model.vectors_source = meta["vectors"]["source"]
-    model._restore_extra(meta.get("extra") or {})
-    if meta.get("training"):
-        model.train_result = TrainResult(**meta["training"])
-    embedder = embedder_from_description(description)
-    network = model._build_network(embedder)
+        raise VecliftError(f"unknown task {meta['task']!r} in {CONFIG_FILE}", directory)
+    try:
+        for part in _contextual_descriptions(description):
+            if part.get("model") != DEFAULT_CONTEXTUAL:
+                part["model"] = str(inside(directory, str(part.get("model"))))
+        model = cls(cls.config_class.from_dict(meta["config"]))
+        model.labels = list(meta["labels"])
+        model.vectors_source = meta["vectors"].get("source")
+        model._restore_extra(meta.get("extra") or {})
+        if meta.get("training"):
+            model.train_result = TrainResult(**meta["training"])
+        network = model._build_network(embedder_from_description(description))
+    except VecliftError as exc:
+        raise VecliftError(exc.message, exc.path or directory) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise VecliftError(f"broken model description ({type(exc).__name__}: {exc}); "
+                           f"was {CONFIG_FILE} or {EMBEDDERS_FILE} edited?", directory) from None  # fmt: skip
     try:
         state = load_file(str(directory / WEIGHTS_FILE))
     except Exception as exc:  # safetensors raises its own error types for broken or missing files
         raise VecliftError(f"cannot read {WEIGHTS_FILE}: {exc}", directory) from None
-    for name, module in network.named_modules():
-        if isinstance(module, WordEmbedder):
-            module.load_rows(state, f"{name}.")
     try:
+        for name, module in network.named_modules():
+            if isinstance(module, WordEmbedder):
+                module.load_rows(state, f"{name}.")
         network.load_state_dict(state)
-    except RuntimeError as exc:
+    except (RuntimeError, KeyError, ValueError) as exc:
         raise VecliftError(f"{WEIGHTS_FILE} does not match {EMBEDDERS_FILE}: {str(exc).splitlines()[0]}", directory) from None
     network.eval()
     model.network = network

@@ -132,15 +132,19 @@ def train(
     bad_epochs, start_epoch = 0, 0
     checkpoint = Path(checkpoint) if checkpoint else None
     if checkpoint is not None and checkpoint.exists():
-        saved = _load_checkpoint(checkpoint)
-        network.load_state_dict(saved["network"])
-        optimizer.load_state_dict(saved["optimizer"])
-        schedule.load_state_dict(saved["schedule"])
-        best_state, bad_epochs, start_epoch = saved["best_state"], saved["bad_epochs"], saved["epoch"]
-        result = TrainResult(**saved["result"])
-        rng.bit_generator.state = saved["numpy_rng"]
-        torch.set_rng_state(saved["torch_rng"])
-        random.setstate(saved["python_rng"])
+        saved = _load_checkpoint(checkpoint, network)
+        try:
+            network.load_state_dict(saved["network"])
+            optimizer.load_state_dict(saved["optimizer"])
+            schedule.load_state_dict(saved["schedule"])
+            best_state, bad_epochs, start_epoch = saved["best_state"], int(saved["bad_epochs"]), int(saved["epoch"])
+            result = TrainResult(**saved["result"])
+            rng.bit_generator.state = saved["numpy_rng"]
+            torch.set_rng_state(saved["torch_rng"])
+            random.setstate(_as_python_rng_state(saved["python_rng"]))
+        except (ValueError, RuntimeError, KeyError, TypeError) as exc:
+            raise VecliftError(f"the checkpoint does not fit this model and its options ({str(exc).splitlines()[0]}); "
+                               "use another --checkpoint file", checkpoint) from None  # fmt: skip
 
     lengths = [len(tokens) for tokens, _ in examples]
     began = time.perf_counter() - result.seconds
@@ -176,7 +180,7 @@ def train(
                     bad_epochs += 1
             result.history.append(row)
             result.seconds = time.perf_counter() - began
-            update(info=f"epoch {epoch} loss {row['loss']:.4f}{_best(result)}")
+            update(info=f"epoch {epoch} loss {row['loss']:.4f}{_best(result)}", log=True)
             if checkpoint is not None:
                 _save_checkpoint(checkpoint, network, optimizer, schedule, best_state, bad_epochs, epoch, result, rng)
     result.stopped_early = len(result.history) < config.max_epochs
@@ -210,8 +214,28 @@ def _save_checkpoint(path, network, optimizer, schedule, best_state, bad_epochs,
         torch.save(state, tmp)
 
 
-def _load_checkpoint(path: Path) -> dict[str, Any]:
+def _load_checkpoint(path: Path, network: nn.Module) -> dict[str, Any]:
+    """The saved training state, read without unpickling code (``weights_only``), checked against ``network``."""
     try:
-        return torch.load(path, weights_only=False)
-    except Exception as exc:  # a truncated or foreign file: say which
-        raise VecliftError(f"cannot read checkpoint: {exc}", path) from None
+        saved = torch.load(path, weights_only=True)
+    except Exception as exc:  # a truncated, foreign or code-carrying file: torch refuses it, say which
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise VecliftError(f"cannot read as a veclift checkpoint ({first}); delete it to start afresh", path) from None
+    wanted = {"network", "optimizer", "schedule", "best_state", "bad_epochs", "epoch", "result", "numpy_rng",
+              "torch_rng", "python_rng"}  # fmt: skip
+    if not isinstance(saved, dict) or not wanted <= set(saved):
+        raise VecliftError("not a veclift training checkpoint (keys missing); delete it to start afresh", path)
+    expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in saved["network"].items()} if isinstance(saved["network"], dict) else {}
+    if found != expected:
+        differ = sorted(set(found) ^ set(expected)) or [k for k in expected if found.get(k) != expected[k]]
+        raise VecliftError(
+            f"the checkpoint is of another model configuration ({differ[0]} differs); "
+            "use another --checkpoint file or the options it was written with", path)  # fmt: skip
+    return saved
+
+
+def _as_python_rng_state(state: Any) -> tuple:
+    """``random.getstate()`` as saved (torch keeps tuples, but a list may come back)."""
+    version, internal, gauss = state
+    return version, tuple(internal), gauss

@@ -130,7 +130,11 @@ class CharNgramFallback(Strategy):
         self.model.save(directory)
 
     def load_state(self, directory: Path) -> None:
-        self._model = CharNgramModel.load(directory)
+        model = CharNgramModel.load(directory)
+        if model.weights.ndim != 2 or model.weights.shape[1] != self.vectors.dim:
+            raise VecliftError(f"character n-gram weights of shape {model.weights.shape} do not fit "
+                               f"{self.vectors.dim}-dimensional vectors", directory)  # fmt: skip
+        self._model = model
 
 
 def _fit_or_load_cached(vectors: Vectors) -> CharNgramModel:
@@ -177,7 +181,13 @@ class UnkVector(Strategy):
                 np.save(handle, self.unk)
 
     def load_state(self, directory: Path) -> None:
-        self._unk = np.load(directory / _UNK_FILE).astype(np.float32)
+        try:
+            unk = np.load(directory / _UNK_FILE, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise VecliftError(f"cannot read the UNK vector: {exc}", directory / _UNK_FILE) from None
+        if unk.shape != (self.vectors.dim,) or not np.issubdtype(unk.dtype, np.floating):
+            raise VecliftError(f"the UNK vector has shape {unk.shape}, expected ({self.vectors.dim},)", directory / _UNK_FILE)
+        self._unk = unk.astype(np.float32)
 
 
 STRATEGIES: dict[str, type[Strategy]] = {
@@ -240,8 +250,10 @@ class OOVChain:
         directory = Path(directory)
         try:
             spec = json.loads((directory / _CHAIN_FILE).read_text(encoding="utf-8"))["spec"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise VecliftError(f"cannot read the OOV chain: {exc}", directory / _CHAIN_FILE) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise VecliftError(f"cannot read the OOV chain: {exc}", directory / _CHAIN_FILE) from None
+        if not isinstance(spec, str):
+            raise VecliftError(f"the OOV chain spec must be a string, got {spec!r}", directory / _CHAIN_FILE)
         chain = cls.build(spec, vectors)
         for strategy in chain.strategies:
             strategy.load_state(directory)
