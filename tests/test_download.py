@@ -1,11 +1,19 @@
-"""Downloads against a local HTTP server on 127.0.0.1 (never the internet): resume, checksum, errors, zips."""
+"""Downloads against a local HTTP server on 127.0.0.1 (never the internet): resume, checksum, errors, zips,
+cut connections, damaged caches, Ctrl-C and SIGTERM."""
 
 from __future__ import annotations
 
 import hashlib
 import http.server
 import io
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
 import threading
+import time
 import zipfile
 
 import pytest
@@ -14,12 +22,15 @@ from veclift.errors import VecliftError, VecliftWarning
 from veclift.vectors import download as dl
 
 PAYLOAD = bytes(range(256)) * 400  # 100 KiB
+HALF = len(PAYLOAD) // 2
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     files: dict[str, bytes] = {}
-    cut_first: set[str] = set()  # paths whose next response stops half-way
+    framing: dict[str, str] = {}  # path -> "none" (no Content-Length: the end is the close) or "chunked"
+    cut_first: dict[str, str] = {}  # path -> how its next response stops half-way: "close", "reset" or "stall"
     requests: list[tuple[str, str | None]] = []
+    release = threading.Event()  # ends stalled responses (set when the test ends)
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -29,6 +40,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/fail":
             self.send_error(500, "Internal Server Error")
             return
+        if self.path == "/loop":
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.end_headers()
+            return
+        if self.path == "/silent":  # accepts the request, never answers
+            self.release.wait(10)
+            return
+        if self.path == "/garbage":  # not HTTP at all
+            self.wfile.write(b"hello\r\n")
+            return
         data = self.files.get(self.path)
         if data is None:
             self.send_error(404)
@@ -37,32 +59,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get("Range"):
             start = int(self.headers["Range"].removeprefix("bytes=").split("-")[0])
             if start >= len(data):
-                self.send_error(416)
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.end_headers()
                 return
             self.send_response(206)
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         else:
             self.send_response(200)
         body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
+        framing = self.framing.get(self.path, "length")
+        if framing == "length":
+            self.send_header("Content-Length", str(len(body)))
+        elif framing == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        if self.path in self.cut_first:
-            self.cut_first.discard(self.path)
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
+        how = self.cut_first.pop(self.path, None)
+        sent = body[: len(body) // 2] if how else body
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(sent), sent) if framing == "chunked" and sent else sent)
+        if framing == "chunked" and not how:
+            self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+        if how == "stall":
+            self.release.wait(10)
+        elif how == "reset":  # close at once with an RST, not a FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
 
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     monkeypatch.setenv("VECLIFT_HOME", str(tmp_path / "home"))
-    Handler.files, Handler.cut_first, Handler.requests = {}, set(), []
+    Handler.files, Handler.framing, Handler.cut_first, Handler.requests = {}, {}, {}, []
+    Handler.release = threading.Event()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    Handler.release.set()
     httpd.shutdown()
     httpd.server_close()
 
@@ -87,22 +121,22 @@ def test_checksum_mismatch_is_an_error_and_leaves_nothing(server, tmp_path):
 
 def test_interrupted_download_resumes_with_range(server, tmp_path):
     Handler.files["/v.txt"] = PAYLOAD
-    Handler.cut_first.add("/v.txt")
+    Handler.cut_first["/v.txt"] = "close"
     with pytest.raises(VecliftError, match="download interrupted at 51200 of 102400 bytes"):
         dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False, retries=0)
-    assert (tmp_path / "d" / "v.txt.part").stat().st_size == len(PAYLOAD) // 2
+    assert (tmp_path / "d" / "v.txt.part").stat().st_size == HALF
     path = dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False)
     assert path.read_bytes() == PAYLOAD
-    assert Handler.requests[-1] == ("/v.txt", f"bytes={len(PAYLOAD) // 2}-")
+    assert Handler.requests[-1] == ("/v.txt", f"bytes={HALF}-")
     assert not (tmp_path / "d" / "v.txt.part").exists()
 
 
 def test_interruption_is_retried_at_once(server, tmp_path):
     Handler.files["/v.txt"] = PAYLOAD
-    Handler.cut_first.add("/v.txt")
+    Handler.cut_first["/v.txt"] = "close"
     path = dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False, retries=1)
     assert path.read_bytes() == PAYLOAD
-    assert [r for _, r in Handler.requests] == [None, f"bytes={len(PAYLOAD) // 2}-"]
+    assert [r for _, r in Handler.requests] == [None, f"bytes={HALF}-"]
 
 
 @pytest.mark.parametrize("path, message", [("/fail", "server error 500"), ("/missing", "server error 404")])
@@ -112,9 +146,14 @@ def test_server_errors_are_one_line(server, tmp_path, path, message):
     assert "\n" not in str(caught.value)
 
 
-def test_unreachable_server(tmp_path):
-    with pytest.raises(VecliftError, match="cannot download"):
-        dl.download("http://127.0.0.1:9/v.txt", dest=tmp_path, progress=False)
+def test_refused_connection_is_one_line(tmp_path):
+    with socket.socket() as free:  # a port nothing listens on once this closes
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v.txt"
+    with pytest.raises(VecliftError, match="cannot download \\(Connection refused\\): check the URL") as caught:
+        dl.download(url, dest=tmp_path / "d", progress=False)
+    assert str(caught.value).startswith(url) and not (tmp_path / "d").exists()
 
 
 def zip_of(files: dict[str, bytes]) -> bytes:

@@ -1,6 +1,6 @@
 """Progress of long work (loading, training, pre-training) on stderr: a rich bar in a terminal, and
-plain lines in a log (one per tenth of the work, and one per step a caller marks with ``log=True``,
-such as an epoch)."""
+plain lines in a log (one per step a caller marks with ``log=True``, such as an epoch, and one now
+and then for long steps)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def progress(
         yield lambda advance=0, **fields: None
         return
     if not _console.is_terminal:
-        yield _LineLog(description, total)
+        log = _LineLog(description, total)
+        yield log
+        log.finish()
         return
     columns = [TextColumn("[progress.description]{task.description}"), BarColumn(), TaskProgressColumn()]
     if unit_column:
@@ -50,23 +52,31 @@ def progress(
 
 
 class _LineLog:
-    """The bar's stand-in when stderr is not a terminal: a line per tenth done and per marked step."""
+    """The bar's stand-in when stderr is not a terminal: a line per step a caller marks (an epoch),
+    a line per tenth done when the last line is more than ``QUIET_SECONDS`` old, and a last line."""
+
+    QUIET_SECONDS = 10.0
 
     def __init__(self, description: str, total: float | None):
         self.description, self.total = description, total
-        self.done, self.info, self.tenths = 0.0, "", 0
-        self.started = time.perf_counter()
+        self.done, self.info, self.tenths, self.shown = 0.0, "", 0, -1.0
+        self.started = self.last = time.perf_counter()
 
     def __call__(self, advance: float = 0, info: str | None = None, log: bool = False, **fields) -> None:
         self.done += advance
         if info is not None:
             self.info = info
         tenths = int(10 * self.done / self.total) if self.total else 0
-        if log or tenths > self.tenths:
+        if log or (tenths > self.tenths and time.perf_counter() - self.last > self.QUIET_SECONDS):
             self.tenths = max(tenths, self.tenths)
             self._line()
 
+    def finish(self) -> None:
+        if self.done != self.shown:
+            self._line()
+
     def _line(self) -> None:
+        self.last, self.shown = time.perf_counter(), self.done
         share = f" {100 * self.done / self.total:.0f}%" if self.total else ""
         info = f" · {self.info}" if self.info else ""
-        print(f"{self.description}:{share}{info} · {time.perf_counter() - self.started:.1f} s", file=sys.stderr, flush=True)
+        print(f"{self.description}:{share}{info} · {self.last - self.started:.1f} s", file=sys.stderr, flush=True)

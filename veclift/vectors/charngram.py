@@ -175,6 +175,10 @@ class CharNgramModel:
         try:
             config = json.loads((directory / _CONFIG_FILE).read_text(encoding="utf-8"))
             weights = load_file(str(directory / _WEIGHTS_FILE))["weights"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise VecliftError(f"cannot read the character n-gram model: {exc}", directory) from exc
-        return cls(weights, min_n=config["min_n"], max_n=config["max_n"], seed=config["seed"], info=config.get("info"))
+            sizes = {key: int(config[key]) for key in ("min_n", "max_n", "seed")}
+        except Exception as exc:  # OSError, JSON and key errors, and safetensors' own error type
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise VecliftError(f"cannot read the character n-gram model: {first}", directory) from None
+        if not 1 <= sizes["min_n"] <= sizes["max_n"]:
+            raise VecliftError(f"bad n-gram sizes {sizes['min_n']}..{sizes['max_n']}", directory / _CONFIG_FILE)
+        return cls(weights, **sizes, info=config.get("info"))

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import lzma
 import re
 import urllib.error
 import urllib.request
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
@@ -113,16 +115,15 @@ def download(
     """Fetch a named source (see `REMOTE`) or a URL into ``dest`` (a directory); return the vector file.
 
     Interrupted transfers resume from the ``.part`` file with an HTTP Range request (up to ``retries``
-    times at once, or on the next call). The SHA-256 is checked before the file takes its name. A zip
-    archive is unpacked: ``member``, or the only file it holds.
+    times at once, or on the next call). The SHA-256 is checked before the file takes its name, and
+    again each time the cached file is asked for. A zip archive is unpacked: ``member``, or the only
+    file it holds.
     """
-    if sha256 is not None and not _HEX64.fullmatch(sha256.strip().lower()):
-        raise VecliftError(f"the expected SHA-256 must be 64 hexadecimal digits, not {sha256!r}: copy the whole hash")
-    sha256 = sha256 and sha256.strip().lower()
+    sha256 = _checked_sha256(sha256)
     if name_or_url in REMOTE:
         spec = REMOTE[name_or_url]
         url, label = spec["url"], name_or_url
-        sha256 = sha256 or spec["sha256"]
+        sha256 = sha256 or _checked_sha256(spec["sha256"])
         member = member or spec["member"]
         siblings = [s["member"] for s in REMOTE.values() if s["url"] == url and s["member"] and s["member"] != member]
         directory = Path(dest) if dest else _directory(name_or_url)
@@ -149,6 +150,16 @@ def download(
         warn(f"the cached archive is damaged ({exc.message}); deleted it and downloading it again", file)
     _get(url, file, sha256, label, progress, retries)
     return _unpack(file, member, siblings)
+
+
+def _checked_sha256(sha256: str | None) -> str | None:
+    """``sha256`` in lower case; refused unless it is 64 hexadecimal digits."""
+    if sha256 is None:
+        return None
+    digest = sha256.strip().lower()
+    if not _HEX64.fullmatch(digest):
+        raise VecliftError(f"the expected SHA-256 must be 64 hexadecimal digits, not {sha256!r}: copy the whole hash")
+    return digest
 
 
 class _BadArchive(VecliftError):
@@ -206,6 +217,8 @@ def _transfer(url: str, part: Path, label: str, progress: bool) -> tuple[int, in
                 received += len(block)
                 update(advance=len(block))
                 block, cut = _read(response)
+        if response.chunked and cut is None:  # the last chunk arrived: the body is whole
+            total = received
     return received, total, cut
 
 
@@ -335,7 +348,7 @@ def _unpack(archive: Path, member: str | None, siblings: list[str]) -> Path:
                 target = archive.parent / PurePosixPath(name).name
                 if not target.is_file():
                     _extract(zf, name, target)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError) as exc:
         raise _BadArchive(str(exc) or type(exc).__name__, archive) from None
     except (NotImplementedError, RuntimeError) as exc:  # an unsupported compression method, an encrypted member
         raise VecliftError(f"cannot unpack the archive: {exc}", archive) from None
@@ -346,8 +359,18 @@ def _unpack(archive: Path, member: str | None, siblings: list[str]) -> Path:
 def _extract(zf: zipfile.ZipFile, name: str, target: Path) -> None:
     """Copy one member out (its CRC is checked as it is read), recording its SHA-256 beside it."""
     digest = hashlib.sha256()
-    with zf.open(name) as source, atomic_path(target) as tmp, open(tmp, "wb") as out:
-        while block := source.read(BLOCK):
+    with atomic_path(target) as tmp, open(tmp, "wb") as out:
+        for block in _member_blocks(zf, name):
             digest.update(block)
             out.write(block)
         _record(target, digest.hexdigest())
+
+
+def _member_blocks(zf: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """A member's bytes; a read that a garbled offset makes fail counts as a bad archive (not a write error)."""
+    try:
+        with zf.open(name) as source:
+            while block := source.read(BLOCK):
+                yield block
+    except OSError as exc:
+        raise zipfile.BadZipFile(f"cannot read {name!r}: {exc.strerror or exc}") from None

@@ -1,4 +1,4 @@
-"""Shared last steps of the text and binary readers: decode words, drop duplicates, build `Vectors`."""
+"""Shared steps of the readers: sanity limits, decode words, refuse or drop non-finite rows, drop duplicates, build `Vectors`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,71 @@ import numpy as np
 
 from veclift.errors import VecliftError, warn
 from veclift.vectors.core import Vectors
+
+
+MAX_DIM = 1 << 16  # far above any published word vectors (at most a few thousand dimensions)
+NONFINITE = ("error", "drop")
+CHECK_ROWS = 1 << 16  # rows checked for NaN/inf at once, so the check needs little memory
+
+
+def check_nonfinite_option(nonfinite: str) -> str:
+    if nonfinite not in NONFINITE:
+        raise VecliftError(f"nonfinite must be one of {', '.join(NONFINITE)}, got {nonfinite!r}")
+    return nonfinite
+
+
+def check_dimension(dim: int, path: Path, line: int | None, room: int | None, bytes_per_value: int) -> None:
+    """Refuse a header dimension no file could hold: below 1, above `MAX_DIM`, or larger than ``room`` bytes allow."""
+    if dim < 1:
+        raise VecliftError(f"header gives dimension {dim}: fix the header", path, line)
+    if dim > MAX_DIM:
+        raise VecliftError(f"header gives dimension {dim:,}, above the {MAX_DIM:,} veclift reads: a corrupt header?", path, line)
+    if room is not None and dim * bytes_per_value > room:
+        raise VecliftError(
+            f"header gives dimension {dim:,}, but one row of it needs at least {dim * bytes_per_value:,} bytes "
+            f"and the file has {room:,} after the header: a corrupt header?",
+            path,
+            line,
+        )
+
+
+class FiniteCheck:
+    """Finds rows holding a NaN or an infinity: an error naming the first, or (``nonfinite="drop"``) rows to drop."""
+
+    def __init__(self, path: Path, nonfinite: str = "error"):
+        self.path, self.drop = path, check_nonfinite_option(nonfinite) == "drop"
+        self.bad: list[np.ndarray] = []
+        self.first: tuple[int, int | None] | None = None
+
+    def check(self, values: np.ndarray, first_row: int = 0, lines: Sequence[int] | None = None) -> None:
+        """Look at rows ``first_row ..`` of the file; ``lines`` gives each one's line number (text files)."""
+        for start in range(0, len(values), CHECK_ROWS):
+            bad = np.flatnonzero(~np.isfinite(values[start : start + CHECK_ROWS]).all(axis=1)) + start
+            if len(bad):
+                self._found(bad + first_row, None if lines is None else int(lines[bad[0]]))
+
+    def _found(self, rows: np.ndarray, line: int | None) -> None:
+        if not self.drop:
+            place = "a vector row" if line is not None else f"vector row {rows[0] + 1}"
+            raise VecliftError(
+                f"{place} has a NaN or infinite value (or one beyond float32's range): "
+                "fix the file, or load it with nonfinite='drop' to skip such rows",
+                self.path,
+                line,
+            )
+        self.first = self.first or (int(rows[0]) + 1, line)
+        self.bad.append(rows)
+
+    def apply(self, words: Sequence[str], matrix: np.ndarray) -> tuple[Sequence[str], np.ndarray]:
+        """``words`` and ``matrix`` without the rows found, with one warning giving their count."""
+        if not self.bad:
+            return words, matrix
+        keep = np.ones(len(words), dtype=bool)
+        keep[np.concatenate(self.bad)] = False
+        row, line = self.first
+        where = "this line" if line is not None else f"row {row}"
+        warn(f"{len(words) - int(keep.sum())} vector rows with NaN or infinite values dropped, the first at {where}", self.path, line)
+        return [w for w, k in zip(words, keep) if k], matrix[keep]
 
 
 class WordDecoder:
@@ -39,8 +104,11 @@ class WordDecoder:
             warn(f"{self.bad} words are not valid UTF-8; bad bytes replaced by U+FFFD", self.path, self.first_bad_line)
 
 
-def build_vectors(words: list[str], matrix: np.ndarray, path: Path, format: str) -> Vectors:
-    """Vectors from parsed rows: an error when there are none, duplicates dropped (first kept) with one warning."""
+def build_vectors(words: Sequence[str], matrix: np.ndarray, path: Path, format: str, finite: FiniteCheck | None = None) -> Vectors:
+    """Vectors from parsed rows: an error when there are none, rows ``finite`` found dropped, duplicates
+    dropped (first kept) with one warning."""
+    if finite is not None:
+        words, matrix = finite.apply(words, matrix)
     if not words:
         raise VecliftError("no vectors in the file", path)
     if len(set(words)) < len(words):
