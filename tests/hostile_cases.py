@@ -36,7 +36,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -591,7 +591,6 @@ TRAIN_NUMERIC = {
     "seed-negative": {"--seed": "-1"},
     "epochs-0": {"--epochs": "0"},
     "epochs-negative": {"--epochs": "-1"},
-    "keep-vectors-0": {"--keep-vectors": "0"},
     "lr-0": {"--lr": "0"},
     "lr-negative": {"--lr": "-0.1"},
     "finetune-lr-ratio-negative": {"--embeddings": "finetune", "--finetune-lr-ratio": "-1"},
@@ -743,13 +742,6 @@ def _oov_json_broken(model: Path, d: Path):
     (found[0] if found else model / "oov" / "oov.json").write_text("{broken", encoding="utf-8")
 
 
-def _config_path_escape(config: dict):
-    config["vectors"]["source"] = "../../../../etc/passwd"
-    config["config"]["init_encoder"] = "../../outside-encoder"
-    if "contextual_model" in config["config"]:
-        config["config"]["contextual_model"] = "../../outside-model"
-
-
 LEAVES = r"leave|outside|escape|\.\./"
 
 
@@ -798,7 +790,6 @@ for _command in ("evaluate", "predict"):
     model_case("weights-wrong-dimension", _reshape_weights, command=_command)
     model_case("oov-file-corrupt", _corrupt_oov, command=_command)
     model_case("weights-symlink-outside", _symlink_weights, command=_command)
-    model_case("config-path-leaves-directory", _edit_config(_config_path_escape), command=_command, expect=LEAVES)
     model_case("embedders-path-leaves-directory", _contextual_path_escape, command=_command, expect=LEAVES)
 model_case("config-a-list", lambda m, d: (m / "config.json").write_text("[]", encoding="utf-8"))
 model_case("config-binary", lambda m, d: (m / "config.json").write_bytes(binary_bytes(300)))
@@ -870,7 +861,6 @@ data_case("conll-binary", b_train_ner, "bad.conll", binary_bytes(), "train.conll
 data_case("conll-bad-utf8", b_train_ner, "bad.conll", CONLL_ROWS.replace(b"lives", b"l\xffves\xfe", 1), "train.conll")
 data_case("conll-one-column", b_train_ner, "bad.conll", b"John\nlives\nin\nParis\n", "train.conll")
 data_case("conll-ragged-columns", b_train_ner, "bad.conll", b"John NNP B-PER\nlives O\nin IN O\n", "train.conll")
-data_case("conll-no-entities-but-tags-only-o", b_train_ner, "bad.conll", b"the O\nday O\n\na O\n", "train.conll")
 data_case("conll-dev-empty", b_train_ner, "dev.conll", b"", None, options={"--dev": "dev.conll"})
 data_case("conll-utf16", b_train_ner, "bad.conll", conll_text(4).encode("utf-16"), "train.conll")
 data_case("ner-jsonl-not-json", b_train_ner, "bad.jsonl", b'{"tokens": ["John"], "tags": ["B-PER"]}\n{tokens: oops\n', "train.conll")
@@ -1313,7 +1303,7 @@ def outside_state(spec: Spec, root: Path) -> dict[str, bool]:
 
 PY_TRACEBACK = "Traceback (most recent call last)"
 PY_WARNING = re.compile(r"\b[A-Z]\w*Warning: |^\s*\S+\.py:\d+: ")
-PROGRESS = re.compile(r"^[^:]{1,80}: +\d{1,3}% ·|^\S[^:]{0,80}: 100%")
+PROGRESS = re.compile(r"^[^:]{1,80}: +\d{1,3}% ·|^[^:]{1,80}: .*· [\d.]+ s$")  # progress log lines
 TEMP_NAME = re.compile(r"^\..*\.(tmp|old)$|\.part$")
 
 

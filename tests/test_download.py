@@ -93,7 +93,7 @@ def server(tmp_path, monkeypatch):
     Handler.files, Handler.framing, Handler.cut_first, Handler.requests = {}, {}, {}, []
     Handler.release = threading.Event()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     Handler.release.set()
@@ -139,11 +139,21 @@ def test_interruption_is_retried_at_once(server, tmp_path):
     assert [r for _, r in Handler.requests] == [None, f"bytes={HALF}-"]
 
 
-@pytest.mark.parametrize("path, message", [("/fail", "server error 500"), ("/missing", "server error 404")])
-def test_server_errors_are_one_line(server, tmp_path, path, message):
+@pytest.mark.parametrize("path, message", [
+    ("/fail", "server error 500 \\(Internal Server Error\\); try again later"),
+    ("/missing", "server error 404 \\(Not Found\\); check the URL"),
+    ("/loop", "server error 302: the redirects loop"),
+    ("/garbage", "cannot download \\(.+\\): check the URL"),
+    ("/silent", "cannot download \\(timed out after 0.5 s\\)"),
+    ("/page.zip", "the server sent a web page"),
+])  # fmt: skip
+def test_server_errors_are_one_line(server, tmp_path, monkeypatch, path, message):
+    monkeypatch.setattr(dl, "TIMEOUT", 0.5)
+    Handler.files["/page.zip"] = b"\n<!DOCTYPE html><html><body>Please sign in</body></html>"
     with pytest.raises(VecliftError, match=message) as caught:
         dl.download(server + path, dest=tmp_path / "d", progress=False)
-    assert "\n" not in str(caught.value)
+    assert str(caught.value).startswith(server + path) and "\n" not in str(caught.value)
+    assert list((tmp_path / "d").iterdir()) == []
 
 
 def test_refused_connection_is_one_line(tmp_path):
@@ -153,7 +163,7 @@ def test_refused_connection_is_one_line(tmp_path):
     url = f"http://127.0.0.1:{port}/v.txt"
     with pytest.raises(VecliftError, match="cannot download \\(Connection refused\\): check the URL") as caught:
         dl.download(url, dest=tmp_path / "d", progress=False)
-    assert str(caught.value).startswith(url) and not (tmp_path / "d").exists()
+    assert str(caught.value).startswith(url) and list((tmp_path / "d").iterdir()) == []
 
 
 def zip_of(files: dict[str, bytes]) -> bytes:
@@ -205,3 +215,166 @@ def test_zip_with_several_files_needs_a_member(server, tmp_path):
 def test_unknown_name():
     with pytest.raises(VecliftError, match="unknown remote vectors 'nope'"):
         dl.download("nope")
+
+
+def named(monkeypatch, url: str, sha256: str | None = None, member: str | None = None, name: str = "test-v") -> None:
+    spec = {"url": url, "member": member, "format": "glove", "sha256": sha256, "description": "test"}
+    monkeypatch.setitem(dl.REMOTE, name, spec)
+
+
+@pytest.mark.parametrize("framing, how, why", [
+    ("length", "close", "the server closed the connection early"),
+    ("length", "stall", "timed out after 0.5 s"),
+    ("length", "reset", ""),
+    ("none", "close", "the server sent no size, and the bytes so far do not match the SHA-256"),
+    ("none", "stall", "timed out after 0.5 s"),
+    ("none", "reset", ""),
+    ("chunked", "close", "the connection closed before the last chunk"),
+    ("chunked", "reset", ""),
+])  # fmt: skip
+def test_a_cut_transfer_is_kept_only_as_a_resumable_part(server, monkeypatch, framing, how, why):
+    monkeypatch.setattr(dl, "TIMEOUT", 0.5)
+    named(monkeypatch, f"{server}/v.txt", sha256=sha(PAYLOAD))
+    Handler.files["/v.txt"] = PAYLOAD
+    Handler.framing["/v.txt"], Handler.cut_first["/v.txt"] = framing, how
+    with pytest.raises(VecliftError, match="download interrupted at .*; run it again to resume") as caught:
+        dl.download("test-v", progress=False, retries=0)
+    assert why in str(caught.value)
+    folder = dl.downloads_dir() / "test-v"
+    assert [p.name for p in folder.iterdir()] == ["v.txt.part"] and dl.cached_path("test-v") is None
+    held = (folder / "v.txt.part").stat().st_size
+    assert held == HALF if how != "reset" else held <= HALF
+    assert dl.download("test-v", progress=False).read_bytes() == PAYLOAD
+    assert Handler.requests[-1] == ("/v.txt", f"bytes={held}-" if held else None)
+    assert sorted(p.name for p in folder.iterdir()) == ["v.txt", "v.txt.sha256"]
+
+
+@pytest.mark.parametrize("framing", ["none", "chunked"])
+def test_a_whole_body_without_a_size(server, tmp_path, framing):
+    Handler.files["/v.txt"] = PAYLOAD
+    Handler.framing["/v.txt"] = framing
+    assert dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False).read_bytes() == PAYLOAD
+    with pytest.warns(VecliftWarning) as caught:
+        dl.download(f"{server}/v.txt", dest=tmp_path / "e", progress=False)
+    unchecked = [w for w in caught if "sent no size" in str(w.message)]
+    assert len(unchecked) == (framing == "none")  # a chunked body says where it ends
+
+
+def test_a_wrong_file_without_a_size_is_never_kept(server, tmp_path):
+    Handler.files["/v.txt"] = PAYLOAD
+    Handler.framing["/v.txt"] = "none"
+    with pytest.raises(VecliftError, match="no size, and the bytes so far do not match"):
+        dl.download(f"{server}/v.txt", sha256="0" * 64, dest=tmp_path / "d", progress=False, retries=0)
+    with pytest.raises(VecliftError, match="SHA-256 mismatch"):  # the resume finds nothing more (416): it is whole, and wrong
+        dl.download(f"{server}/v.txt", sha256="0" * 64, dest=tmp_path / "d", progress=False)
+    assert list((tmp_path / "d").iterdir()) == []
+
+
+def test_a_part_longer_than_the_file_is_started_over(server, tmp_path):
+    Handler.files["/v.txt"] = PAYLOAD
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "v.txt.part").write_bytes(PAYLOAD + b"junk")
+    assert dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False).read_bytes() == PAYLOAD
+    assert [r for _, r in Handler.requests] == [f"bytes={len(PAYLOAD) + 4}-", None]
+
+
+def test_a_whole_part_is_finished_without_fetching_again(server, tmp_path):
+    Handler.files["/v.txt"] = PAYLOAD
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "v.txt.part").write_bytes(PAYLOAD)
+    assert dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=tmp_path / "d", progress=False).read_bytes() == PAYLOAD
+    assert Handler.requests == [("/v.txt", f"bytes={len(PAYLOAD)}-")]
+
+
+def test_a_damaged_zip_from_the_server_is_an_error_and_deleted(server, tmp_path):
+    Handler.files["/bad.zip"] = b"PK\x03\x04 not really a zip"
+    with pytest.warns(VecliftWarning), pytest.raises(VecliftError, match="the server sent a damaged zip archive .*: run it again") as caught:
+        dl.download(f"{server}/bad.zip", dest=tmp_path / "d", progress=False)
+    assert str(caught.value).startswith(f"{server}/bad.zip") and list((tmp_path / "d").iterdir()) == []
+
+
+def damaged(archive: bytes, damage: str) -> bytes:
+    if damage == "truncated":
+        return archive[: len(archive) // 2]
+    garbled = bytearray(archive)
+    garbled[40] ^= 0xFF  # inside the stored member's bytes: its CRC fails
+    return bytes(garbled)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "hash"])
+def test_a_damaged_cached_archive_is_fetched_again(server, monkeypatch, damage):
+    archive = zip_of({"g.2d.txt": b"the 1 2\n"})
+    Handler.files["/g.zip"] = archive
+    named(monkeypatch, f"{server}/g.zip", member="g.2d.txt", name="test-glove")
+    folder = dl.downloads_dir() / "g"
+    folder.mkdir(parents=True)
+    if damage == "hash":  # a whole zip, but not the file that was downloaded
+        (folder / "g.zip").write_bytes(zip_of({"g.2d.txt": b"evil 6 6\n"}))
+        (folder / "g.zip.sha256").write_text(f"{sha(archive)}  g.zip\n")
+    else:
+        (folder / "g.zip").write_bytes(damaged(archive, damage))
+    with pytest.warns(VecliftWarning) as caught:
+        path = dl.download("test-glove", progress=False)
+    warned = [str(w.message) for w in caught if "deleted it and downloading it again" in str(w.message)]
+    assert len(warned) == 1 and "\n" not in warned[0]
+    assert path.read_bytes() == b"the 1 2\n" and len(Handler.requests) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["g.2d.txt", "g.2d.txt.sha256", "g.zip.sha256"]
+
+
+def test_a_cached_file_that_changed_is_fetched_again(server, monkeypatch, tmp_path):
+    Handler.files["/g.zip"] = zip_of({"g.2d.txt": b"the 1 2\n"})
+    named(monkeypatch, f"{server}/g.zip", member="g.2d.txt", name="test-glove")
+    Handler.files["/v.txt"] = PAYLOAD
+    with pytest.warns(VecliftWarning):
+        member = dl.download("test-glove", progress=False)
+        plain = dl.download(f"{server}/v.txt", dest=tmp_path / "d", progress=False)
+    member.write_bytes(b"the 1 3\n")
+    plain.write_bytes(PAYLOAD[:-1])
+    with pytest.warns(VecliftWarning) as caught:
+        assert dl.download("test-glove", progress=False).read_bytes() == b"the 1 2\n"
+        assert dl.download(f"{server}/v.txt", dest=tmp_path / "d", progress=False).read_bytes() == PAYLOAD
+    assert sum("no longer matches its SHA-256" in str(w.message) for w in caught) == 2
+    assert [p for p, _ in Handler.requests] == ["/g.zip", "/v.txt", "/g.zip", "/v.txt"]
+
+
+@pytest.mark.parametrize("digest", ["", "abc", "0" * 63, "0" * 65, "g" * 64, sha(PAYLOAD) + "\n;rm"])
+def test_a_malformed_sha256_is_refused_before_any_request(server, monkeypatch, tmp_path, digest):
+    Handler.files["/v.txt"] = PAYLOAD
+    named(monkeypatch, f"{server}/v.txt")
+    for source in ("test-v", f"{server}/v.txt"):
+        with pytest.raises(VecliftError, match="the expected SHA-256 must be 64 hexadecimal digits"):
+            dl.download(source, sha256=digest, dest=tmp_path / "d", progress=False)
+    assert Handler.requests == [] and not (tmp_path / "d").exists()
+
+
+def veclift_cli(*args: str, home) -> subprocess.Popen:
+    env = {**os.environ, "VECLIFT_HOME": str(home)}
+    return subprocess.Popen([sys.executable, "-m", "veclift", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_cli_refuses_a_malformed_sha256_in_one_line(server, tmp_path):
+    process = veclift_cli("vectors", "download", f"{server}/v.txt", "--sha256", "abc", home=tmp_path / "home")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2 and err.count("\n") == 1 and "64 hexadecimal digits" in err
+    assert Handler.requests == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_leave_only_the_resumable_part(server, tmp_path, signum):
+    Handler.files["/v.txt"] = PAYLOAD
+    Handler.cut_first["/v.txt"] = "stall"
+    process = veclift_cli("vectors", "download", f"{server}/v.txt", home=tmp_path / "home")
+    part = tmp_path / "home" / "downloads" / "v.txt.part"
+    deadline = time.monotonic() + 30
+    while not (part.exists() and part.stat().st_size):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.2)  # let it take the rest of the half that is sent
+    process.send_signal(signum)
+    process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert [p.name for p in part.parent.iterdir()] == ["v.txt.part"]
+    held = part.stat().st_size
+    assert 0 < held <= HALF
+    assert dl.download(f"{server}/v.txt", sha256=sha(PAYLOAD), dest=part.parent, progress=False).read_bytes() == PAYLOAD
+    assert Handler.requests[-1] == ("/v.txt", f"bytes={held}-")

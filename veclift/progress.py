@@ -72,7 +72,8 @@ class _LineLog:
             self._line()
 
     def finish(self) -> None:
-        if self.done != self.shown:
+        """The last state, unless it was shown already or the work was too short to need a line."""
+        if self.done != self.shown and (self.shown >= 0 or time.perf_counter() - self.started > 1.0):
             self._line()
 
     def _line(self) -> None:

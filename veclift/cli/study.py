@@ -53,8 +53,8 @@ def study(
     settings: dict[str, Any] = {
         "task": task, "train": train, "test": test, "dev": dev, "vectors": vectors, "seeds": seeds,
         "test_fraction": test_fraction, "dev_fraction": dev_fraction,
-        "sizes": parse_sizes(sizes) if sizes else None,
-        "strategies": parse_names(strategies) if strategies else None,
+        "sizes": parse_sizes(sizes) if sizes is not None else None,
+        "strategies": parse_names(strategies) if strategies is not None else None,
     }
     if config is not None:
         spec = load_spec(config, options=options, **settings)

@@ -228,13 +228,14 @@ def predict_command(
     vectors: Optional[str] = typer.Option(None, "--vectors", help="Vectors giving rows to words the model lacks."),
 ) -> None:
     """Tag or classify new text; results on stdout (CoNLL or JSONL for taggers, JSONL with probabilities for classifiers)."""
+    from veclift.data.textfile import decode_text, read_text
     from veclift.tasks import load_model
 
     model = load_model(model_dir)
     if input_path is not None and not input_path.is_file():
         raise VecliftError("no such file", input_path)
     source = str(input_path) if input_path is not None else "<stdin>"
-    text = input_path.read_text(encoding="utf-8") if input_path is not None else sys.stdin.read()
+    text = read_text(input_path) if input_path is not None else decode_text(sys.stdin.buffer.read(), source)
     if format is None:
         suffix = input_path.suffix.lower() if input_path is not None else ""
         format = PredictFormat.jsonl if suffix in JSONL_SUFFIXES else PredictFormat.conll if suffix == ".conll" else PredictFormat.text

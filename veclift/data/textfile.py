@@ -21,6 +21,15 @@ def read_text(path: str | PathLike, encoding: str = "utf-8", *, fallback: str | 
         data = path.read_bytes()
     except OSError as exc:
         raise VecliftError(f"cannot read file: {exc.strerror or exc}", path) from None
+    return decode_text(data, path, encoding, fallback=fallback)
+
+
+def decode_text(data: bytes, path: str | PathLike, encoding: str = "utf-8", *, fallback: str | None = None) -> str:
+    """``data`` read from ``path`` (a file or ``<stdin>``) as text, as `read_text` does; a NUL byte
+    means a binary file, refused."""
+    if b"\x00" in data and encoding.lower().replace("-", "") in ("utf8", "latin1", "ascii"):
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise VecliftError("binary data (a NUL byte), not text: give a text file", path, line)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -52,8 +61,8 @@ def json_lines(path: str | PathLike, encoding: str = "utf-8") -> Iterator[tuple[
             continue
         try:
             item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VecliftError(f"invalid JSON: {exc.msg}", path, number) from None
+        except (ValueError, RecursionError) as exc:  # also too-deep nesting and integers of over 4,300 digits
+            raise VecliftError(f"invalid JSON: {getattr(exc, 'msg', exc)}", path, number) from None
         if not isinstance(item, dict):
             raise VecliftError("expected a JSON object", path, number)
         yield number, item

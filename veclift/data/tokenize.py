@@ -19,7 +19,7 @@ import re
 
 _TOKEN = re.compile(
     r"""
-    https?://\S+?(?=[.,;:!?)\]]*(?:\s|$))
+    https?://(?:\S*[^\s.,;:!?)\]]|\S)  # up to a space, trailing .,;:!?)] left off (linear, unlike a lazy \S+?)
     | [@\#]\w+
     | (?:[^\W\d_]\.){2,}
     | \d+(?:[.,:]\d+)+

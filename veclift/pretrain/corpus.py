@@ -8,10 +8,13 @@ any of them may be gzip- or bz2-compressed. Nothing holds the whole corpus in me
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
+import logging
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,14 +30,14 @@ MAX_PARAGRAPH_CHARS = 20_000
 
 # A sentence ends at . ! ? (plus closing quotes or brackets) followed by space and a capital,
 # digit or opening quote, or at a stop standing alone as in tokenised text ("bad . it");
-# the word before a "." must not be a known abbreviation or initial.
-_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|(?<=\s)[.!?]+\s+""")
+# the word before a "." must not be a known abbreviation or initial. A match starts only at the
+# first stop of a run and never gives characters back (possessive), so a long run of "!" is linear.
+_BOUNDARY = re.compile(r"""(?<![.!?])[.!?]++["'”’)\]]*+\s++(?=["'“‘(\[]?[A-Z0-9])|(?<=\s)[.!?]++\s++""")
 _LINE_END = re.compile(r"""[.!?]["'”’)\]]*$""")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st jr sr vs etc e.g i.e inc ltd co corp no vol fig jan feb mar apr jun jul aug "
     "sep sept oct nov dec gen gov sen rep rev mt ft approx dept est u.s u.k".split()
 )
-_LAST_WORD = re.compile(r"(\S+)$")
 _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
@@ -43,8 +46,8 @@ def split_sentences(text: str) -> list[str]:
     sentences, start = [], 0
     for match in _BOUNDARY.finditer(text):
         head = text[start : match.start()]
-        last = _LAST_WORD.search(head)
-        word = last.group(1).lower().rstrip(".") if last else ""
+        last = "" if not head or head[-1].isspace() else head.rsplit(None, 1)[-1]  # not a regex: linear on long words
+        word = last.lower().rstrip(".")
         if text[match.start()] == "." and head[-1:] != " " and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
             continue
         sentences.append(text[start : match.end()].strip())
@@ -182,9 +185,15 @@ def _kind(path: Path) -> str:
     return "pdf" if last == ".pdf" else "jsonl" if last in JSONL_SUFFIXES else "text"
 
 
+DECOMPRESSION_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
+
+
 def _open_binary(path: Path):
     """The raw file and a decompressed view of it (gzip and bz2 recognised by their magic bytes)."""
-    raw = open(path, "rb")
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise VecliftError(f"cannot open: {exc.strerror or exc}", path) from None
     magic = raw.read(3)
     raw.seek(0)
     if magic[:2] == b"\x1f\x8b":
@@ -202,8 +211,8 @@ def _lines(
     with raw:
         try:
             head = stream.peek(8192)[:8192] if hasattr(stream, "peek") else b""
-        except (OSError, EOFError) as exc:
-            raise VecliftError(f"cannot decompress: {exc}", path) from None
+        except DECOMPRESSION_ERRORS as exc:
+            raise VecliftError(f"cannot decompress: {exc}; is the file complete?", path) from None
         if b"\x00" in head:
             raise _Unreadable("binary file, not text")
         # surrogateescape marks undecodable bytes unambiguously (a real U+FFFD in the text is not one).
@@ -221,8 +230,8 @@ def _lines(
                     advance(position - seen)
                     seen = position
                 yield number, line
-        except (OSError, EOFError) as exc:
-            raise VecliftError(f"cannot decompress: {exc}", path) from None
+        except DECOMPRESSION_ERRORS as exc:
+            raise VecliftError(f"cannot decompress: {exc}; is the file complete?", path) from None
 
 
 def _paragraphs(lines: Iterable[str], *, join_hyphens: bool = False) -> Iterator[str]:
@@ -270,8 +279,8 @@ def _read_jsonl(
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VecliftError(f"not a JSON object: {exc.msg}", path, number) from None
+        except (ValueError, RecursionError) as exc:  # also too-deep nesting and integers of over 4,300 digits
+            raise VecliftError(f"not a JSON object: {getattr(exc, 'msg', exc)}", path, number) from None
         if not isinstance(record, dict) or text_field not in record:
             raise VecliftError(f"no {text_field!r} field (choose the field with --text-field)", path, number)
         value = record[text_field]
@@ -280,28 +289,41 @@ def _read_jsonl(
         yield from _paragraphs(value.splitlines())
 
 
+@contextlib.contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs each defect it works around; the one warning about a skipped file is enough."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _read_pdf(path: Path, advance: Callable[[int], None]) -> Iterator[str]:
     """Text of each page; an encrypted (with a password) or broken PDF raises `_Unreadable`."""
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     size = path.stat().st_size
     try:
         raw, stream = _open_binary(path)
         with raw:
             data = stream.read()
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _Unreadable("encrypted PDF (needs a password)")
-        pages = len(reader.pages)
-        texts = (page.extract_text() or "" for page in reader.pages)
+        with _quiet_pypdf():
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise _Unreadable("encrypted PDF (needs a password)")
+            pages = len(reader.pages)
         done = 0
-        for number, text in enumerate(texts, 1):
+        for number in range(1, pages + 1):
+            with _quiet_pypdf():
+                text = reader.pages[number - 1].extract_text() or ""
             yield from _paragraphs(text.splitlines(), join_hyphens=True)
             step = size * number // max(pages, 1) - done
             advance(step)
             done += step
-    except _Unreadable:
+    except (_Unreadable, VecliftError):
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, EOFError, AttributeError, NotImplementedError) as exc:
-        raise _Unreadable(f"unreadable PDF ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # pypdf parses untrusted bytes and can fail in any way: each means a broken PDF
+        raise _Unreadable(f"unreadable PDF ({type(exc).__name__}: {' '.join(str(exc).split())})") from None

@@ -245,6 +245,8 @@ def pretrain_encoder(
         raise VecliftError("epochs and batch size must be positive")
     if not 0 < mask_prob < 1:
         raise VecliftError(f"the mask probability must be in (0, 1), got {mask_prob}")
+    if lr is not None and lr <= 0:
+        raise VecliftError(f"the learning rate must be above 0, got {lr}")
     if iter(corpus) is corpus:  # a one-shot iterator: keep what the epochs read
         corpus = list(_sentences(corpus, max_sentences))
     vectors = open_vectors(vectors)

@@ -169,7 +169,9 @@ class RayExecutor:
         joined_here = not ray.is_initialized()
         if joined_here:
             try:
-                ray.init(address=self.address, logging_level="warning", log_to_driver=False)
+                # A local instance (no address) opens no dashboard: only the ports Ray itself needs.
+                local = {} if self.address else {"include_dashboard": False}
+                ray.init(address=self.address, logging_level="warning", log_to_driver=False, **local)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 where = self.address or "auto"
                 raise VecliftError(f"cannot join the Ray cluster at {where}: {exc}") from None

@@ -12,7 +12,8 @@ from veclift.study.executors import LocalExecutor, RayExecutor, TrialFunction, T
 from veclift.study.results import PRIMARY_METRIC, StudyResults
 from veclift.study.spec import StudySpec
 from veclift.study.store import ResultStore
-from veclift.study.trial import run_trial, split
+from veclift.study.trial import load_vectors, run_trial, split
+from veclift.tasks.config import split_strategy
 
 
 class TransferStudy:
@@ -30,10 +31,12 @@ class TransferStudy:
         self.command = command
 
     def plan(self) -> StudySpec:
-        """The spec with its sizes checked against the data: reads the data here once, so bad
-        input fails before any trial starts, and drops sizes the training pool cannot fill."""
+        """The spec with its sizes checked against the data: reads the data (and the vectors) here
+        once, so bad input fails before any trial starts, and drops sizes the pool cannot fill."""
         _check_options(self.spec)
         pool, _, test = split(self.spec)
+        if any(split_strategy(s)[0] not in (None, "scratch") for s in self.spec.strategies):
+            load_vectors(self.spec.vectors)  # a bad vector file fails here, not in every trial
         if not pool or not test:
             raise VecliftError("no training items left" if not pool else "empty test set", self.spec.train)
         sizes = [s for s in self.spec.sizes if s == "all" or s < len(pool)]

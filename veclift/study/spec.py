@@ -161,11 +161,19 @@ def load_spec(path: str | Path, **overrides: Any) -> StudySpec:
 
 def parse_sizes(text: str) -> tuple[int | str, ...]:
     """``"50,100,all"`` -> ``(50, 100, "all")``."""
-    return tuple(_parse_size(part.strip()) for part in text.split(",") if part.strip())
+    return tuple(_parse_size(part) for part in _items(text, "--sizes"))
 
 
-def parse_names(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+def parse_names(text: str, option: str = "--strategies") -> tuple[str, ...]:
+    return _items(text, option)
+
+
+def _items(text: str, option: str) -> tuple[str, ...]:
+    """The comma-separated items of an option's value; an empty item is an error, not a default."""
+    items = tuple(part.strip() for part in text.split(","))
+    if not text.strip() or not all(items):
+        raise VecliftError(f"{option} {text!r} has an empty item: give a comma-separated list such as 50,100,all")
+    return items
 
 
 def _parse_size(size: int | str) -> int | str:

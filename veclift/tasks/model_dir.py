@@ -140,6 +140,9 @@ def load_model(directory: str | Path) -> TaskModel:
     refuse_symlinks(directory)
     meta = _read_json(directory, CONFIG_FILE)
     _check_meta(meta, directory / CONFIG_FILE)
+    if not isinstance(meta.get("format", FORMAT_VERSION), int) or meta.get("format", FORMAT_VERSION) > FORMAT_VERSION:
+        raise VecliftError(f"model format {meta.get('format')!r} is newer than this veclift reads ({FORMAT_VERSION}): "
+                           "upgrade veclift", directory / CONFIG_FILE)  # fmt: skip
     description = _read_json(directory, EMBEDDERS_FILE)
     classes = {cls.task: cls for cls in (SequenceTagger, TextClassifier)}
     cls = classes.get(meta["task"])

@@ -55,11 +55,19 @@ class Vectors:
         max_words: int | None = None,
         oov: str | None = None,
         progress: bool = True,
+        allow_pickle: bool = False,
+        nonfinite: str = "error",
     ) -> Vectors:
-        """Open a built-in name, a native directory or a vector file of any supported format."""
+        """Open a built-in name, a native directory or a vector file of any supported format.
+
+        ``allow_pickle=True`` unpickles a gensim ``.kv``/``.model`` file (trusted files only: a pickle can run
+        code); ``nonfinite="drop"`` skips rows with a NaN or infinity (with a warning) instead of refusing the file.
+        """
         from veclift.vectors.io import load_vectors
 
-        vectors = load_vectors(source, format=format, max_words=max_words, progress=progress)
+        vectors = load_vectors(
+            source, format=format, max_words=max_words, progress=progress, allow_pickle=allow_pickle, nonfinite=nonfinite
+        )
         return vectors.with_oov(oov) if oov else vectors
 
     def save(self, path: str | Path, format: str = "native") -> Path:

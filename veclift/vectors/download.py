@@ -10,7 +10,7 @@ A transfer writes only ``<file>.part`` and renames it once whole and verified: w
 bytes the server announced, or, when it announced no size, the expected SHA-256. A cut connection
 (a short body, a missing last chunk, a reset, a timeout, Ctrl-C) leaves the ``.part`` to resume. A
 cached file that no longer matches its hash, or a cached archive that does not unpack, is deleted
-and fetched again with a warning. Every failure is one `VecliftError` naming the URL.
+and fetched again with a warning. A network or server failure is one `VecliftError` naming the URL.
 """
 
 from __future__ import annotations
@@ -189,8 +189,8 @@ def _fetch(url: str, part: Path, expected: str | None, label: str, progress: boo
             if total is None and expected is None:
                 warn("the server sent no size and there is no SHA-256 to check, so a cut-off download would go unnoticed", url)
             return
-    done = f"{held} of {total}" if total is not None else f"{held} (of an unknown number of)"
-    raise VecliftError(f"download interrupted at {done} bytes ({cut}); run it again to resume", url)
+    done = f"{held} of {total} bytes" if total is not None else f"{held} bytes of an unknown size"
+    raise VecliftError(f"download interrupted at {done} ({cut}); run it again to resume", url)
 
 
 def _transfer(url: str, part: Path, label: str, progress: bool) -> tuple[int, int | None, str | None]:

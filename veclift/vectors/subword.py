@@ -11,6 +11,14 @@ from veclift.atomic import atomic_path
 from veclift.errors import VecliftError
 
 NGRAMS, CONFIG = "ngrams.npy", "subwords.json"
+MAX_NGRAM = 32  # n-gram lengths above this are a corrupt file (fastText's default is 3..6); each lookup loops over them
+CHECK_ROWS = 1 << 16
+
+
+def check_ngram_range(min_n: object, max_n: object, path: Path) -> None:
+    """Refuse n-gram lengths that are not integers in 0..`MAX_NGRAM` (max_n < min_n means no n-grams)."""
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_NGRAM for n in (min_n, max_n)):
+        raise VecliftError(f"n-gram lengths {min_n!r}..{max_n!r} are not integers in 0..{MAX_NGRAM}: a corrupt model?", path)
 
 
 class SubwordModel:
@@ -41,6 +49,15 @@ class SubwordModel:
 
         return ft_ngram_hashes(word, self.min_n, self.max_n, self.bucket) if self.bucket else []
 
+    def check_finite(self, path: Path) -> None:
+        """Refuse an n-gram matrix with a NaN or infinity (buckets cannot be dropped: every word may hash there)."""
+        for start in range(0, self.bucket, CHECK_ROWS):
+            bad = np.flatnonzero(~np.isfinite(self.ngrams[start : start + CHECK_ROWS]).all(axis=1))
+            if len(bad):
+                raise VecliftError(
+                    f"n-gram bucket {start + int(bad[0])} has a NaN or infinite value: the model is corrupt, re-export it", path
+                )
+
     def vector(self, word: str) -> np.ndarray | None:
         """Mean of the word's n-gram rows; None when it has no n-grams (e.g. max_n = 0)."""
         rows = self.hashes(word)
@@ -59,11 +76,29 @@ class SubwordModel:
 
     @classmethod
     def load(cls, directory: str | Path) -> SubwordModel:
-        """Open a saved model; the n-gram matrix is memory-mapped."""
+        """Open a saved model, checked (settings, shape, dtype, finite values); the n-gram matrix is memory-mapped."""
+        from veclift.vectors.formats.rows import load_matrix
+
         directory = Path(directory)
-        try:
-            config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
-            ngrams = np.load(directory / NGRAMS, mmap_mode="r")
-            return cls(ngrams, config["min_n"], config["max_n"], config["bucket"])
-        except (OSError, ValueError, KeyError) as exc:
-            raise VecliftError(f"cannot open the subword model: {exc}", directory) from None
+        config = _read_config(directory / CONFIG)
+        ngrams = load_matrix(directory / NGRAMS)
+        if len(ngrams) != config["bucket"]:
+            raise VecliftError(f"{len(ngrams)} n-gram rows but {CONFIG} gives bucket={config['bucket']}: re-export the vectors", directory / NGRAMS)
+        model = cls(ngrams, config["min_n"], config["max_n"], config["bucket"])
+        model.check_finite(directory / NGRAMS)
+        return model
+
+
+def _read_config(path: Path) -> dict:
+    """``subwords.json``: a JSON object with integer ``min_n``, ``max_n`` (checked) and ``bucket`` (at least 0)."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise VecliftError(f"cannot read the subword settings: {exc}; re-export the vectors", path, getattr(exc, "lineno", None)) from None
+    if not isinstance(config, dict) or not {"min_n", "max_n", "bucket"} <= config.keys():
+        raise VecliftError('expected a JSON object with "min_n", "max_n" and "bucket"; re-export the vectors', path)
+    check_ngram_range(config["min_n"], config["max_n"], path)
+    bucket = config["bucket"]
+    if not isinstance(bucket, int) or isinstance(bucket, bool) or bucket < 0:
+        raise VecliftError(f"bucket {bucket!r} is not a count of rows; re-export the vectors", path)
+    return config

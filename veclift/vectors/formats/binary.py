@@ -2,7 +2,10 @@
 
 The original tool writes a newline after each vector; other writers do not, so leading newlines of a
 word are dropped. Words cannot contain spaces. A file that ends before the stated count of rows is
-truncated: an error naming the row. Data after the stated rows is ignored with a warning.
+truncated: an error naming the row. Data after the stated rows is ignored with a warning. Header
+values are checked against the file size before anything is allocated from them, and storage grows
+only as rows actually arrive. Rows with a NaN or infinity are an error naming the row, or dropped
+(``nonfinite="drop"``).
 """
 
 from __future__ import annotations
@@ -14,17 +17,32 @@ import numpy as np
 from veclift.errors import VecliftError, warn
 from veclift.progress import progress as progress_bar
 from veclift.vectors.core import Vectors
-from veclift.vectors.formats.compression import open_for_reading
-from veclift.vectors.formats.rows import WordDecoder, build_vectors
+from veclift.vectors.formats.compression import compression_of, open_for_reading
+from veclift.vectors.formats.rows import FiniteCheck, WordDecoder, build_vectors, check_dimension
 from veclift.vectors.formats.text import parse_header
 
 CHUNK_BYTES = 1 << 22
 MAX_WORD_BYTES = 1 << 16
+BLOCK_BYTES = 1 << 24
 
 
-def read_word2vec_binary(path: Path, *, max_words: int | None = None, progress: bool = True) -> Vectors:
+def _block(rows_left: int, row_bytes: int, left: int | None) -> np.ndarray:
+    """Storage for the next rows: all that the ``left`` unparsed bytes of an uncompressed file can hold (one
+    block when the header is honest), or `BLOCK_BYTES` worth when that is unknown, so a lying count
+    allocates nothing large."""
+    if left is not None:
+        rows = min(rows_left, max(1, left // (row_bytes + 1)))
+    else:
+        rows = min(rows_left, max(1, BLOCK_BYTES // row_bytes))
+    return np.empty((rows, row_bytes // 4), dtype=np.float32)
+
+
+def read_word2vec_binary(
+    path: Path, *, max_words: int | None = None, progress: bool = True, nonfinite: str = "error"
+) -> Vectors:
     if max_words is not None and max_words < 1:
         raise VecliftError(f"max_words must be at least 1, got {max_words}")
+    finite = FiniteCheck(path, nonfinite)
     size = path.stat().st_size
     with open_for_reading(path) as (stream, position), progress_bar(f"Loading {path.name}", size, enabled=progress) as update:
         first = stream.readline()
@@ -34,11 +52,12 @@ def read_word2vec_binary(path: Path, *, max_words: int | None = None, progress: 
         if declared is None:
             raise VecliftError("expected a word2vec header line 'COUNT DIM'", path, 1)
         count, dim = declared
-        if dim < 1:
-            raise VecliftError(f"header gives dimension {dim}", path, 1)
+        room = None if compression_of(path) else size - len(first)
+        check_dimension(dim, path, 1, room, 4)
         rows = count if max_words is None else min(count, max_words)
         row_bytes = 4 * dim
-        matrix = np.empty((rows, dim), dtype=np.float32)
+        blocks: list[np.ndarray] = []
+        block, filled = np.empty((0, dim), np.float32), 0
         words: list[bytes] = []
         buffer, start, done = b"", 0, 0
         for row in range(rows):
@@ -53,16 +72,22 @@ def read_word2vec_binary(path: Path, *, max_words: int | None = None, progress: 
                     raise VecliftError(f"row {row + 1} has no space after its word: not word2vec binary", path)
                 update(advance=position() - done, info=f"{row:,} words")
                 done = position()
+            if filled == len(block):
+                left = None if room is None else size - position() + len(buffer) - start  # bytes not yet parsed
+                block, filled = _block(rows - row, row_bytes, left), 0
+                blocks.append(block)
             words.append(buffer[start:space].lstrip(b"\n"))
-            matrix[row] = np.frombuffer(buffer, dtype="<f4", count=dim, offset=space + 1)
-            start = space + 1 + row_bytes
+            block[filled] = np.frombuffer(buffer, dtype="<f4", count=dim, offset=space + 1)
+            filled, start = filled + 1, space + 1 + row_bytes
         update(advance=position() - done, info=f"{rows:,} words")
         if rows == count and (buffer[start:].strip() or stream.read(1 << 16).strip()):
             warn(f"data after the {count} rows the header announces was ignored", path)
+    matrix = blocks[0] if len(blocks) == 1 else np.concatenate(blocks or [block])
+    finite.check(matrix)
     decoder = WordDecoder(path)
     decoded = decoder.decode(words, range(2, 2 + len(words)))
     decoder.report()
-    return build_vectors(decoded, matrix, path, "word2vec-binary")
+    return build_vectors(decoded, matrix, path, "word2vec-binary", finite)
 
 
 def write_word2vec_binary(vectors: Vectors, path: Path) -> Path:

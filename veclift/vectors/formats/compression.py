@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -35,8 +36,9 @@ def open_for_reading(path: Path) -> Iterator[tuple[BinaryIO, Callable[[], int]]]
             stream = raw
         try:
             yield stream, raw.tell
-        except (OSError, EOFError) as exc:
-            raise VecliftError(f"cannot read ({kind or 'uncompressed'} data): {exc}", path) from None
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            hint = f"; is the file complete and really {kind}?" if kind else ""
+            raise VecliftError(f"cannot read ({kind or 'uncompressed'} data): {exc}{hint}", path) from None
 
 
 def open_for_writing(tmp: Path, target: Path) -> BinaryIO:

@@ -1,8 +1,9 @@
 """Pick the reader for a vector file from its content (or an explicit format name), and the writer by name.
 
-Detection: a fastText magic number => fastText ``.bin``; a pickle => gensim; a ``COUNT DIM`` first
-line => word2vec, text when the next line parses as ``word`` + DIM numbers, else binary; otherwise
-GloVe text. A directory with ``config.cfg`` and ``meta.json`` is a spaCy pipeline. Compression
+Detection: a fastText magic number => fastText ``.bin``; a pickle => gensim, which is only ever
+unpickled when the caller allows it and the name is gensim's own (see `read_gensim`); a ``COUNT DIM``
+first line => word2vec, text when the next line parses as ``word`` + numbers (the text reader then
+names a row whose count differs from DIM), else binary; otherwise GloVe text. A directory with ``config.cfg`` and ``meta.json`` is a spaCy pipeline. Compression
 (``.gz``, ``.bz2``) is by suffix and transparent.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
 from veclift.vectors.formats.compression import open_for_reading
+from veclift.vectors.formats.rows import check_nonfinite_option
 
 READ_FORMATS = ("glove", "word2vec", "word2vec-binary", "fasttext-bin", "gensim", "spacy")
 WRITE_FORMATS = ("glove", "word2vec", "word2vec-binary")
@@ -56,23 +58,34 @@ def detect_format(path: Path) -> str:
         return "glove"
     second = rest.split(b"\n", 1)[0].split()
     try:
-        [float(v) for v in second[1:]]
-        return "word2vec" if len(second) == declared[1] + 1 else "word2vec-binary"
+        [float(v) for v in second[1:][-declared[1] :]]  # a word may contain spaces: look at the values only
     except ValueError:
         return "word2vec-binary"
+    return "word2vec" if len(second) > 1 else "word2vec-binary"
 
 
 def read_vector_file(
-    path: str | Path, format: str | None = None, max_words: int | None = None, progress: bool = True
+    path: str | Path,
+    format: str | None = None,
+    max_words: int | None = None,
+    progress: bool = True,
+    *,
+    allow_pickle: bool = False,
+    nonfinite: str = "error",
 ) -> Vectors:
-    """Read a vector file (or spaCy pipeline) in the given or detected format."""
+    """Read a vector file (or spaCy pipeline) in the given or detected format.
+
+    ``allow_pickle``: unpickle a gensim ``.kv``/``.model`` file (a pickle can run code: only for trusted
+    files). ``nonfinite``: ``"error"`` for a row with a NaN or infinity, or ``"drop"`` such rows with a warning.
+    """
     from veclift.vectors.formats.spacy_vectors import is_spacy_package
 
+    check_nonfinite_option(nonfinite)
     name = canonical_format(format) if format else None
     if not Path(path).exists() and (name == "spacy" or (name is None and is_spacy_package(str(path)))):
         from veclift.vectors.formats.spacy_vectors import read_spacy
 
-        return read_spacy(str(path), max_words=max_words, progress=progress)
+        return read_spacy(str(path), max_words=max_words, progress=progress, nonfinite=nonfinite)
     path = Path(path)
     if not path.exists():
         raise VecliftError("no such file or directory", path)
@@ -80,22 +93,22 @@ def read_vector_file(
     if name in ("glove", "word2vec"):
         from veclift.vectors.formats.text import read_text
 
-        return read_text(path, header=name == "word2vec", max_words=max_words, progress=progress)
+        return read_text(path, header=name == "word2vec", max_words=max_words, progress=progress, nonfinite=nonfinite)
     if name == "word2vec-binary":
         from veclift.vectors.formats.binary import read_word2vec_binary
 
-        return read_word2vec_binary(path, max_words=max_words, progress=progress)
+        return read_word2vec_binary(path, max_words=max_words, progress=progress, nonfinite=nonfinite)
     if name == "fasttext-bin":
         from veclift.vectors.formats.fasttext import read_fasttext_bin
 
-        return read_fasttext_bin(path, max_words=max_words, progress=progress)
+        return read_fasttext_bin(path, max_words=max_words, nonfinite=nonfinite)
     if name == "gensim":
         from veclift.vectors.formats.gensim_kv import read_gensim
 
-        return read_gensim(path, max_words=max_words, progress=progress)
+        return read_gensim(path, max_words=max_words, allow_pickle=allow_pickle, nonfinite=nonfinite)
     from veclift.vectors.formats.spacy_vectors import read_spacy
 
-    return read_spacy(path, max_words=max_words, progress=progress)
+    return read_spacy(path, max_words=max_words, progress=progress, nonfinite=nonfinite)
 
 
 def write_vector_file(vectors: Vectors, path: str | Path, format: str) -> Path:

@@ -1,12 +1,25 @@
-"""gensim files saved with ``.save()``: KeyedVectors (``.kv``) or whole Word2Vec/FastText models (``.model``)."""
+"""gensim files saved with ``.save()``: KeyedVectors (``.kv``) or whole Word2Vec/FastText models (``.model``).
+
+They are Python pickles, and unpickling a file can run any code in it. So they are read only when the
+caller passes ``allow_pickle=True`` and the file carries gensim's own suffix; any other pickle is refused.
+"""
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
+
+import numpy as np
 
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
+from veclift.vectors.formats.rows import FiniteCheck
+
+PICKLE_SUFFIXES = (".kv", ".model")
+REFUSAL = (
+    "this file is a Python pickle (gensim .save()); veclift does not unpickle files it is handed because a "
+    "pickle can run code: if you trust it, rename it to .kv/.model and pass --allow-pickle (allow_pickle=True), "
+    "or convert it with gensim (KeyedVectors.load(path).save_word2vec_format(out))"
+)
 
 
 def is_pickle(head: bytes) -> bool:
@@ -14,26 +27,36 @@ def is_pickle(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
-def read_gensim(path: Path, *, max_words: int | None = None, progress: bool = True) -> Vectors:
+def read_gensim(
+    path: Path, *, max_words: int | None = None, allow_pickle: bool = False, nonfinite: str = "error"
+) -> Vectors:
+    """Unpickle a trusted gensim file (``allow_pickle`` and a ``.kv``/``.model`` name), else refuse it."""
     from gensim.models.fasttext import FastTextKeyedVectors
     from gensim.models.keyedvectors import KeyedVectors
     from gensim.utils import SaveLoad
 
+    if not (allow_pickle and path.suffix.lower() in PICKLE_SUFFIXES):
+        raise VecliftError(REFUSAL, path)
+    finite = FiniteCheck(path, nonfinite)
     try:
         obj = SaveLoad.load(str(path), mmap="r")
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ModuleNotFoundError, ValueError) as exc:
-        raise VecliftError(f"cannot read as a gensim file: {exc}", path) from None
+    except Exception as exc:  # a trusted pickle that fails to load can fail in any way: all mean "not a gensim file"
+        raise VecliftError(f"cannot read as a gensim file: {type(exc).__name__}: {' '.join(str(exc).split())}", path) from None
     kv = getattr(obj, "wv", obj)
     if isinstance(kv, FastTextKeyedVectors):
         from veclift.vectors.formats.fasttext import from_fasttext_keyed_vectors
 
-        return from_fasttext_keyed_vectors(kv, path, "gensim", max_words)
+        return from_fasttext_keyed_vectors(kv, path, "gensim", max_words, finite)
     if not isinstance(kv, KeyedVectors):
         raise VecliftError(f"the file holds a {type(obj).__name__}, not gensim KeyedVectors or a model", path)
     words = [str(w) for w in kv.index_to_key]
-    matrix = kv.vectors
+    matrix = np.asarray(kv.vectors)
+    if matrix.ndim != 2 or len(matrix) != len(words):
+        raise VecliftError(f"{len(words)} words but a matrix of shape {matrix.shape}: a corrupt file?", path)
     if max_words is not None:
         words, matrix = words[:max_words], matrix[:max_words]
+    finite.check(matrix)
+    words, matrix = finite.apply(words, matrix)
     if not words:
         raise VecliftError("no vectors in the file", path)
     return Vectors(words, matrix, source=str(path), meta={"format": "gensim", "file": str(path)})

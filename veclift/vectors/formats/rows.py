@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tokenize
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,18 +25,39 @@ def check_nonfinite_option(nonfinite: str) -> str:
 
 
 def check_dimension(dim: int, path: Path, line: int | None, room: int | None, bytes_per_value: int) -> None:
-    """Refuse a header dimension no file could hold: below 1, above `MAX_DIM`, or larger than ``room`` bytes allow."""
+    """Refuse a header dimension no file could hold: below 1, above `MAX_DIM`, or more than the ``room`` bytes
+    after the header allow (None: unknown, compressed; 0 is left to the reader's "no vectors" error)."""
     if dim < 1:
         raise VecliftError(f"header gives dimension {dim}: fix the header", path, line)
     if dim > MAX_DIM:
         raise VecliftError(f"header gives dimension {dim:,}, above the {MAX_DIM:,} veclift reads: a corrupt header?", path, line)
-    if room is not None and dim * bytes_per_value > room:
+    if room and dim * bytes_per_value > room:
         raise VecliftError(
             f"header gives dimension {dim:,}, but one row of it needs at least {dim * bytes_per_value:,} bytes "
             f"and the file has {room:,} after the header: a corrupt header?",
             path,
             line,
         )
+
+
+# what np.load raises on a broken .npy header or a broken .npz archive
+NPY_ERRORS = (OSError, ValueError, EOFError, SyntaxError, TypeError, LookupError, MemoryError, OverflowError, RecursionError,
+              tokenize.TokenError, zipfile.BadZipFile)  # fmt: skip
+
+
+def load_matrix(path: Path) -> np.ndarray:
+    """A 2-D float32 ``.npy`` file, memory-mapped and never unpickled; anything else is an error naming the file."""
+    redo = "write the vectors again with veclift (`veclift vectors convert`)"
+    try:
+        matrix = np.load(path, mmap_mode="r", allow_pickle=False)
+    except NPY_ERRORS as exc:
+        raise VecliftError(f"cannot open the matrix ({' '.join(str(exc).split())}): {redo}", path) from None
+    if not isinstance(matrix, np.ndarray):
+        matrix.close()
+        raise VecliftError(f"a .npz archive, not one .npy matrix: {redo}", path)
+    if matrix.dtype != np.float32 or matrix.ndim != 2:
+        raise VecliftError(f"expected a 2-D float32 matrix, found {matrix.dtype} of shape {matrix.shape}: {redo}", path)
+    return matrix
 
 
 class FiniteCheck:
@@ -85,19 +108,22 @@ class WordDecoder:
         self.first_bad_line: int | None = None
 
     def decode(self, words: Sequence[bytes], lines: Sequence[int]) -> list[str]:
+        joined = b"\n".join(words)
         try:
-            return b"\n".join(words).decode("utf-8").split("\n") if words else []
+            if joined.count(b"\n") == len(words) - 1:  # one decode for all, unless a word holds a line break itself
+                return joined.decode("utf-8").split("\n") if words else []
         except UnicodeDecodeError:
-            out = []
-            for word, line in zip(words, lines):
-                try:
-                    out.append(word.decode("utf-8"))
-                except UnicodeDecodeError:
-                    out.append(word.decode("utf-8", errors="replace"))
-                    self.bad += 1
-                    if self.first_bad_line is None:
-                        self.first_bad_line = line
-            return out
+            pass
+        out = []
+        for word, line in zip(words, lines):
+            try:
+                out.append(word.decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append(word.decode("utf-8", errors="replace"))
+                self.bad += 1
+                if self.first_bad_line is None:
+                    self.first_bad_line = line
+        return out
 
     def report(self) -> None:
         if self.bad:

@@ -11,6 +11,7 @@ import numpy as np
 
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
+from veclift.vectors.formats.rows import FiniteCheck
 
 
 def is_spacy_pipeline(path: Path) -> bool:
@@ -24,7 +25,7 @@ def is_spacy_package(name: str) -> bool:
     return name.isidentifier() and "_" in name and importlib.util.find_spec(name) is not None
 
 
-def read_spacy(source: str | Path, *, max_words: int | None = None, progress: bool = True) -> Vectors:
+def read_spacy(source: str | Path, *, max_words: int | None = None, progress: bool = True, nonfinite: str = "error") -> Vectors:
     """Rows of ``nlp.vocab.vectors`` in row order, each named by its key's string."""
     try:
         import spacy
@@ -48,7 +49,9 @@ def read_spacy(source: str | Path, *, max_words: int | None = None, progress: bo
     if not rows:
         raise VecliftError("the pipeline has no word vectors", source)
     matrix = np.asarray(table.data[rows], dtype=np.float32)
-    words = [words_by_row[r] for r in rows]
+    finite = FiniteCheck(Path(str(source)), nonfinite)
+    finite.check(matrix)
+    words, matrix = finite.apply([words_by_row[r] for r in rows], matrix)
     name = nlp.meta.get("name", "")
     source_name = f"{nlp.meta.get('lang', '')}_{name}" if name else str(source)
     return Vectors(words, matrix, source=source_name, meta={"format": "spacy", "file": str(source)})

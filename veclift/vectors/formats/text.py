@@ -11,7 +11,11 @@ Choices, documented because files in the wild differ:
   is ragged and an error. (gensim takes the first field as the word and fails on those rows.)
 - Blank lines and trailing whitespace are ignored.
 - A header that lies about the count: every row present is read and a warning gives both numbers
-  (fewer rows than stated usually means a truncated copy, more means an edited file).
+  (fewer rows than stated usually means a truncated copy, more means an edited file). A header
+  dimension no row of the file could have (above `MAX_DIM`, or two bytes a value exceeding the
+  file) is refused before anything is allocated from it.
+- Rows with a NaN or an infinity (or a value beyond float32's range) are an error naming the line,
+  or, with ``nonfinite="drop"``, dropped with one warning.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ import numpy as np
 from veclift.errors import VecliftError, warn
 from veclift.progress import progress as progress_bar
 from veclift.vectors.core import Vectors
-from veclift.vectors.formats.compression import open_for_reading
-from veclift.vectors.formats.rows import WordDecoder, build_vectors
+from veclift.vectors.formats.compression import compression_of, open_for_reading
+from veclift.vectors.formats.rows import MAX_DIM, FiniteCheck, WordDecoder, build_vectors, check_dimension
 
 CHUNK_BYTES = 1 << 23
 NEWLINE = ord("\n")
@@ -64,21 +68,22 @@ def _parse_rows(chunk: bytes, dim: int) -> tuple[list[bytes], np.ndarray] | None
             parse_options=csv.ParseOptions(delimiter=" ", quote_char=False, escape_char=False, double_quote=False),
             convert_options=csv.ConvertOptions(column_types=types, null_values=[], strings_can_be_null=False),
         )
-    except pa.ArrowInvalid:
+    except pa.ArrowException:
         return None
     if table.num_columns != dim + 1:
         return None
     values = np.empty((table.num_rows, dim), dtype=np.float32)
-    for i, column in enumerate(table.columns[1:]):
-        values[:, i] = column.to_numpy()
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, which the finite check reports
+        for i, column in enumerate(table.columns[1:]):
+            values[:, i] = column.to_numpy()
     return table.column(0).to_pylist(), values
 
 
 class _ChunkParser:
     """Turns chunks of complete lines into words and float32 rows of width ``dim``."""
 
-    def __init__(self, path: Path, dim: int, dim_origin: str):
-        self.path, self.dim, self.dim_origin = path, dim, dim_origin
+    def __init__(self, path: Path, dim: int, dim_origin: str, finite: FiniteCheck):
+        self.path, self.dim, self.dim_origin, self.finite = path, dim, dim_origin, finite
         self.decoder = WordDecoder(path)
         self.words: list[str] = []
         self.blocks: list[np.ndarray] = []
@@ -121,18 +126,24 @@ class _ChunkParser:
                 raise VecliftError(f"non-numeric value {bad.decode('utf-8', 'replace')!r} in a vector row", self.path, line) from None
             words.append(b" ".join(parts[:-dim]))
             lines.append(line)
-        self._add(words, lines, np.array(rows, dtype=np.float32).reshape(-1, dim))
+        with np.errstate(over="ignore"):
+            values = np.array(rows, dtype=np.float32).reshape(-1, dim)
+        self._add(words, lines, values)
 
     def _add(self, words: list[bytes], lines, values: np.ndarray) -> None:
+        self.finite.check(values, self.rows, lines)
         self.words.extend(self.decoder.decode(words, lines))
         self.blocks.append(values)
         self.rows += len(words)
 
 
-def read_text(path: Path, *, header: bool | None = None, max_words: int | None = None, progress: bool = True) -> Vectors:
+def read_text(
+    path: Path, *, header: bool | None = None, max_words: int | None = None, progress: bool = True, nonfinite: str = "error"
+) -> Vectors:
     """Read GloVe (``header=False``), word2vec/fastText text (``header=True``) or either (None: look at line 1)."""
     if max_words is not None and max_words < 1:
         raise VecliftError(f"max_words must be at least 1, got {max_words}")
+    finite = FiniteCheck(path, nonfinite)
     size = path.stat().st_size
     with open_for_reading(path) as (stream, position), progress_bar(f"Loading {path.name}", size, enabled=progress) as update:
         line_no, first = 1, stream.readline()
@@ -145,15 +156,16 @@ def read_text(path: Path, *, header: bool | None = None, max_words: int | None =
             raise VecliftError("expected a word2vec header line 'COUNT DIM'", path, line_no)
         if declared is not None and header is not False:
             count, dim = declared
-            if dim < 1:
-                raise VecliftError(f"header gives dimension {dim}", path, line_no)
+            check_dimension(dim, path, line_no, None if compression_of(path) else size - len(first), 2)
             pending, next_line, origin = b"", line_no + 1, "the header's dimension"
         else:
             count, dim = None, len(first.split()) - 1
             if dim < 1:
                 raise VecliftError("row has no values after the word", path, line_no)
+            if dim > MAX_DIM:
+                raise VecliftError(f"row has {dim:,} values, above the {MAX_DIM:,} veclift reads: not a vector file?", path, line_no)
             pending, next_line, origin = first, line_no, f"the row at line {line_no} has {dim}"
-        parser = _ChunkParser(path, dim, origin)
+        parser = _ChunkParser(path, dim, origin, finite)
         done = 0
         while max_words is None or parser.rows < max_words:
             data = stream.read(CHUNK_BYTES)
@@ -177,7 +189,7 @@ def read_text(path: Path, *, header: bool | None = None, max_words: int | None =
         warn(f"the header says {count} words but the file has {parser.rows} rows; using the {parser.rows} rows", path, 1)
     matrix = np.concatenate(parser.blocks) if parser.blocks else np.zeros((0, dim), np.float32)
     fmt = "word2vec" if count is not None else "glove"
-    return build_vectors(parser.words, matrix, path, fmt)
+    return build_vectors(parser.words, matrix, path, fmt, finite)
 
 
 WRITE_ROWS = 20_000
