@@ -131,7 +131,7 @@ def test_cli_pretrains_and_trains_from_it(tmp_path):
     train = ["train", "ner", "--train", str(conll), "--vectors", str(vectors), "--output", str(tmp_path / "model"),
              "--epochs", "1", "--quiet", "--init-encoder", str(tmp_path / "enc")]  # fmt: skip
     assert runner.invoke(veclift.cli.app, [*train, "--hidden", "6"]).exit_code == 0
-    mismatch = subprocess.run([sys.executable, "-m", "veclift", *train], capture_output=True, text=True, check=False)
+    mismatch = subprocess.run([sys.executable, "-m", "veclift", *train, "--overwrite"], capture_output=True, text=True, check=False)
     assert mismatch.returncode == 2 and mismatch.stderr.count("\n") == 1 and f"hidden 6 vs {TaggerConfig().hidden}" in mismatch.stderr
 
 

@@ -47,4 +47,4 @@ def convert_builtin(name: str, target: Path) -> Path:
     matrix = np.load(root / spec["matrix"], mmap_mode="r")
     words = pq.read_table(root / spec["index"], columns=["index"]).column("index").to_pylist()
     vectors = Vectors(words, matrix, source=name, meta={"description": spec["description"], "lowercase": True})
-    return write_native(vectors, target, source=name)
+    return write_native(vectors, target, source=name, overwrite=True)

@@ -70,11 +70,12 @@ class Vectors:
         )
         return vectors.with_oov(oov) if oov else vectors
 
-    def save(self, path: str | Path, format: str = "native") -> Path:
-        """Write to ``path`` atomically in ``native``, ``word2vec``, ``word2vec-binary`` or ``glove`` format."""
+    def save(self, path: str | Path, format: str = "native", *, overwrite: bool = False) -> Path:
+        """Write to ``path`` atomically in ``native``, ``word2vec``, ``word2vec-binary`` or ``glove`` format;
+        an existing output is replaced only with ``overwrite`` (a folder only when veclift wrote it)."""
         from veclift.vectors.io import save_vectors
 
-        return save_vectors(self, path, format=format)
+        return save_vectors(self, path, format=format, overwrite=overwrite)
 
     def with_oov(self, spec: str | OOVChain | None) -> Vectors:
         """The same vectors with another OOV chain, e.g. ``"lower,char-ngram"``."""

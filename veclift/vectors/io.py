@@ -54,11 +54,11 @@ def load_vectors(
     )
 
 
-def save_vectors(vectors: Vectors, path: str | Path, *, format: str = "native") -> Path:
+def save_vectors(vectors: Vectors, path: str | Path, *, format: str = "native", overwrite: bool = False) -> Path:
     if format == "native":
-        return write_native(vectors, path)
+        return write_native(vectors, path, overwrite=overwrite)
     if format not in SAVE_FORMATS:
         raise VecliftError(f"unknown output format {format!r} (choose from {', '.join(SAVE_FORMATS)})")
     from veclift.vectors.formats.detect import write_vector_file
 
-    return write_vector_file(vectors, path, format=format)
+    return write_vector_file(vectors, path, format=format, overwrite=overwrite)

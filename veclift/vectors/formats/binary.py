@@ -90,7 +90,7 @@ def read_word2vec_binary(
     return build_vectors(decoded, matrix, path, "word2vec-binary", finite)
 
 
-def write_word2vec_binary(vectors: Vectors, path: Path) -> Path:
+def write_word2vec_binary(vectors: Vectors, path: Path, *, overwrite: bool = False) -> Path:
     """Write atomically in the original tool's layout (newline after each vector)."""
     from veclift.atomic import atomic_path
     from veclift.vectors.formats.compression import open_for_writing
@@ -99,7 +99,7 @@ def write_word2vec_binary(vectors: Vectors, path: Path) -> Path:
     if bad is not None:
         raise VecliftError(f"word {bad!r} contains a space or line break: word2vec binary cannot store it", path)
     matrix = vectors.matrix
-    with atomic_path(path) as tmp, open_for_writing(tmp, path) as out:
+    with atomic_path(path, overwrite=overwrite) as tmp, open_for_writing(tmp, path) as out:
         out.write(f"{len(vectors)} {vectors.dim}\n".encode())
         for word, row in zip(vectors.words, matrix):
             out.write(word.encode("utf-8") + b" " + np.asarray(row, dtype="<f4").tobytes() + b"\n")

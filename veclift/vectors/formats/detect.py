@@ -111,14 +111,14 @@ def read_vector_file(
     return read_spacy(path, max_words=max_words, progress=progress, nonfinite=nonfinite)
 
 
-def write_vector_file(vectors: Vectors, path: str | Path, format: str) -> Path:
+def write_vector_file(vectors: Vectors, path: str | Path, format: str, *, overwrite: bool = False) -> Path:
     """Write ``glove``, ``word2vec`` (text) or ``word2vec-binary`` atomically (``.gz``/``.bz2`` by suffix)."""
     name = canonical_format(format, WRITE_FORMATS)
     path = Path(path)
     if name == "word2vec-binary":
         from veclift.vectors.formats.binary import write_word2vec_binary
 
-        return write_word2vec_binary(vectors, path)
+        return write_word2vec_binary(vectors, path, overwrite=overwrite)
     from veclift.vectors.formats.text import write_text
 
-    return write_text(vectors, path, header=name == "word2vec")
+    return write_text(vectors, path, header=name == "word2vec", overwrite=overwrite)

@@ -118,7 +118,7 @@ def read_native(path: str | Path, max_words: int | None = None, *, nonfinite: st
     return Vectors(words, matrix, subwords=subwords, source=meta.get("source", str(path)), meta=meta)
 
 
-def write_native(vectors: Vectors, path: str | Path, *, source: str | None = None) -> Path:
+def write_native(vectors: Vectors, path: str | Path, *, source: str | None = None, overwrite: bool = False) -> Path:
     """Write atomically: the directory appears complete or not at all."""
     path = Path(path)
     bad = [w for w in vectors.words[:] if "\n" in w or "\r" in w]
@@ -134,7 +134,7 @@ def write_native(vectors: Vectors, path: str | Path, *, source: str | None = Non
         "normalized": bool(vectors.meta.get("normalized", False)),
         "subwords": vectors.subwords is not None,
     }
-    with atomic_path(path, directory=True) as tmp:
+    with atomic_path(path, directory=True, overwrite=overwrite) as tmp:
         np.save(tmp / MATRIX, np.ascontiguousarray(vectors.matrix, dtype=np.float32))
         (tmp / WORDS).write_text("".join(w + "\n" for w in vectors.words), encoding="utf-8")
         (tmp / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")

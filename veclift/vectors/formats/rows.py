@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tokenize
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,7 +50,9 @@ def load_matrix(path: Path) -> np.ndarray:
     """A 2-D float32 ``.npy`` file, memory-mapped and never unpickled; anything else is an error naming the file."""
     redo = "write the vectors again with veclift (`veclift vectors convert`)"
     try:
-        matrix = np.load(path, mmap_mode="r", allow_pickle=False)
+        with warnings.catch_warnings():  # a mangled header can make numpy's parser warn (e.g. a bad escape)
+            warnings.simplefilter("ignore")
+            matrix = np.load(path, mmap_mode="r", allow_pickle=False)
     except NPY_ERRORS as exc:
         raise VecliftError(f"cannot open the matrix ({' '.join(str(exc).split())}): {redo}", path) from None
     if not isinstance(matrix, np.ndarray):

@@ -195,7 +195,7 @@ def read_text(
 WRITE_ROWS = 20_000
 
 
-def write_text(vectors: Vectors, path: Path, *, header: bool) -> Path:
+def write_text(vectors: Vectors, path: Path, *, header: bool, overwrite: bool = False) -> Path:
     """Write word2vec text (``header=True``) or GloVe text atomically; numbers in shortest round-trip form."""
     from veclift.atomic import atomic_path
     from veclift.vectors.formats.compression import open_for_writing
@@ -203,7 +203,7 @@ def write_text(vectors: Vectors, path: Path, *, header: bool) -> Path:
     bad = next((w for w in vectors.words if "\n" in w or "\r" in w or not w.strip()), None)
     if bad is not None:
         raise VecliftError(f"word {bad!r} cannot be written to a text vector file", path)
-    with atomic_path(path) as tmp, open_for_writing(tmp, path) as out:
+    with atomic_path(path, overwrite=overwrite) as tmp, open_for_writing(tmp, path) as out:
         if header:
             out.write(f"{len(vectors)} {vectors.dim}\n".encode())
         words, matrix = vectors.words, vectors.matrix
