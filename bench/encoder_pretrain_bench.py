@@ -69,7 +69,7 @@ def pretrain(epochs: int, max_sentences: int, seed: int) -> dict:
     used = sentences[:max_sentences]
     encoder = pretrain_encoder(used, Vectors.load("glove-6b-50d", progress=False), TaggerConfig(),
                                epochs=epochs, max_sentences=max_sentences, seed=seed, progress=False)  # fmt: skip
-    encoder.save(ENCODER_DIR)
+    encoder.save(ENCODER_DIR, overwrite=True)
     return {"sources": counts, "sentences_available": len(sentences), **encoder.meta}
 
 

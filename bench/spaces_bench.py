@@ -160,13 +160,13 @@ def main() -> None:
     # --- plots -----------------------------------------------------------------------------------
     tsne_map, seconds = timed(lambda: plot.word_map(glove, groups=GROUPS, method="tsne", seed=0))
     timings.append({"operation": f"t-SNE map of {len(tsne_map.words)} words", "seconds": seconds})
-    plot.save(tsne_map, RESULTS / "spaces_tsne.png")
-    plot.save(tsne_map, RESULTS / "spaces_tsne.html")
+    plot.save(tsne_map, RESULTS / "spaces_tsne.png", overwrite=True)
+    plot.save(tsne_map, RESULTS / "spaces_tsne.html", overwrite=True)
     pca_map, seconds = timed(lambda: plot.word_map(glove, groups=GROUPS, method="pca"))
     timings.append({"operation": f"PCA map of {len(pca_map.words)} words", "seconds": seconds})
-    plot.save(pca_map, RESULTS / "spaces_pca.png")
-    plot.save(plot.parallelogram(glove, "man", "woman", "king", "queen"), RESULTS / "spaces_parallelogram.png")
-    plot.save(plot.word_map(glove, plot.neighbourhood(glove, "apple", 40), method="tsne", seed=0), RESULTS / "spaces_neighbors_apple.png")
+    plot.save(pca_map, RESULTS / "spaces_pca.png", overwrite=True)
+    plot.save(plot.parallelogram(glove, "man", "woman", "king", "queen"), RESULTS / "spaces_parallelogram.png", overwrite=True)
+    plot.save(plot.word_map(glove, plot.neighbourhood(glove, "apple", 40), method="tsne", seed=0), RESULTS / "spaces_neighbors_apple.png", overwrite=True)
     from veclift.vectors.ops.debias import bias_direction, default_definitional_pairs
 
     direction = bias_direction(glove, default_definitional_pairs()).vector
@@ -177,8 +177,8 @@ def main() -> None:
     }
     before_map = plot.bias_axis_map(glove, direction, bias_groups, title="GloVe 6B 50d before debias: x = cosine with the she-he direction")
     after_map = plot.bias_axis_map(debiased, direction, bias_groups, title="after hard debias: occupations neutralised (x = 0), pairs equalised")
-    plot.save(before_map, RESULTS / "spaces_debias_before.png")
-    plot.save(after_map, RESULTS / "spaces_debias_after.png")
+    plot.save(before_map, RESULTS / "spaces_debias_before.png", overwrite=True)
+    plot.save(after_map, RESULTS / "spaces_debias_after.png", overwrite=True)
 
     data = {
         "vectors": {"source": glove.source, "count": len(glove), "dim": glove.dim},
