@@ -64,6 +64,12 @@ def check_output(target: str | os.PathLike, *, overwrite: bool = False, director
         raise VecliftError(f"cannot write here: {parent} is not a folder", target)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise VecliftError(f"cannot write here: the folder {parent} is not writable", target)
+    try:  # permissions alone do not tell (root, read-only mounts, pseudo file systems): try it
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise VecliftError(f"cannot write here: {exc.strerror or exc}", parent) from None
+    os.close(fd)
+    os.unlink(probe)
     return target
 
 

@@ -55,13 +55,18 @@ def _make(
     return LabeledText(tuple(tokens), labels, text)
 
 
+def _shown(text: str) -> str:
+    """``text`` for a one-line message: as it is when printable, else quoted with escapes."""
+    return text if text.isprintable() else repr(text)
+
+
 def check_labeled(items: list[LabeledText], source: Path | str, min_classes: int = 2) -> list[LabeledText]:
     """Return ``items`` if there are any and they have at least ``min_classes`` classes."""
     if not items:
         raise VecliftError("no labeled texts found", source)
     classes = {label for item in items for label in item.labels}
     if len(classes) < min_classes:
-        found = ", ".join(sorted(classes))
+        found = ", ".join(_shown(label) for label in sorted(classes))
         raise VecliftError(f"found {len(classes)} class(es) ({found}); need at least {min_classes}", source)
     return items
 
@@ -83,7 +88,7 @@ def _column_index(
         if name in header:
             return header.index(name)
     wanted = " or ".join(repr(n) for n in names)
-    raise VecliftError(f"no {what} column {wanted} in header ({', '.join(header)})", path, 1)
+    raise VecliftError(f"no {what} column {wanted} in header ({', '.join(_shown(name) for name in header)})", path, 1)
 
 
 def read_table(

@@ -211,7 +211,7 @@ def _sentence_from_text(item: dict, path: Path, number: int) -> TaggedSentence:
     entities.sort(key=lambda e: e[1])
     for previous, following in zip(entities, entities[1:]):
         if following[1] < previous[2]:
-            raise VecliftError(f"spans for {previous[0]} and {following[0]} overlap", path, number)
+            raise VecliftError(f"spans for {previous[0]!r} and {following[0]!r} overlap", path, number)
     return TaggedSentence(tuple(t for t, _, _ in tokens), tuple(tags_from_spans(entities, len(tokens))))
 
 

@@ -43,6 +43,8 @@ def train_fasttext(
     """
     if epochs < 1:
         raise VecliftError("--epochs must be at least 1")
+    if not 1 <= min_n <= max_n:
+        raise VecliftError(f"--min-n {min_n} and --max-n {max_n}: need 1 <= min-n <= max-n")
     prepared = as_prepared(corpus, show_progress)
     try:
         options = word2vec_options(

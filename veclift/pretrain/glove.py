@@ -177,6 +177,8 @@ def train_glove(
     """Count co-occurrences of the words seen ``min_count`` times, then fit GloVe; rows by frequency."""
     if epochs < 1:
         raise VecliftError("--epochs must be at least 1")
+    if x_max <= 0 or learning_rate <= 0:
+        raise VecliftError(f"--x-max and --learning-rate must be above 0, got {x_max} and {learning_rate}")
     prepared = as_prepared(corpus, show_progress)
     try:
         kept = prepared.vocabulary.kept(min_count)

@@ -13,7 +13,6 @@ from veclift.study.results import PRIMARY_METRIC, StudyResults
 from veclift.study.spec import StudySpec
 from veclift.study.store import ResultStore
 from veclift.study.trial import load_vectors, run_trial, split
-from veclift.tasks.config import split_strategy
 
 
 class TransferStudy:
@@ -35,7 +34,7 @@ class TransferStudy:
         once, so bad input fails before any trial starts, and drops sizes the pool cannot fill."""
         _check_options(self.spec)
         pool, _, test = split(self.spec)
-        if any(split_strategy(s)[0] not in (None, "scratch") for s in self.spec.strategies):
+        if self.spec.vectors:
             load_vectors(self.spec.vectors)  # a bad vector file fails here, not in every trial
         if not pool or not test:
             raise VecliftError("no training items left" if not pool else "empty test set", self.spec.train)
