@@ -287,13 +287,13 @@ def _write_npz(path) -> None:
 
 
 NATIVE_DEFECTS = {
-    "meta-not-json": (lambda n: (n / "meta.json").write_text("{not json"), "meta.json:1: cannot read"),
+    "meta-not-json": (lambda n: (n / "meta.json").write_text("{not json"), "meta.json:1: cannot read the vectors' metadata"),
     "meta-deep": (lambda n: (n / "meta.json").write_text("[" * 100_000), "meta.json"),
-    "meta-list": (lambda n: (n / "meta.json").write_text("[1, 2]"), "expected a JSON object"),
+    "meta-list": (lambda n: (n / "meta.json").write_text("[1, 2]"), "metadata must be a JSON object"),
     "meta-bad-utf8": (lambda n: (n / "meta.json").write_bytes(b'{"source": "\xff"}'), "meta.json"),
     "meta-source-type": (lambda n: (n / "meta.json").write_text('{"source": [1]}'), "field 'source' must be a str"),
     "meta-digest-path": (lambda n: (n / "meta.json").write_text('{"sha256": "../../../../etc"}'), "not a SHA-256"),
-    "meta-dim-wrong": (lambda n: (n / "meta.json").write_text('{"dim": 300}'), "meta.json gives dim 300"),
+    "meta-dim-wrong": (lambda n: (n / "meta.json").write_text('{"dim": 300}'), "metadata gives dim 300"),
     "npy-float64": (lambda n: np.save(n / "vectors.npy", MATRIX.astype(np.float64)), "float64 of shape"),
     "npy-1d": (lambda n: np.save(n / "vectors.npy", np.ones(12, np.float32)), "expected a 2-D float32"),
     "npy-big-endian": (lambda n: np.save(n / "vectors.npy", MATRIX.astype(">f4")), "expected a 2-D float32"),
@@ -414,3 +414,24 @@ def test_url_tokens_unchanged_by_the_linear_pattern():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert json.loads(json.dumps(tokenize("http://x"))) == ["http://x"]
+
+
+@pytest.mark.parametrize(
+    "config, weights, match",
+    [
+        ({"min_n": 3, "max_n": 10**9, "seed": 0}, np.zeros((8, 3), np.float32), r"bad n-gram sizes 3..1000000000"),
+        ({"min_n": 3, "max_n": 6, "seed": 0}, np.full((8, 3), np.nan, np.float32), "non-empty finite float32"),
+        ({"min_n": 3, "max_n": 6, "seed": 0}, np.zeros(8, np.float64), "non-empty finite float32"),
+        ([1, 2], np.zeros((8, 3), np.float32), "cannot read the character n-gram model"),
+    ],
+)
+def test_broken_char_ngram_model_is_one_error(tmp_path, config, weights, match):
+    from safetensors.numpy import save_file
+
+    from veclift.vectors.charngram import CharNgramModel
+
+    save_file({"weights": weights}, str(tmp_path / "char_ngram.safetensors"))
+    (tmp_path / "char_ngram.json").write_text(json.dumps(config))
+    with pytest.raises(VecliftError, match=match) as caught:
+        CharNgramModel.load(tmp_path)
+    assert "\n" not in str(caught.value)

@@ -31,6 +31,7 @@ _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 _WEIGHTS_FILE = "char_ngram.safetensors"
 _CONFIG_FILE = "char_ngram.json"
+MAX_NGRAM = 32
 
 
 def ngram_matrix(words: Sequence[str], buckets: int, min_n: int = 3, max_n: int = 6, seed: int = 0) -> sp.csr_matrix:
@@ -179,6 +180,12 @@ class CharNgramModel:
         except Exception as exc:  # OSError, JSON and key errors, and safetensors' own error type
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise VecliftError(f"cannot read the character n-gram model: {first}", directory) from None
-        if not 1 <= sizes["min_n"] <= sizes["max_n"]:
-            raise VecliftError(f"bad n-gram sizes {sizes['min_n']}..{sizes['max_n']}", directory / _CONFIG_FILE)
-        return cls(weights, **sizes, info=config.get("info"))
+        if not 1 <= sizes["min_n"] <= sizes["max_n"] <= MAX_NGRAM:  # every lookup loops over the sizes
+            raise VecliftError(f"bad n-gram sizes {sizes['min_n']}..{sizes['max_n']} (1..{MAX_NGRAM})", directory / _CONFIG_FILE)
+        if weights.dtype != np.float32 or weights.ndim != 2 or not len(weights) or not np.isfinite(weights).all():
+            raise VecliftError(
+                f"weights must be a non-empty finite float32 matrix, found {weights.dtype} of shape {weights.shape}: fit the model again",
+                directory / _WEIGHTS_FILE,
+            )
+        info = config.get("info")
+        return cls(weights, **sizes, info=info if isinstance(info, dict) else None)

@@ -17,8 +17,9 @@ from veclift.vectors.formats.rows import FiniteCheck
 PICKLE_SUFFIXES = (".kv", ".model")
 REFUSAL = (
     "this file is a Python pickle (gensim .save()); veclift does not unpickle files it is handed because a "
-    "pickle can run code: if you trust it, rename it to .kv/.model and pass --allow-pickle (allow_pickle=True), "
-    "or convert it with gensim (KeyedVectors.load(path).save_word2vec_format(out))"
+    "pickle can run code: if you trust it, name it .kv/.model and convert it once with "
+    "`veclift vectors convert FILE.kv OUT --allow-pickle` (Python: allow_pickle=True), "
+    "or with gensim (KeyedVectors.load(path).save_word2vec_format(out))"
 )
 
 

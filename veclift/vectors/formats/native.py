@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from veclift.atomic import atomic_path
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
 from veclift.vectors.formats.rows import FiniteCheck, load_matrix
+
+if TYPE_CHECKING:
+    from veclift.vectors.subword import SubwordModel
 
 MATRIX, WORDS, META, SUBWORDS = "vectors.npy", "words.txt", "meta.json", "subwords"
 
@@ -56,19 +60,22 @@ def _read_meta(path: Path) -> dict:
     try:
         meta = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
-        raise VecliftError(f"cannot read ({exc}): fix or delete this file", file, getattr(exc, "lineno", None)) from None
+        problem = " ".join(str(exc).split())
+        raise VecliftError(f"cannot read the vectors' metadata ({problem}): fix or delete this file", file, getattr(exc, "lineno", None)) from None
     if not isinstance(meta, dict):
-        raise VecliftError("expected a JSON object: fix or delete this file", file)
+        raise VecliftError("the vectors' metadata must be a JSON object: fix or delete this file", file)
     for key, kind in META_TYPES.items():
         value = meta.get(key)
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
-            raise VecliftError(f"field {key!r} must be a {kind.__name__}, found {value!r}: fix or delete this file", file)
+            found = f"must be a {kind.__name__}, found {value!r}"
+            raise VecliftError(f"vectors metadata field {key!r} {found}: fix or delete this file", file)
     if meta.get("sha256") is not None and not re.fullmatch(r"[0-9a-f]{64}", meta["sha256"]):
-        raise VecliftError("field 'sha256' is not a SHA-256 hex digest: fix or delete this file", file)
+        raise VecliftError("vectors metadata field 'sha256' is not a SHA-256 hex digest: fix or delete this file", file)
     return meta
 
 
 def _read_words(file: Path) -> list[str]:
+    """One word per line, strict UTF-8."""
     try:
         words = file.read_bytes().decode("utf-8").split("\n")  # faster than read_text on 400k words
     except OSError as exc:
@@ -80,7 +87,8 @@ def _read_words(file: Path) -> list[str]:
     return words
 
 
-def _read_subwords(path: Path, dim: int):
+def _read_subwords(path: Path, dim: int) -> SubwordModel:
+    """The ``subwords/`` n-gram model, its files inside the directory and its dimension that of the words."""
     from veclift.vectors.subword import CONFIG, NGRAMS, SubwordModel
 
     for name in (CONFIG, NGRAMS):
@@ -107,11 +115,13 @@ def read_native(path: str | Path, max_words: int | None = None, *, nonfinite: st
         raise VecliftError(f"{len(words)} words but the matrix has shape {matrix.shape}: write the vectors again", path / WORDS)
     for key, value in (("dim", matrix.shape[1]), ("count", len(words))):
         if meta.get(key) is not None and meta[key] != value:
-            raise VecliftError(f"meta.json gives {key} {meta[key]} but the files hold {value}: write the vectors again", path / META)
+            raise VecliftError(f"the vectors' metadata gives {key} {meta[key]} but the files hold {value}: write the vectors again", path / META)
     if max_words is not None and max_words < len(words):
         words, matrix = words[:max_words], matrix[:max_words]
     finite.check(matrix)
-    words, matrix = finite.apply(words, matrix)
+    if finite.bad:
+        words, matrix = finite.apply(words, matrix)
+        meta = {k: v for k, v in meta.items() if k not in ("sha256", "count")}  # other rows now
     if not words:
         raise VecliftError("no vectors in the directory", path)
     subwords = _read_subwords(path, matrix.shape[1]) if (path / SUBWORDS).is_dir() else None

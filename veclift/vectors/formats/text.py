@@ -10,10 +10,10 @@ Choices, documented because files in the wild differ:
   the last ``dim`` fields, provided the field just before them is not a number; otherwise the row
   is ragged and an error. (gensim takes the first field as the word and fails on those rows.)
 - Blank lines and trailing whitespace are ignored.
-- A header that lies about the count: every row present is read and a warning gives both numbers
-  (fewer rows than stated usually means a truncated copy, more means an edited file). A header
-  dimension no row of the file could have (above `MAX_DIM`, or two bytes a value exceeding the
-  file) is refused before anything is allocated from it.
+- A header that lies about the count: fewer rows than stated is an error, as in the binary format
+  (usually a truncated copy); more rows are all read, with a warning giving both numbers (usually an
+  edited file). A header dimension no row of the file could have (above `MAX_DIM`, or two bytes a
+  value exceeding the file) is refused before anything is allocated from it.
 - Rows with a NaN or an infinity (or a value beyond float32's range) are an error naming the line,
   or, with ``nonfinite="drop"``, dropped with one warning.
 """
@@ -185,8 +185,15 @@ def read_text(
             if not data:
                 break
     parser.decoder.report()
-    if count is not None and max_words is None and parser.rows != count:
-        warn(f"the header says {count} words but the file has {parser.rows} rows; using the {parser.rows} rows", path, 1)
+    if count is not None and parser.rows < (count if max_words is None else min(count, max_words)):
+        raise VecliftError(
+            f"the header says {count} words but the file ends after {parser.rows} rows (truncated?): "
+            "get a complete copy, or correct the count",
+            path,
+            line_no,
+        )
+    if count is not None and max_words is None and parser.rows > count:
+        warn(f"the header says {count} words but the file has {parser.rows} rows; using the {parser.rows} rows", path, line_no)
     matrix = np.concatenate(parser.blocks) if parser.blocks else np.zeros((0, dim), np.float32)
     fmt = "word2vec" if count is not None else "glove"
     return build_vectors(parser.words, matrix, path, fmt, finite)
