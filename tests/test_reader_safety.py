@@ -343,7 +343,7 @@ def test_native_files_linking_outside_the_directory_are_refused(tmp_path, name):
     outside = tmp_path / "outside"
     (native / name).rename(outside)
     (native / name).symlink_to(outside)
-    refused(native, "links outside the vectors directory")
+    refused(native, "links outside the folder")
 
 
 def test_links_inside_a_native_directory_are_fine(tmp_path):

@@ -28,3 +28,12 @@ def inside(root: Path, relative: str) -> Path:
         if path.is_symlink():
             raise VecliftError(f"{relative!r} passes a symbolic link; refusing to follow it", root)
     return path
+
+
+def resolved_inside(root: Path, name: str) -> Path:
+    """``root / name`` with links followed, refused when they take it outside ``root`` (links within
+    it are fine: a vectors folder may share files between its parts)."""
+    target = (root / name).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise VecliftError(f"{name} links outside the folder (to {target}): refusing to follow it; copy the file in instead", root)
+    return target

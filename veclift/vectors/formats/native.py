@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from veclift.atomic import atomic_path
+from veclift.confined import resolved_inside
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
 from veclift.vectors.formats.rows import FiniteCheck, load_matrix
@@ -39,14 +40,6 @@ def matrix_sha256(matrix: np.ndarray) -> str:
     for start in range(0, matrix.shape[0], step):
         digest.update(np.ascontiguousarray(matrix[start : start + step], dtype=np.float32).tobytes())
     return digest.hexdigest()
-
-
-def _inside(path: Path, name: str) -> Path:
-    """``path / name``, refused when a link takes it outside the directory (a vectors folder may come from anyone)."""
-    target = (path / name).resolve()
-    if not target.is_relative_to(path.resolve()):
-        raise VecliftError(f"{name} links outside the vectors directory (to {target}): refusing to follow it; copy the file in instead", path)
-    return target
 
 
 META_TYPES = {"format": str, "source": str, "dim": int, "count": int, "sha256": str, "normalized": bool, "subwords": bool, "lowercase": bool}  # fmt: skip
@@ -92,7 +85,7 @@ def _read_subwords(path: Path, dim: int) -> SubwordModel:
     from veclift.vectors.subword import CONFIG, NGRAMS, SubwordModel
 
     for name in (CONFIG, NGRAMS):
-        _inside(path, f"{SUBWORDS}/{name}")
+        resolved_inside(path, f"{SUBWORDS}/{name}")
     subwords = SubwordModel.load(path / SUBWORDS)
     if subwords.dim != dim:
         raise VecliftError(f"n-gram vectors have {subwords.dim} dimensions, the word vectors {dim}", path / SUBWORDS)
@@ -107,9 +100,9 @@ def read_native(path: str | Path, max_words: int | None = None, *, nonfinite: st
     """
     path = Path(path)
     finite = FiniteCheck(path / MATRIX, nonfinite)
-    matrix = load_matrix(_inside(path, MATRIX))
-    words = _read_words(_inside(path, WORDS))
-    _inside(path, META)
+    matrix = load_matrix(resolved_inside(path, MATRIX))
+    words = _read_words(resolved_inside(path, WORDS))
+    resolved_inside(path, META)
     meta = _read_meta(path)
     if matrix.shape[0] != len(words):
         raise VecliftError(f"{len(words)} words but the matrix has shape {matrix.shape}: write the vectors again", path / WORDS)
