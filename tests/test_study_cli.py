@@ -52,7 +52,7 @@ def test_a_tiny_study_end_to_end(data, tmp_path):
     assert again.returncode == 0 and json.loads(again.stdout)["finished"] == 2
     changed = _veclift(*[a if a != "--hidden" else "--layers" for a in args])
     assert changed.returncode == 2
-    assert changed.stderr.strip().splitlines() == [f"error: {out}: this output directory holds results of a different study (options changed); use another --output directory, or delete it to start over"]
+    assert changed.stderr.strip().splitlines() == [f"error: {out}: this output directory holds results of a different study (options changed); use another --output directory, or pass --overwrite to start over"]
 
 
 @pytest.mark.parametrize(
