@@ -143,7 +143,11 @@ def test_nonfinite_fasttext_word_row_or_ngram_bucket(tmp_path):
 def test_nonfinite_native_matrix_is_refused_or_dropped(tmp_path):
     matrix = MATRIX.copy()
     matrix[0, 0] = np.nan
-    native = Vectors(WORDS, matrix).save(tmp_path / "native")
+    with pytest.raises(VecliftError, match="vector row 1 has a NaN"):
+        Vectors(WORDS, matrix).save(tmp_path / "refused")  # veclift never writes one
+    assert not (tmp_path / "refused").exists()
+    native = Vectors(WORDS, MATRIX).save(tmp_path / "native")
+    np.save(native / "vectors.npy", matrix)  # as a directory from elsewhere may hold
     refused(native, "vector row 1 has a NaN")
     with pytest.warns(VecliftWarning, match="1 vector rows"):
         assert load(native, nonfinite="drop").words == tuple(WORDS[1:])

@@ -32,7 +32,7 @@ def load_builtin(name: str, max_words: int | None = None) -> Vectors:
     target = veclift_home() / "vectors" / name
     if not is_native(target):
         convert_builtin(name, target)
-    return read_native(target, max_words=max_words)
+    return read_native(target, max_words=max_words, trusted=True)
 
 
 def convert_builtin(name: str, target: Path) -> Path:
