@@ -12,7 +12,6 @@ from veclift.errors import VecliftError
 
 NGRAMS, CONFIG = "ngrams.npy", "subwords.json"
 MAX_NGRAM = 32  # n-gram lengths above this are a corrupt file (fastText's default is 3..6); each lookup loops over them
-CHECK_ROWS = 1 << 16
 
 
 def check_ngram_range(min_n: object, max_n: object, path: Path) -> None:
@@ -51,12 +50,11 @@ class SubwordModel:
 
     def check_finite(self, path: Path) -> None:
         """Refuse an n-gram matrix with a NaN or infinity (buckets cannot be dropped: every word may hash there)."""
-        for start in range(0, self.bucket, CHECK_ROWS):
-            bad = np.flatnonzero(~np.isfinite(self.ngrams[start : start + CHECK_ROWS]).all(axis=1))
-            if len(bad):
-                raise VecliftError(
-                    f"n-gram bucket {start + int(bad[0])} has a NaN or infinite value: the model is corrupt, re-export it", path
-                )
+        from veclift.vectors.formats.rows import nonfinite_rows
+
+        bad = nonfinite_rows(self.ngrams)
+        if len(bad):
+            raise VecliftError(f"n-gram bucket {int(bad[0])} has a NaN or infinite value: the model is corrupt, re-export it", path)
 
     def vector(self, word: str) -> np.ndarray | None:
         """Mean of the word's n-gram rows; None when it has no n-grams (e.g. max_n = 0)."""

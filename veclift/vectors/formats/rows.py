@@ -63,6 +63,13 @@ def load_matrix(path: Path) -> np.ndarray:
     return matrix
 
 
+def nonfinite_rows(values: np.ndarray) -> np.ndarray:
+    """Indices of the rows holding a NaN or an infinity, looked at `CHECK_ROWS` at a time (little memory)."""
+    found = [np.flatnonzero(~np.isfinite(values[start : start + CHECK_ROWS]).all(axis=1)) + start
+             for start in range(0, len(values), CHECK_ROWS)]  # fmt: skip
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
 class FiniteCheck:
     """Finds rows holding a NaN or an infinity: an error naming the first, or (``nonfinite="drop"``) rows to drop."""
 
@@ -73,10 +80,9 @@ class FiniteCheck:
 
     def check(self, values: np.ndarray, first_row: int = 0, lines: Sequence[int] | None = None) -> None:
         """Look at rows ``first_row ..`` of the file; ``lines`` gives each one's line number (text files)."""
-        for start in range(0, len(values), CHECK_ROWS):
-            bad = np.flatnonzero(~np.isfinite(values[start : start + CHECK_ROWS]).all(axis=1)) + start
-            if len(bad):
-                self._found(bad + first_row, None if lines is None else int(lines[bad[0]]))
+        bad = nonfinite_rows(values)
+        if len(bad):
+            self._found(bad + first_row, None if lines is None else int(lines[bad[0]]))
 
     def _found(self, rows: np.ndarray, line: int | None) -> None:
         if not self.drop:
