@@ -12,19 +12,16 @@ transformers = pytest.importorskip("transformers")
 
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors  # noqa: E402
 
-from veclift.contextual import (  # noqa: E402
+from veclift.contextual import PoolingOptions, compute_features, encode_words, load_backbone  # noqa: E402
+from veclift.contextual.pooling import assign_windows, plan_windows  # noqa: E402
+from veclift.embeddings import (  # noqa: E402
     ContextualEmbedder,
     FinetunedContextualEmbedder,
     FrozenContextualEmbedder,
-    PoolingOptions,
-    compute_features,
-    encode_words,
-    linear_warmup_decay,
-    load_backbone,
+    TokenBatch,
 )
-from veclift.contextual.pooling import assign_windows, plan_windows  # noqa: E402
 from veclift.errors import VecliftError  # noqa: E402
-from veclift.tasks.embeddings import TokenBatch  # noqa: E402
+from veclift.tasks.trainer import linear_warmup_decay  # noqa: E402
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "sit", "on", "mat", "apple",
          "orange", "paris", "john", "lives", "in", "##s", "##t", "##ing", "##ton", "a", "b", "c", "."]
@@ -145,7 +142,7 @@ def test_unknown_and_empty_words_still_get_vectors(backbone):
 
 
 def test_feature_cache_hits(backbone, tmp_path, monkeypatch):
-    first = compute_features(backbone, SENTENCES + SENTENCES[:1], cache_dir=tmp_path, show_progress=False)
+    first = compute_features(backbone, SENTENCES + SENTENCES[:1], cache_dir=tmp_path, progress=False)
     assert first.computed == 2 and first[SENTENCES[1]].shape == (7, 16)
     encoded: list[int] = []
     real = encode_words
@@ -155,24 +152,24 @@ def test_feature_cache_hits(backbone, tmp_path, monkeypatch):
         return real(backbone, sentences, options)
 
     monkeypatch.setattr("veclift.contextual.features.encode_words", counting)
-    again = compute_features(backbone, SENTENCES, cache_dir=tmp_path, show_progress=False)
+    again = compute_features(backbone, SENTENCES, cache_dir=tmp_path, progress=False)
     assert encoded == [] and again.computed == 0
     assert (again[SENTENCES[1]] == first[SENTENCES[1]]).all()
-    subset = compute_features(backbone, SENTENCES[1:], cache_dir=tmp_path, show_progress=False)
+    subset = compute_features(backbone, SENTENCES[1:], cache_dir=tmp_path, progress=False)
     assert encoded == [] and subset.computed == 0
     # a larger set encodes only its new sentence
-    more = compute_features(backbone, SENTENCES + [["a", "cat"]], cache_dir=tmp_path, show_progress=False)
+    more = compute_features(backbone, SENTENCES + [["a", "cat"]], cache_dir=tmp_path, progress=False)
     assert encoded == [1] and more.computed == 1 and more[["a", "cat"]].shape == (2, 16)
     # other options: another store
-    compute_features(backbone, SENTENCES, PoolingOptions(pooling="mean"), cache_dir=tmp_path, show_progress=False)
+    compute_features(backbone, SENTENCES, PoolingOptions(pooling="mean"), cache_dir=tmp_path, progress=False)
     assert encoded == [1, 2]
 
 
 def test_frozen_embedder_uses_features_and_encodes_unseen(backbone, tmp_path, monkeypatch):
-    embedder = FrozenContextualEmbedder(backbone, cache_dir=tmp_path, show_progress=False)
+    embedder = FrozenContextualEmbedder(backbone, cache_dir=tmp_path, progress=False)
     embedder.prepare(SENTENCES[:1])  # fewer than CACHE_MIN_SENTENCES: in memory only
     assert not any(tmp_path.iterdir())
-    monkeypatch.setattr("veclift.contextual.embedder.CACHE_MIN_SENTENCES", 2)
+    monkeypatch.setattr("veclift.embeddings.contextual.CACHE_MIN_SENTENCES", 2)
     embedder.prepare(SENTENCES)
     assert len(list(tmp_path.glob("*/*/vectors.npy"))) == 1
     unseen = ["a", "cat", "in", "paris"]
@@ -185,7 +182,7 @@ def test_frozen_embedder_uses_features_and_encodes_unseen(backbone, tmp_path, mo
     torch.testing.assert_close(out[1, :4], rows, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(out[0, :5], cached, atol=1e-5, rtol=1e-4)
     assert list(embedder.parameters()) == []
-    rebuilt = ContextualEmbedder.from_description(embedder.describe())
+    rebuilt = ContextualEmbedder.from_dict(embedder.to_dict())
     assert isinstance(rebuilt, FrozenContextualEmbedder) and rebuilt.options == embedder.options
 
 

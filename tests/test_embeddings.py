@@ -9,8 +9,9 @@ from task_fixtures import tagged_sentences, tiny_vectors
 
 from veclift.errors import VecliftError
 from veclift.tasks import SequenceTagger, StackedEmbedder, TaggerConfig, TokenBatch
-from veclift.tasks.embeddings import UNK, build_word_embedder, vectors_lowercase
-from veclift.tasks.features import CasingEmbedder, CharCNNEmbedder, casing
+from veclift.embeddings.words import UNK, build_word_embedder, vectors_lowercase
+from veclift.embeddings.casing import CasingEmbedder, casing
+from veclift.embeddings.chars import CharCNNEmbedder
 from veclift.tasks.trainer import make_optimizer
 from veclift.vectors.core import Vectors
 

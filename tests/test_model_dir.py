@@ -11,7 +11,7 @@ from task_fixtures import labeled_texts, tagged_sentences, tiny_vectors
 
 from veclift.errors import VecliftError
 from veclift.tasks import SequenceTagger, TextClassifier, load_model
-from veclift.tasks.embeddings import TokenBatch
+from veclift.embeddings import TokenBatch
 
 FAST = dict(hidden=8, char_filters=6, batch_size=8, max_epochs=2)
 

@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 import veclift.cli
 from veclift.errors import VecliftError
-from veclift.pretrain.encoder import PretrainedEncoder, pretrain_encoder
+from veclift.pretrain.encoder import pretrain_encoder
+from veclift.tasks.pretrained_encoder import PretrainedEncoder
 from veclift.tasks import SequenceTagger, TaggerConfig, TrainResult
-from veclift.tasks.features import CasingEmbedder, CharEmbedder
+from veclift.embeddings import CasingEmbedder, CharEmbedder
 
 veclift.cli._register()
 runner = CliRunner()

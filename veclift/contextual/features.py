@@ -20,7 +20,7 @@ from veclift.atomic import atomic_path
 from veclift.contextual.backbone import Backbone
 from veclift.contextual.pooling import PoolingOptions, encode_words
 from veclift.errors import VecliftError
-from veclift.progress import progress
+from veclift.progress import progress as progress_bar
 from veclift.vectors.builtin import veclift_home
 
 CHUNK_SENTENCES = 256
@@ -78,7 +78,7 @@ def unique_sentences(sentences: Iterable[Sequence[str]]) -> list[tuple[str, ...]
 def store_key(backbone: Backbone, options: PoolingOptions) -> str:
     """Directory name for an encoder (name and weights) and the options that change the vectors."""
     digest = hashlib.sha256(backbone.fingerprint().encode())
-    relevant = {k: v for k, v in options.as_dict().items() if k != "batch_size"}
+    relevant = {k: v for k, v in options.to_dict().items() if k != "batch_size"}
     digest.update(json.dumps(relevant, sort_keys=True).encode())
     return digest.hexdigest()[:24]
 
@@ -97,13 +97,13 @@ def compute_features(
     *,
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
-    show_progress: bool = True,
+    progress: bool = True,
 ) -> Features:
     """Word vectors for every distinct sentence, encoding only those the cache does not hold yet
     (``cache_dir`` default: ``$VECLIFT_HOME/features``; ``use_cache=False`` keeps them in memory)."""
     unique = unique_sentences(sentences)
     if not use_cache:
-        vectors, offsets = _encode(backbone, unique, options, show_progress)
+        vectors, offsets = _encode(backbone, unique, options, progress)
         return Features([FeatureTable(vectors, offsets, unique)], backbone.dim, computed=len(unique))
     store = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / store_key(backbone, options)
     exact = store / sentences_key(unique)
@@ -113,13 +113,13 @@ def compute_features(
     tables = [table for table in tables if any(s in table.index for s in unique)]
     missing = [s for s in unique if not any(s in table.index for table in tables)]
     if missing:
-        vectors, offsets = _encode(backbone, missing, options, show_progress)
+        vectors, offsets = _encode(backbone, missing, options, progress)
         target = store / sentences_key(missing)
         with atomic_path(target, directory=True, overwrite=True) as tmp:
             np.save(tmp / "vectors.npy", vectors)
             np.save(tmp / "offsets.npy", offsets)
             (tmp / "sentences.json").write_text(json.dumps(missing, ensure_ascii=False))
-            meta = {"model": backbone.source, "options": options.as_dict(), "sentences": len(missing),
+            meta = {"model": backbone.source, "options": options.to_dict(), "sentences": len(missing),
                     "words": int(offsets[-1]), "dim": backbone.dim}
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
         tables.append(_load(target))
@@ -127,7 +127,7 @@ def compute_features(
 
 
 def _encode(backbone: Backbone, sentences: list[tuple[str, ...]], options: PoolingOptions,
-            show_progress: bool) -> tuple[np.ndarray, np.ndarray]:
+            progress: bool) -> tuple[np.ndarray, np.ndarray]:
     total_words = sum(len(s) for s in sentences)
     vectors = np.empty((total_words, backbone.dim), dtype=np.float32)
     offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
@@ -135,7 +135,7 @@ def _encode(backbone: Backbone, sentences: list[tuple[str, ...]], options: Pooli
     backbone.model.eval()
     row = 0
     try:
-        with torch.inference_mode(), progress("Contextual features", total_words, enabled=show_progress) as update:
+        with torch.inference_mode(), progress_bar("Contextual features", total_words, enabled=progress) as update:
             for start in range(0, len(sentences), CHUNK_SENTENCES):
                 chunk = sentences[start:start + CHUNK_SENTENCES]
                 encoded, chunk_offsets = encode_words(backbone, chunk, options)

@@ -37,7 +37,7 @@ class PoolingOptions:
         if self.stride < 0 or self.batch_size < 1:
             raise VecliftError("stride must be >= 0 and batch_size >= 1")
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
         return asdict(self)
 
 

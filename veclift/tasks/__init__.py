@@ -3,7 +3,7 @@
 from veclift.tasks.api import load_model, model_class, train_and_evaluate
 from veclift.tasks.classifier import TextClassifier
 from veclift.tasks.config import ClassifierConfig, TaggerConfig, TaskConfig
-from veclift.tasks.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder
+from veclift.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder
 from veclift.tasks.tagger import SequenceTagger
 from veclift.tasks.trainer import TrainResult
 

@@ -11,7 +11,7 @@ from torch import nn
 
 from veclift.errors import VecliftError
 from veclift.tasks.config import ClassifierConfig
-from veclift.tasks.embeddings import TokenBatch, TokenEmbedder
+from veclift.embeddings import TokenBatch, TokenEmbedder
 from veclift.tasks.encoders import SentenceEncoder
 from veclift.tasks.metrics import classification_scores, unseen_word_accuracy
 from veclift.tasks.model import TaskModel

@@ -6,9 +6,13 @@ All take ``x`` (B, T, d) and ``mask`` (B, T) bool and never let padding leak int
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from veclift.tasks.config import TaggerConfig
 
 
 class BiLSTMEncoder(nn.Module):
@@ -119,3 +123,10 @@ class SentenceEncoder(nn.Module):
         if self.tokens is not None:
             x = self.tokens(x, mask)
         return self.pool(x, mask)
+
+
+def token_encoder(in_dim: int, config: TaggerConfig) -> BiLSTMEncoder | DilatedCNNEncoder:
+    """The tagger's encoder as ``config`` shapes it (also built by encoder pre-training)."""
+    if config.encoder == "bilstm":
+        return BiLSTMEncoder(in_dim, config.hidden, config.layers, config.dropout)
+    return DilatedCNNEncoder(in_dim, 2 * config.hidden, blocks=config.layers + 1, dropout=config.dropout)

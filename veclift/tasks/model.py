@@ -16,7 +16,7 @@ from torch import nn
 
 from veclift.errors import VecliftError, warn
 from veclift.tasks.config import TaskConfig, split_strategy
-from veclift.tasks.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder, build_word_embedder
+from veclift.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder, build_word_embedder
 from veclift.tasks.trainer import TrainResult, seed_everything
 from veclift.tasks.trainer import train as train_network
 
@@ -135,13 +135,13 @@ class TaskModel:
         return self
 
     def _contextual_embedder(self, mode: str, token_lists: list[list[str]], progress: bool) -> TokenEmbedder:
-        from veclift.contextual.embedder import build_contextual_embedder
         from veclift.contextual.pooling import PoolingOptions
+        from veclift.embeddings.contextual import build_contextual_embedder
 
         config = self.config
         options = PoolingOptions(pooling=config.contextual_pooling, layers=config.contextual_layers)
         return build_contextual_embedder(mode, token_lists, model=config.contextual_model, options=options,
-                                         cache_dir=config.contextual_cache, show_progress=progress)
+                                         cache_dir=config.contextual_cache, progress=progress)
 
     # --- prediction helpers --------------------------------------------------------------------
     @property

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from safetensors.torch import load_file, save_file
 
+from veclift.embeddings import WordEmbedder, embedder_from_dict
 from veclift.errors import VecliftError
-from veclift.tasks.embeddings import StackedEmbedder, TokenEmbedder, WordEmbedder
-from veclift.tasks.features import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder
 
 if TYPE_CHECKING:
     from veclift.tasks.model import TaskModel
@@ -30,46 +29,14 @@ CONFIG_FILE = "config.json"
 EMBEDDERS_FILE = "embedders.json"
 WEIGHTS_FILE = "weights.safetensors"
 OOV_DIR = "oov"
-CONTEXTUAL_DIR = "contextual"
-DEFAULT_CONTEXTUAL = "minilm"  # the packaged encoder, found where its package is installed
 FORMAT_VERSION = 1
-
-EMBEDDER_KINDS: dict[str, type[TokenEmbedder]] = {
-    cls.kind: cls for cls in (WordEmbedder, CharCNNEmbedder, CharLSTMEmbedder, CasingEmbedder)
-}
-
-
-def embedder_from_description(description: dict[str, Any]) -> TokenEmbedder:
-    """Rebuild an embedder (weights zero) from `TokenEmbedder.describe()` output."""
-    kind = description.get("kind")
-    if kind == StackedEmbedder.kind:
-        return StackedEmbedder([embedder_from_description(d) for d in description["parts"]])
-    if kind == "contextual":  # imported here: transformers is an optional dependency
-        from veclift.contextual.embedder import ContextualEmbedder
-
-        return ContextualEmbedder.from_description(description)
-    if kind not in EMBEDDER_KINDS:
-        raise VecliftError(f"unknown embedder kind {kind!r} (a model from a newer veclift?)")
-    return EMBEDDER_KINDS[kind].from_description(description)
-
-
-def _contextual_descriptions(description: dict[str, Any]) -> list[dict[str, Any]]:
-    """The contextual parts of an embedder description (a stack's parts included)."""
-    if not isinstance(description, dict):
-        raise VecliftError(f"{EMBEDDERS_FILE} must hold a JSON object per embedder")
-    if description.get("kind") == StackedEmbedder.kind:
-        parts = description.get("parts")
-        if not isinstance(parts, list):
-            raise VecliftError(f"{EMBEDDERS_FILE}: a stack needs a list of parts")
-        return [d for part in parts for d in _contextual_descriptions(part)]
-    return [description] if description.get("kind") == "contextual" else []
 
 
 def save_model(model: TaskModel, directory: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``model`` into ``directory`` atomically (an existing one replaced as a whole, with ``overwrite``).
 
-    A contextual encoder other than the packaged default is copied in (``contextual/``), so the
-    directory names no path outside itself."""
+    Embedders copy in what they name outside it (`TokenEmbedder.bundle`: a contextual encoder other
+    than the packaged default goes to ``contextual/``), so the directory names no outside path."""
     from veclift import __version__
     from veclift.atomic import atomic_path
 
@@ -87,15 +54,9 @@ def save_model(model: TaskModel, directory: str | Path, *, overwrite: bool = Fal
         "extra": model._extra_state(),
         "training": model.train_result.to_dict() if model.train_result is not None else None,
     }
-    description = network.embedder.describe()
-    backbones = [m.backbone for m in network.modules() if getattr(m, "kind", None) == "contextual"]
     directory = Path(directory)
     with atomic_path(directory, directory=True, overwrite=overwrite) as tmp:
-        for part, backbone in zip(_contextual_descriptions(description), backbones):
-            if part["model"] != DEFAULT_CONTEXTUAL:
-                backbone.model.save_pretrained(tmp / CONTEXTUAL_DIR, safe_serialization=True)
-                backbone.tokenizer.save_pretrained(tmp / CONTEXTUAL_DIR)
-                part["model"] = CONTEXTUAL_DIR
+        description = network.embedder.bundle(tmp)
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / EMBEDDERS_FILE).write_text(json.dumps(description, ensure_ascii=False), encoding="utf-8")
         save_file({k: v.detach().contiguous() for k, v in network.state_dict().items()}, str(tmp / WEIGHTS_FILE))
@@ -129,7 +90,7 @@ def _check_meta(meta: Any, path: Path) -> None:
 
 def load_model(directory: str | Path) -> TaskModel:
     """A `SequenceTagger` or `TextClassifier` from its directory; every file it reads is inside it."""
-    from veclift.confined import inside, refuse_symlinks
+    from veclift.confined import refuse_symlinks
     from veclift.tasks.classifier import TextClassifier
     from veclift.tasks.model import TrainResult
     from veclift.tasks.tagger import SequenceTagger
@@ -149,16 +110,13 @@ def load_model(directory: str | Path) -> TaskModel:
     if cls is None:
         raise VecliftError(f"unknown task {meta['task']!r} in {CONFIG_FILE}", directory)
     try:
-        for part in _contextual_descriptions(description):
-            if part.get("model") != DEFAULT_CONTEXTUAL:
-                part["model"] = str(inside(directory, str(part.get("model"))))
         model = cls(cls.config_class.from_dict(meta["config"]))
         model.labels = list(meta["labels"])
         model.vectors_source = meta["vectors"].get("source")
         model._restore_extra(meta.get("extra") or {})
         if meta.get("training"):
             model.train_result = TrainResult(**meta["training"])
-        network = model._build_network(embedder_from_description(description))
+        network = model._build_network(embedder_from_dict(description, directory))
     except VecliftError as exc:
         raise VecliftError(exc.message, exc.path or directory) from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:

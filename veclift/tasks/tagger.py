@@ -8,20 +8,24 @@ from typing import Any
 import torch
 from torch import nn
 
+from veclift.embeddings import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder, TokenBatch, TokenEmbedder
 from veclift.tasks.config import TaggerConfig
 from veclift.tasks.crf import CRF
-from veclift.tasks.embeddings import TokenBatch, TokenEmbedder
-from veclift.tasks.encoders import BiLSTMEncoder, DilatedCNNEncoder
-from veclift.tasks.features import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder
+from veclift.tasks.encoders import token_encoder
 from veclift.tasks.metrics import ner_scores, unseen_entity_scores
 from veclift.tasks.model import TaskModel
 
 
-def token_encoder(in_dim: int, config: TaggerConfig) -> BiLSTMEncoder | DilatedCNNEncoder:
-    """The tagger's encoder as ``config`` shapes it (also built by encoder pre-training)."""
-    if config.encoder == "bilstm":
-        return BiLSTMEncoder(in_dim, config.hidden, config.layers, config.dropout)
-    return DilatedCNNEncoder(in_dim, 2 * config.hidden, blocks=config.layers + 1, dropout=config.dropout)
+def feature_embedders(config: TaggerConfig, token_lists: Sequence[Sequence[str]]) -> list[TokenEmbedder]:
+    """The tagger's character and casing features as ``config`` asks, characters from ``token_lists``."""
+    parts: list[TokenEmbedder] = []
+    if config.char != "none":
+        chars = sorted({c for tokens in token_lists for t in tokens for c in t})
+        kind = CharCNNEmbedder if config.char == "cnn" else CharLSTMEmbedder
+        parts.append(kind(chars, config.char_dim, config.char_filters))
+    if config.casing:
+        parts.append(CasingEmbedder(config.casing_dim))
+    return parts
 
 
 class TaggerNetwork(nn.Module):
@@ -76,22 +80,14 @@ class SequenceTagger(TaskModel):
         return [index[t] for t in item.tags]
 
     def _feature_embedders(self, train_tokens: Sequence[Sequence[str]]) -> list[TokenEmbedder]:
-        config = self.config
-        parts: list[TokenEmbedder] = []
-        if config.char != "none":
-            chars = sorted({c for tokens in train_tokens for t in tokens for c in t})
-            kind = CharCNNEmbedder if config.char == "cnn" else CharLSTMEmbedder
-            parts.append(kind(chars, config.char_dim, config.char_filters))
-        if config.casing:
-            parts.append(CasingEmbedder(config.casing_dim))
-        return parts
+        return feature_embedders(self.config, train_tokens)
 
     def _build_network(self, embedder: TokenEmbedder) -> TaggerNetwork:
         return TaggerNetwork(embedder, self.config, len(self.labels))
 
     def _initialise_network(self) -> None:
         if self.config.init_encoder:
-            from veclift.pretrain.encoder import PretrainedEncoder
+            from veclift.tasks.pretrained_encoder import PretrainedEncoder
 
             PretrainedEncoder.load(self.config.init_encoder).initialise(self.network, self.config)
 

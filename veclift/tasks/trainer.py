@@ -24,7 +24,7 @@ from veclift.atomic import atomic_path
 from veclift.errors import VecliftError
 from veclift.progress import progress
 from veclift.tasks.config import TaskConfig
-from veclift.tasks.embeddings import TokenBatch
+from veclift.embeddings import TokenBatch
 
 
 @dataclass
@@ -84,6 +84,22 @@ def make_optimizer(network: nn.Module, config: TaskConfig) -> torch.optim.Optimi
     return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay)
 
 
+def linear_warmup_decay(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
+    """Learning-rate factor for ``torch.optim.lr_scheduler.LambdaLR``: rises linearly over
+    ``warmup_steps``, then falls linearly to 0 at ``total_steps`` (the BERT fine-tuning schedule)."""
+    warmup_steps = max(0, int(warmup_steps))
+    total_steps = max(1, int(total_steps))
+
+    # transformers' get_linear_schedule_with_warmup sets one schedule for every parameter group;
+    # the encoder needs its own, beside the task layers' schedule, hence a LambdaLR factor.
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / (warmup_steps + 1)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    return factor
+
+
 def step_schedule(optimizer: torch.optim.Optimizer, config: TaskConfig, n_batches: int) -> torch.optim.lr_scheduler.LambdaLR:
     """Stepped per batch: ``lr / (1 + lr_decay * epoch)`` for every group but an encoder's, which
     warms up over ``contextual_warmup`` of all steps and then decays linearly to zero."""
@@ -94,8 +110,6 @@ def step_schedule(optimizer: torch.optim.Optimizer, config: TaskConfig, n_batche
     factors = []
     for group in optimizer.param_groups:
         if group.get("encoder"):
-            from veclift.contextual.embedder import linear_warmup_decay
-
             total = config.max_epochs * n_batches
             factors.append(linear_warmup_decay(round(config.contextual_warmup * total), total))
         else:

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import weakref
@@ -59,6 +60,13 @@ class Strategy:
     def load_state(self, directory: Path) -> None:
         """Read what ``save`` wrote (default: nothing)."""
 
+    def rebind(self, vectors: Vectors) -> Strategy:
+        """This strategy, fitted state kept, looking words up in ``vectors``: what ``save`` then
+        ``load(directory, vectors)`` gives, without the round trip."""
+        clone = copy.copy(self)
+        clone.vectors = vectors
+        return clone
+
 
 class LowerFallback(Strategy):
     """Case and digit normalisation: the first variant of the word that the vectors know."""
@@ -100,6 +108,9 @@ class SubwordFallback(Strategy):
     def vector(self, word: str) -> np.ndarray | None:
         return self.vectors.subwords.vector(word)
 
+    def rebind(self, vectors: Vectors) -> Strategy:
+        return type(self)(vectors)
+
 
 class CharNgramFallback(Strategy):
     """A vector from the word's spelling: hashed character n-grams fitted on the known words."""
@@ -128,6 +139,9 @@ class CharNgramFallback(Strategy):
 
     def save(self, directory: Path) -> None:
         self.model.save(directory)
+
+    def rebind(self, vectors: Vectors) -> Strategy:
+        return type(self)(vectors, self.model)
 
     def load_state(self, directory: Path) -> None:
         model = CharNgramModel.load(directory)
@@ -174,6 +188,9 @@ class UnkVector(Strategy):
 
     def covers(self, word: str) -> bool:
         return True
+
+    def rebind(self, vectors: Vectors) -> Strategy:
+        return type(self)(vectors, self.unk)
 
     def save(self, directory: Path) -> None:
         with atomic_path(directory / _UNK_FILE) as tmp:
@@ -234,6 +251,10 @@ class OOVChain:
     def vector(self, word: str) -> np.ndarray | None:
         found = self.resolve(word)
         return None if found is None else found[0]
+
+    def rebind(self, vectors: Vectors) -> OOVChain:
+        """The same chain, fitted state kept, looking words up in ``vectors`` (as a saved and reloaded copy)."""
+        return OOVChain([strategy.rebind(vectors) for strategy in self.strategies])
 
     def save(self, directory: str | Path) -> None:
         """Write ``oov.json`` (the spec) and each strategy's state (char n-gram weights, UNK vector)."""

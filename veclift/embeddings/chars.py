@@ -1,18 +1,19 @@
-"""Token features beside the word vectors: characters (CNN or BiLSTM) and casing/word shape.
+"""Character features beside the word vectors: a CNN or a BiLSTM over each word's characters.
 
-GloVe 6B is lower-cased, so a tagger keyed on lower-cased words needs these to see that
-"Apple" is capitalised. Both are `TokenEmbedder`s and stack with the word rows.
+GloVe 6B is lower-cased, so a tagger keyed on lower-cased words needs these (and casing) to see
+that "Apple" is capitalised and how an unseen word is spelled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from veclift.tasks.embeddings import TokenBatch, TokenEmbedder
+from veclift.embeddings.base import TokenBatch, TokenEmbedder, register_embedder
 
 MAX_WORD_CHARS = 30  # longer words are cut: their first 30 characters carry the shape signal
 
@@ -57,14 +58,15 @@ class CharEmbedder(TokenEmbedder):
         """(words, chars) ids -> (words, dim) features."""
         raise NotImplementedError
 
-    def describe(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "chars": self.chars, "char_dim": self.char_dim, "size": self.size}
 
     @classmethod
-    def from_description(cls, d: dict[str, Any]) -> CharEmbedder:
+    def from_dict(cls, d: dict[str, Any], root: Path | None = None) -> CharEmbedder:
         return cls(d["chars"], d["char_dim"], d["size"])
 
 
+@register_embedder
 class CharCNNEmbedder(CharEmbedder):
     """Character CNN (kernel 3) max-pooled over the word (Ma & Hovy 2016); ``size`` filters."""
 
@@ -81,6 +83,7 @@ class CharCNNEmbedder(CharEmbedder):
         return hidden.masked_fill(~valid, float("-inf")).max(dim=2).values
 
 
+@register_embedder
 class CharLSTMEmbedder(CharEmbedder):
     """Character BiLSTM, final states of both directions (Lample et al. 2016); ``size`` = output dim."""
 
@@ -95,51 +98,3 @@ class CharLSTMEmbedder(CharEmbedder):
         packed = nn.utils.rnn.pack_padded_sequence(self.embedding(chars), lengths, batch_first=True, enforce_sorted=False)
         _, (h, _) = self.lstm(packed)
         return torch.cat([h[0], h[1]], dim=-1)
-
-
-CASINGS = ("numeric", "mostly_numeric", "lower", "upper", "title", "has_digit", "other")
-
-
-def casing(token: str) -> int:
-    """Casing class of a token, 1-based (0 is padding): Reimers & Gurevych's word-shape categories."""
-    digits = sum(c.isdigit() for c in token)
-    if token.isdigit():
-        name = "numeric"
-    elif digits / max(len(token), 1) > 0.5:
-        name = "mostly_numeric"
-    elif token.islower():
-        name = "lower"
-    elif token.isupper():
-        name = "upper"
-    elif token[:1].isupper():
-        name = "title"
-    elif digits:
-        name = "has_digit"
-    else:
-        name = "other"
-    return CASINGS.index(name) + 1
-
-
-class CasingEmbedder(TokenEmbedder):
-    """A small trainable vector per casing class of the token."""
-
-    kind = "casing"
-
-    def __init__(self, dim: int = 8):
-        super().__init__()
-        self.dim = dim
-        self.embedding = nn.Embedding(len(CASINGS) + 1, dim, padding_idx=0)
-
-    def forward(self, batch: TokenBatch) -> torch.Tensor:
-        ids = torch.zeros(batch.mask.shape, dtype=torch.long)
-        for b, tokens in enumerate(batch.tokens):
-            if tokens:
-                ids[b, : len(tokens)] = torch.tensor([casing(t) for t in tokens])
-        return self.embedding(ids)
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "dim": self.dim}
-
-    @classmethod
-    def from_description(cls, d: dict[str, Any]) -> CasingEmbedder:
-        return cls(d["dim"])

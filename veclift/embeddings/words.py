@@ -1,8 +1,4 @@
-"""The embedding layer: token lists in, (batch, time, dim) tensors out, from stackable sources.
-
-`TokenEmbedder` is the interface every source implements (word vectors here, character and
-casing features in `features.py`, transformer features later); `StackedEmbedder` concatenates
-several. `WordEmbedder` holds the word rows in three segments:
+"""Word rows: the embedding of pre-trained (or from-scratch) word vectors, in three segments:
 
 - ``new``: trainable at the full learning rate: PAD (row 0, zero), UNK (row 1) and train words
   without a pre-trained vector (all train words for ``scratch``);
@@ -17,109 +13,24 @@ seen in training ("Apple" when training had "Orange") still gets its pre-trained
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
+from veclift.embeddings.base import TokenBatch, TokenEmbedder, register_embedder
 from veclift.errors import VecliftError
 
 if TYPE_CHECKING:
-    from veclift.tasks.config import TaskConfig
     from veclift.vectors.core import Vectors
     from veclift.vectors.oov import OOVChain
 
 PAD, UNK = 0, 1
 KNOWN = "known"  # origin of a row found in the vectors under its own key
-
-
-@dataclass
-class TokenBatch:
-    """A padded batch of token lists: ``mask[b, t]`` is true for real tokens."""
-
-    tokens: list[list[str]]
-    lengths: torch.Tensor  # (B,) int64
-    mask: torch.Tensor  # (B, T) bool
-
-    @classmethod
-    def of(cls, token_lists: Sequence[Sequence[str]]) -> TokenBatch:
-        lengths = torch.tensor([len(t) for t in token_lists], dtype=torch.long)
-        width = int(lengths.max()) if len(token_lists) else 0
-        mask = torch.arange(width)[None, :] < lengths[:, None]
-        return cls([list(t) for t in token_lists], lengths, mask)
-
-    @property
-    def width(self) -> int:
-        return int(self.mask.shape[1])
-
-
-class TokenEmbedder(nn.Module):
-    """A source of token features: ``forward(batch) -> (B, T, dim)``, zero beyond each length."""
-
-    dim: int
-    kind: str = ""
-
-    def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
-        """Make rows ready for these tokens before prediction (new words); a no-op by default."""
-
-    def finetuned_parameters(self) -> list[nn.Parameter]:
-        """Parameters trained at the reduced fine-tuning learning rate."""
-        return []
-
-    def encoder_parameters(self) -> list[nn.Parameter]:
-        """Parameters of a pre-trained encoder, trained at their own rate with warm-up and decay."""
-        return []
-
-    def penalty(self) -> torch.Tensor | float:
-        """A regularisation term added to the training loss."""
-        return 0.0
-
-    def describe(self) -> dict[str, Any]:
-        """JSON-able constructor arguments; ``build_from_description`` inverts it (weights apart)."""
-        raise NotImplementedError
-
-
-class StackedEmbedder(TokenEmbedder):
-    """Concatenation of several token embedders along the feature axis."""
-
-    kind = "stack"
-
-    def __init__(self, parts: Sequence[TokenEmbedder]):
-        super().__init__()
-        if not parts:
-            raise ValueError("a stack needs at least one embedder")
-        self.parts = nn.ModuleList(parts)
-        self.dim = sum(p.dim for p in parts)
-
-    def forward(self, batch: TokenBatch) -> torch.Tensor:
-        return torch.cat([part(batch) for part in self.parts], dim=-1)
-
-    def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
-        token_lists = list(token_lists)
-        for part in self.parts:
-            part.prepare(token_lists, vectors)
-
-    def finetuned_parameters(self) -> list[nn.Parameter]:
-        return [p for part in self.parts for p in part.finetuned_parameters()]
-
-    def encoder_parameters(self) -> list[nn.Parameter]:
-        return [p for part in self.parts for p in part.encoder_parameters()]
-
-    def penalty(self) -> torch.Tensor | float:
-        return sum((part.penalty() for part in self.parts), 0.0)
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "parts": [part.describe() for part in self.parts]}
-
-    def part(self, kind: type[TokenEmbedder]) -> TokenEmbedder | None:
-        return next((p for p in self.parts if isinstance(p, kind)), None)
 
 
 def vectors_lowercase(vectors: Vectors) -> bool:
@@ -130,6 +41,19 @@ def vectors_lowercase(vectors: Vectors) -> bool:
     return not any(w != w.lower() for w in vectors.words[:20_000])
 
 
+class WordRowSettings(Protocol):
+    """The options that shape word rows (a task's config has them all)."""
+
+    embeddings: str
+    lowercase: bool | None
+    unk_replace: float
+    l2_pull: float
+    word_dim: int
+    oov: str
+    keep_vectors: int
+
+
+@register_embedder
 class WordEmbedder(TokenEmbedder):
     """Word rows in the segments new | tuned | fixed (see the module docstring)."""
 
@@ -273,14 +197,7 @@ class WordEmbedder(TokenEmbedder):
         if chain is None:
             self.oov = None
             return
-        from veclift.vectors.oov import OOVChain
-
-        tmp = Path(tempfile.mkdtemp(prefix="veclift-oov-"))
-        try:
-            chain.save(tmp / "oov")
-            self.oov = OOVChain.load(tmp / "oov", self.pretrained())
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        self.oov = chain.rebind(self.pretrained())
         self.unresolved.clear()
 
     # --- forward ----------------------------------------------------------------------------------
@@ -307,7 +224,7 @@ class WordEmbedder(TokenEmbedder):
             return 0.0
         return self.l2_pull * (self.tuned - self.anchor).pow(2).sum()
 
-    def describe(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "dim": self.dim,
@@ -324,7 +241,7 @@ class WordEmbedder(TokenEmbedder):
         }
 
     @classmethod
-    def from_description(cls, d: dict[str, Any]) -> WordEmbedder:
+    def from_dict(cls, d: dict[str, Any], root: Path | None = None) -> WordEmbedder:
         return cls(
             d["new_words"], d["tuned_words"], d["fixed_words"], d["origins"], d["dim"],
             lowercase=d["lowercase"], unk_replace=d["unk_replace"], l2_pull=d["l2_pull"],
@@ -340,7 +257,7 @@ def build_word_embedder(
     train_tokens: Sequence[Sequence[str]],
     extra_tokens: Iterable[Sequence[str]],
     vectors: Vectors | None,
-    config: TaskConfig,
+    config: WordRowSettings,
     rng: np.random.Generator,
 ) -> WordEmbedder:
     """Word rows for a model about to be trained (see the module docstring for the segments)."""

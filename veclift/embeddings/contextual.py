@@ -1,10 +1,11 @@
 """Contextual token embedders: a batch of token lists -> (B, T, dim) word vectors from a transformer,
 either frozen (features cached on disk) or fine-tuned (encoder trained with its own learning rate,
-warm-up and linear decay: see ``encoder_parameters`` and ``linear_warmup_decay``)."""
+warm-up and linear decay: see ``encoder_parameters``). transformers is imported only when a
+backbone is loaded."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,14 +13,17 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
-from veclift.contextual.backbone import Backbone, load_backbone
+from veclift.confined import inside
+from veclift.contextual.backbone import DEFAULT_MODEL, Backbone, load_backbone
 from veclift.contextual.features import Features, compute_features
 from veclift.contextual.pooling import PoolingOptions, encode_words
-from veclift.tasks.embeddings import TokenBatch, TokenEmbedder
+from veclift.embeddings.base import TokenBatch, TokenEmbedder, register_embedder
 
 if TYPE_CHECKING:
     from veclift.vectors.core import Vectors
 
+BUNDLE_DIR = "contextual"
+"""Where a model directory keeps a copy of its transformer (unless it is the packaged default)."""
 CACHE_MIN_SENTENCES = 64
 """Prepared sentence sets at least this large are cached on disk; smaller ones stay in memory."""
 KEEP_PREPARED = 4
@@ -33,6 +37,7 @@ def _pad(rows: torch.Tensor, lengths: Sequence[int]) -> torch.Tensor:
     return pad_sequence(list(torch.split(rows, list(lengths))), batch_first=True)
 
 
+@register_embedder
 class ContextualEmbedder(TokenEmbedder):
     """What both modes share: the backbone, the pooling options, and their description."""
 
@@ -45,16 +50,29 @@ class ContextualEmbedder(TokenEmbedder):
         self.options = options
         self.dim = backbone.dim
 
-    def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "mode": self.mode, "model": self.backbone.name, "options": self.options.as_dict()}
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "mode": self.mode, "model": self.backbone.name, "options": self.options.to_dict()}
+
+    def bundle(self, directory: Path) -> dict[str, Any]:
+        """A transformer other than the packaged default is copied into ``directory/contextual``."""
+        description = self.to_dict()
+        if description["model"] != DEFAULT_MODEL:
+            self.backbone.model.save_pretrained(directory / BUNDLE_DIR, safe_serialization=True)
+            self.backbone.tokenizer.save_pretrained(directory / BUNDLE_DIR)
+            description["model"] = BUNDLE_DIR
+        return description
 
     @classmethod
-    def from_description(cls, d: dict[str, Any]) -> ContextualEmbedder:
-        """Reload the encoder from the directory it was trained from (fine-tuned weights come with
-        the model's state dict)."""
+    def from_dict(cls, d: dict[str, Any], root: Path | None = None) -> ContextualEmbedder:
+        """Reload the encoder it was trained from: the packaged default, else the copy inside ``root``
+        (a model directory), else the directory it names (fine-tuned weights come with the model's
+        state dict)."""
         mode = {FrozenContextualEmbedder.mode: FrozenContextualEmbedder,
                 FinetunedContextualEmbedder.mode: FinetunedContextualEmbedder}[d["mode"]]
-        return mode(load_backbone(d["model"]), PoolingOptions(**d["options"]))
+        model = d["model"]
+        if root is not None and model != DEFAULT_MODEL:
+            model = str(inside(root, str(model)))
+        return mode(load_backbone(model), PoolingOptions(**d["options"]))
 
 
 class FrozenContextualEmbedder(ContextualEmbedder):
@@ -64,10 +82,10 @@ class FrozenContextualEmbedder(ContextualEmbedder):
     mode = "frozen"
 
     def __init__(self, backbone: Backbone, options: PoolingOptions = PoolingOptions(),
-                 cache_dir: str | Path | None = None, show_progress: bool = True):
+                 cache_dir: str | Path | None = None, progress: bool = True):
         super().__init__(backbone, options)
         self.cache_dir = cache_dir
-        self.show_progress = show_progress
+        self.progress = progress
         self.features: list[Features] = []
         # The encoder is deliberately not a submodule: it has no trainable or saved state here.
         for parameter in backbone.model.parameters():
@@ -79,7 +97,7 @@ class FrozenContextualEmbedder(ContextualEmbedder):
         token_lists = [tuple(t) for t in token_lists]
         to_disk = len(set(token_lists)) >= CACHE_MIN_SENTENCES
         features = compute_features(self.backbone, token_lists, self.options, cache_dir=self.cache_dir,
-                                    use_cache=to_disk, show_progress=self.show_progress and to_disk)
+                                    use_cache=to_disk, progress=self.progress and to_disk)
         self.features = [*self.features, features][-KEEP_PREPARED:]
 
     def forward(self, batch: TokenBatch) -> torch.Tensor:
@@ -123,22 +141,6 @@ class FinetunedContextualEmbedder(ContextualEmbedder):
         return _pad(rows, [offsets[i + 1] - offsets[i] for i in range(len(offsets) - 1)])
 
 
-def linear_warmup_decay(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
-    """Learning-rate factor for ``torch.optim.lr_scheduler.LambdaLR``: rises linearly over
-    ``warmup_steps``, then falls linearly to 0 at ``total_steps`` (the BERT fine-tuning schedule)."""
-    warmup_steps = max(0, int(warmup_steps))
-    total_steps = max(1, int(total_steps))
-
-    # transformers' get_linear_schedule_with_warmup sets one schedule for every parameter group;
-    # the encoder needs its own, beside the task layers' schedule, hence a LambdaLR factor.
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / (warmup_steps + 1)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-
-    return factor
-
-
 def build_contextual_embedder(
     mode: str,
     token_lists: Iterable[Sequence[str]],
@@ -146,13 +148,13 @@ def build_contextual_embedder(
     model: str | None = None,
     options: PoolingOptions = PoolingOptions(),
     cache_dir: str | Path | None = None,
-    show_progress: bool = True,
+    progress: bool = True,
 ) -> ContextualEmbedder:
     """A ``"frozen"`` or ``"finetune"`` contextual embedder for a model about to be trained; in frozen
     mode the features of ``token_lists`` (train, dev and test sentences) are computed or read now."""
     backbone = load_backbone(model)
     if mode == FinetunedContextualEmbedder.mode:
         return FinetunedContextualEmbedder(backbone, options)
-    embedder = FrozenContextualEmbedder(backbone, options, cache_dir, show_progress)
+    embedder = FrozenContextualEmbedder(backbone, options, cache_dir, progress)
     embedder.prepare(token_lists)
     return embedder
