@@ -7,19 +7,14 @@ import math
 
 from veclift.study.plots import transfer_columns
 from veclift.study.results import METRIC_LABEL, Cell, StudyResults
+from veclift.tasks.registry import get_task
 
 BASELINE = "scratch"
-TRANSFER_PHRASES = {
-    "transfer.known.f1": "On test entities never seen in training but known to the vectors",
-    "transfer.unknown.f1": "On test entities never seen in training and unknown to the vectors",
-    "transfer.unseen_known.accuracy": "On test texts with words never seen in training but known to the vectors",
-    "transfer.rest.accuracy": "On the other test texts",
-}
 NEGLIGIBLE = 1.0  # points: a gain at most this large (or within the seed spread) does not matter
 
 
 def _size_words(results: StudyResults, cell: Cell) -> str:
-    unit = "sentences" if results.spec.task == "ner" else "texts"
+    unit = f"{get_task(results.spec.task).item_noun}s"
     n = round(cell.n_train)
     return f"all {n} training {unit}" if cell.size == "all" else f"{n} training {unit}"
 
@@ -106,6 +101,7 @@ def _transfer_lines(results: StudyResults) -> list[str]:
     smallest = results.spec.sizes[0]
     cells = {(column, c.strategy): c for column, _, _ in columns for c in results.cells(column) if c.size == smallest}
     others = [s for s in results.spec.strategies if s != BASELINE]
+    phrases = {c.metric: c.phrase for c in get_task(results.spec.task).transfer_columns}
     lines = []
     for column, _, _ in columns:
         base = cells.get((column, BASELINE))
@@ -115,7 +111,7 @@ def _transfer_lines(results: StudyResults) -> list[str]:
             continue
         best = max(scored, key=lambda c: c.stats.mean)
         lines.append(
-            f"{TRANSFER_PHRASES[column]} (trained on {_size_words(results, best)}), {best.strategy} scores "
+            f"{phrases[column]} (trained on {_size_words(results, best)}), {best.strategy} scores "
             f"{100 * best.stats.mean:.1f} vs {100 * base.stats.mean:.1f} for {BASELINE} "
             f"({100 * (best.stats.mean - base.stats.mean):+.1f} points)."
         )

@@ -16,14 +16,8 @@ from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
 from veclift.atomic import atomic_path  # noqa: E402
 from veclift.study.results import METRIC_LABEL, StudyResults  # noqa: E402
+from veclift.tasks.registry import get_task  # noqa: E402
 
-TRANSFER_GROUPS = {
-    # task -> [(metric column, label, line style)]: the transfer view of veclift.tasks.metrics
-    "ner": [("transfer.known.f1", "unseen, known to the vectors", "-"),
-            ("transfer.unknown.f1", "unseen, unknown to the vectors", "--")],
-    "classify": [("transfer.unseen_known.accuracy", "with unseen words known to the vectors", "-"),
-                 ("transfer.rest.accuracy", "without such words", "--")],
-}
 _FORMATS = ("png", "svg")
 
 
@@ -49,7 +43,7 @@ def learning_curve(results: StudyResults, stem: Path) -> list[Path]:
 def transfer_columns(results: StudyResults) -> list[tuple[str, str, str]]:
     """The transfer-view metric columns present in the results: ``(column, label, line style)``."""
     columns = set(results.metric_columns())
-    return [group for group in TRANSFER_GROUPS[results.spec.task] if group[0] in columns]
+    return [(c.metric, c.label, c.style) for c in get_task(results.spec.task).transfer_columns if c.metric in columns]
 
 
 def transfer_view(results: StudyResults, stem: Path) -> list[Path]:
@@ -65,8 +59,7 @@ def transfer_view(results: StudyResults, stem: Path) -> list[Path]:
             if cells:
                 ax.plot([c.n_train for c in cells], [100 * c.stats.mean for c in cells], style, marker="o", color=f"C{index}")
     _size_axis(ax, results)
-    what = "entity F1" if results.spec.task == "ner" else "accuracy"
-    ax.set_ylabel(f"test {what} (%)")
+    ax.set_ylabel(f"test {get_task(results.spec.task).metric_label} (%)")
     ax.set_title("Words never seen in training, by whether the vectors know them (mean over seeds)", fontsize=10)
     strategies = [Line2D([], [], color=f"C{i}", marker="o", label=s) for i, s in enumerate(results.spec.strategies)]
     styles = [Line2D([], [], color="0.3", linestyle=style, label=label) for _, label, style in groups]
@@ -80,7 +73,7 @@ def _size_axis(ax, results: StudyResults) -> None:
     ax.xaxis.set_major_locator(FixedLocator(sizes))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticks(sizes, [str(s) for s in sizes])
-    ax.set_xlabel("training " + ("sentences" if results.spec.task == "ner" else "texts") + " (log scale)")
+    ax.set_xlabel(f"training {get_task(results.spec.task).item_noun}s (log scale)")
     ax.grid(True, alpha=0.3)
 
 

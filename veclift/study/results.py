@@ -15,8 +15,8 @@ import numpy as np
 
 from veclift.atomic import atomic_path
 from veclift.study.spec import StudySpec
+from veclift.tasks.registry import get_task
 
-PRIMARY_METRIC = {"ner": "f1", "classify": "accuracy"}
 METRIC_LABEL = {"f1": "F1", "accuracy": "accuracy", "macro_f1": "macro-F1"}
 
 
@@ -79,7 +79,7 @@ class StudyResults:
 
     @property
     def metric(self) -> str:
-        return PRIMARY_METRIC[self.spec.task]
+        return get_task(self.spec.task).primary_metric
 
     def table(self) -> list[dict[str, Any]]:
         """One flat dict per trial in grid order: id, size, strategy, seed, seconds, then metrics."""

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from veclift.errors import VecliftError
+from veclift.tasks.registry import task_names
 
-TASKS = ("ner", "classify")
 DEFAULT_SIZES: tuple[int | str, ...] = (50, 100, 500, 1000, "all")
 DEFAULT_STRATEGIES = ("scratch", "frozen", "finetune")
 _STRATEGY_NAME = re.compile(r"^[a-z][a-z0-9_+\-]*$")
@@ -62,8 +62,8 @@ class StudySpec:
         self.validate()
 
     def validate(self) -> None:
-        if self.task not in TASKS:
-            raise VecliftError(f"unknown task {self.task!r} (expected one of {', '.join(TASKS)})")
+        if self.task not in task_names():
+            raise VecliftError(f"unknown task {self.task!r} (expected one of {', '.join(task_names())})")
         if not self.sizes:
             raise VecliftError("no training sizes given")
         if len(set(self.sizes)) != len(self.sizes):

@@ -8,25 +8,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from veclift.data import read_labeled, read_tagged, subsample, train_test_split
+from veclift.data import subsample, train_test_split
 from veclift.study.spec import StudySpec, Trial
+from veclift.tasks.registry import get_task
 from veclift.vectors import Vectors
 
 
 @functools.lru_cache(maxsize=8)
 def read_items(task: str, path: Path) -> tuple:
-    """Tagged sentences (ner) or labeled texts (classify) of a file, read once per process."""
-    return tuple(read_tagged(path) if task == "ner" else read_labeled(path))
-
-
-def _label(item) -> str:
-    return item.label
+    """The task's items (tagged sentences, labeled texts...) of a file, read once per process."""
+    return tuple(get_task(task).read([path]))
 
 
 def split(spec: StudySpec) -> tuple[Sequence, Sequence | None, Sequence]:
     """``(pool, dev, test)``: the items training sets are drawn from, the dev set (or None) and the
     test set: the files given, else seeded held-out parts of the training file."""
-    stratify = _label if spec.task == "classify" else None
+    stratify = get_task(spec.task).stratify
     pool = read_items(spec.task, spec.train)
     if spec.test is not None:
         test = read_items(spec.task, spec.test)
@@ -48,9 +45,9 @@ def _held_out(items: tuple, fraction: float, seed: int, stratify) -> tuple[tuple
 
 
 def training_set(spec: StudySpec, pool: Sequence, trial: Trial) -> list:
-    """The trial's training items: nested across sizes for one seed, class-balanced for classify."""
+    """The trial's training items: nested across sizes for one seed, class-balanced where the task has classes."""
     n = len(pool) if trial.size == "all" else int(trial.size)
-    return subsample(pool, n, trial.seed, stratify=_label if spec.task == "classify" else None)
+    return subsample(pool, n, trial.seed, stratify=get_task(spec.task).stratify)
 
 
 @functools.lru_cache(maxsize=2)

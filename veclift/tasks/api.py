@@ -7,24 +7,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from veclift.errors import VecliftError
-from veclift.tasks.classifier import TextClassifier
 from veclift.tasks.model import TaskModel, open_vectors
 from veclift.tasks.model_dir import load_model as _load_model
-from veclift.tasks.tagger import SequenceTagger
-
-MODELS: dict[str, type[TaskModel]] = {"ner": SequenceTagger, "classify": TextClassifier}
+from veclift.tasks.registry import get_task
 
 
 def model_class(task: str) -> type[TaskModel]:
-    """`SequenceTagger` for ``"ner"``, `TextClassifier` for ``"classify"``."""
-    if task not in MODELS:
-        raise VecliftError(f"unknown task {task!r}; choose from {', '.join(MODELS)}")
-    return MODELS[task]
+    """The model class of a registered task: `SequenceTagger` for ``"ner"``, `TextClassifier` for ``"classify"``."""
+    return get_task(task).model_class
 
 
 def load_model(directory: str | Path) -> TaskModel:
-    """A saved `SequenceTagger` or `TextClassifier`, whichever the directory holds."""
+    """A saved model of any registered task, whichever the directory holds."""
     return _load_model(directory)
 
 

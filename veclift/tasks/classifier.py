@@ -9,12 +9,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from veclift.data.readers import LabeledReaderOptions, read_labeled_files
+from veclift.embeddings import TokenBatch, TokenEmbedder
 from veclift.errors import VecliftError
 from veclift.tasks.config import ClassifierConfig
-from veclift.embeddings import TokenBatch, TokenEmbedder
 from veclift.tasks.encoders import SentenceEncoder
 from veclift.tasks.metrics import classification_scores, unseen_word_accuracy
 from veclift.tasks.model import TaskModel
+from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, register_task
 
 
 class ClassifierNetwork(nn.Module):
@@ -141,3 +143,37 @@ class TextClassifier(TaskModel):
         scores["transfer"] = unseen_word_accuracy(tokens, gold, pred, vocab, knows, key)
         scores["texts"] = len(data)
         return scores
+
+
+def _score_table(scores: dict[str, Any]) -> ScoreTable:
+    return ScoreTable(
+        columns=("class", "precision", "recall", "f1", "support"),
+        rows=[(name, f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['f1']:.4f}", str(s["support"]))
+              for name, s in scores["per_class"].items()],  # fmt: skip
+        lines=[f"accuracy {scores['accuracy']:.4f}  macro-F1 {scores['macro_f1']:.4f}",
+               *(f"{group:>12}: accuracy {fraction(s['accuracy'])} ({s['count']} texts)"
+                 for group, s in scores["transfer"].items())],  # fmt: skip
+    )
+
+
+def _predict_records(model: TextClassifier, records: list[dict[str, Any]], vectors: Any) -> list[dict[str, Any]]:
+    proba = model.predict_proba([record["tokens"] for record in records], vectors=vectors)
+    key = "labels" if model.multi_label else "label"
+    return [{**record, key: label, "probabilities": {name: round(float(p), 6) for name, p in zip(model.labels, row)}}
+            for record, label, row in zip(records, model.labels_from_proba(proba), proba)]  # fmt: skip
+
+
+def _first_label(item: Any) -> str:
+    return item.label
+
+
+register_task(Task(
+    name="classify", model_class=TextClassifier, read=read_labeled_files, reader_options=LabeledReaderOptions,
+    primary_metric="accuracy", metric_label="accuracy", item_noun="text", scored_noun="texts",
+    transfer_columns=(
+        TransferColumn("transfer.unseen_known.accuracy", "with unseen words known to the vectors", "-",
+                       "On test texts with words never seen in training but known to the vectors"),
+        TransferColumn("transfer.rest.accuracy", "without such words", "--", "On the other test texts"),
+    ),
+    score_table=_score_table, predict_records=_predict_records, stratify=_first_label,
+))  # fmt: skip

@@ -203,5 +203,3 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise VecliftError(f"unknown {name} {value!r}; choose from {', '.join(allowed)}")
 
-
-CONFIGS: dict[str, type[TaskConfig]] = {"ner": TaggerConfig, "classify": ClassifierConfig}

@@ -89,11 +89,10 @@ def _check_meta(meta: Any, path: Path) -> None:
 
 
 def load_model(directory: str | Path) -> TaskModel:
-    """A `SequenceTagger` or `TextClassifier` from its directory; every file it reads is inside it."""
+    """A model of any registered task from its directory; every file it reads is inside it."""
     from veclift.confined import refuse_symlinks
-    from veclift.tasks.classifier import TextClassifier
     from veclift.tasks.model import TrainResult
-    from veclift.tasks.tagger import SequenceTagger
+    from veclift.tasks.registry import TASKS, task_names
 
     directory = Path(directory)
     if not directory.is_dir():
@@ -105,10 +104,9 @@ def load_model(directory: str | Path) -> TaskModel:
         raise VecliftError(f"model format {meta.get('format')!r} is newer than this veclift reads ({FORMAT_VERSION}): "
                            "upgrade veclift", directory / CONFIG_FILE)  # fmt: skip
     description = _read_json(directory, EMBEDDERS_FILE)
-    classes = {cls.task: cls for cls in (SequenceTagger, TextClassifier)}
-    cls = classes.get(meta["task"])
-    if cls is None:
+    if meta["task"] not in task_names():
         raise VecliftError(f"unknown task {meta['task']!r} in {CONFIG_FILE}", directory)
+    cls = TASKS[meta["task"]].model_class
     try:
         model = cls(cls.config_class.from_dict(meta["config"]))
         model.labels = list(meta["labels"])

@@ -8,12 +8,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from veclift.data.readers import TaggedReaderOptions, read_tagged_files
+from veclift.data.schemes import spans
 from veclift.embeddings import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder, TokenBatch, TokenEmbedder
 from veclift.tasks.config import TaggerConfig
 from veclift.tasks.crf import CRF
 from veclift.tasks.encoders import token_encoder
 from veclift.tasks.metrics import ner_scores, unseen_entity_scores
 from veclift.tasks.model import TaskModel
+from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, register_task
 
 
 def feature_embedders(config: TaggerConfig, token_lists: Sequence[Sequence[str]]) -> list[TokenEmbedder]:
@@ -120,3 +123,36 @@ class SequenceTagger(TaskModel):
         scores["sentences"] = len(data)
         scores["tokens"] = sum(len(s.tokens) for s in data)
         return scores
+
+
+def _score_table(scores: dict[str, Any]) -> ScoreTable:
+    def row(name: str, s: dict[str, Any], support: Any) -> tuple[str, ...]:
+        return (name, f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['f1']:.4f}", str(support))
+
+    return ScoreTable(
+        columns=("type", "precision", "recall", "f1", "support"),
+        rows=[row(kind, s, s["support"]) for kind, s in scores["per_type"].items()],
+        total=row("all", scores, scores["gold_entities"]),
+        lines=[f"{group:>8} entities: F1 {fraction(s['f1'])} ({s['gold']} gold)" for group, s in scores["transfer"].items()],
+    )
+
+
+def _predict_records(model: SequenceTagger, records: list[dict[str, Any]], vectors: Any) -> list[dict[str, Any]]:
+    tags = model.predict([record["tokens"] for record in records], vectors=vectors)
+    return [{**record, "tags": row,
+             "entities": [{"type": kind, "start": s, "end": e, "text": " ".join(record["tokens"][s:e])}
+                          for kind, s, e in spans(row)]}
+            for record, row in zip(records, tags)]  # fmt: skip
+
+
+register_task(Task(
+    name="ner", model_class=SequenceTagger, read=read_tagged_files, reader_options=TaggedReaderOptions,
+    primary_metric="f1", metric_label="entity F1", item_noun="sentence", scored_noun="entities",
+    transfer_columns=(
+        TransferColumn("transfer.known.f1", "unseen, known to the vectors", "-",
+                       "On test entities never seen in training but known to the vectors"),
+        TransferColumn("transfer.unknown.f1", "unseen, unknown to the vectors", "--",
+                       "On test entities never seen in training and unknown to the vectors"),
+    ),
+    score_table=_score_table, predict_records=_predict_records,
+))  # fmt: skip
