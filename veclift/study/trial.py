@@ -4,7 +4,8 @@ model with one embedding strategy and evaluate it on the test set."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,11 @@ def run_trial(spec: StudySpec, trial: Trial) -> dict[str, Any]:
     return train_and_evaluate(
         spec.task, train, dev, test, load_vectors(spec.vectors), trial.strategy, trial.seed, **spec.options
     )
+
+
+def with_task_module(module: str, trial_fn: Callable[[StudySpec, Trial], Mapping[str, Any]], spec: StudySpec,
+                     trial: Trial) -> Mapping[str, Any]:  # fmt: skip
+    """``trial_fn(spec, trial)`` after importing ``module``, the one that registers the spec's task:
+    a trial process started elsewhere knows only the built-in tasks until it has."""
+    importlib.import_module(module)
+    return trial_fn(spec, trial)

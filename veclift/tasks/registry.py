@@ -97,17 +97,20 @@ def get_task(name: str) -> Task:
     """The registered task ``name``; the built-in ones are registered on first use."""
     _load_builtin()
     if name not in TASKS:
-        raise VecliftError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
+        raise VecliftError(f"unknown task {name!r}; choose from {', '.join(task_names())}")
     return TASKS[name]
 
 
 def task_names() -> list[str]:
+    """Registered task names: the built-in ones first, then others in the order they registered."""
     _load_builtin()
-    return list(TASKS)
+    builtin = [name for name in BUILTIN_NAMES if name in TASKS]
+    return builtin + [name for name in TASKS if name not in builtin]
 
 
 BUILTIN = ("veclift.tasks.tagger", "veclift.tasks.classifier")
 """Modules that register the built-in tasks when imported."""
+BUILTIN_NAMES = ("ner", "classify")
 
 
 def _load_builtin() -> None:
