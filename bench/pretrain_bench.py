@@ -36,10 +36,10 @@ from common import DATA, WORK, markdown_table, write_results
 from gensim.models import FastText, Word2Vec
 
 from veclift.pretrain.corpus import Corpus
-from veclift.pretrain.fasttext import train_fasttext
-from veclift.pretrain.glove import train_glove
+from veclift.pretrain.fasttext import FastTextSettings, train_fasttext
+from veclift.pretrain.glove import GloveSettings, train_glove
 from veclift.pretrain.training import prepare_corpus
-from veclift.pretrain.word2vec import train_word2vec
+from veclift.pretrain.word2vec import Word2VecSettings, train_word2vec
 from veclift.vectors import Vectors
 from veclift.vectors.evaluate import default_analogy_file, default_similarity_files, evaluate_analogy, evaluate_similarity
 
@@ -230,31 +230,30 @@ def main() -> None:
     sources = build_corpus()
     files = [CORPUS_DIR / f"{name}.txt" for name in sources]
     corpus = Corpus(files, lowercase=True)
-    tokenise_seconds, prepared = timed(lambda: prepare_corpus(corpus, WORK / "pretrain_tokens.txt", show_progress=False))
+    tokenise_seconds, prepared = timed(lambda: prepare_corpus(corpus, WORK / "pretrain_tokens.txt", progress=False))
     vocab = prepared.vocabulary
     print(f"corpus: {vocab.tokens:,} tokens, {vocab.sentences:,} sentences, {len(vocab.counts):,} types "
           f"(tokenised in {tokenise_seconds:.1f} s)", flush=True)
 
-    common = dict(dim=100, window=5, min_count=5, sg=True, negative=5, sample=1e-3, workers=workers, seed=0,
-                  show_progress=False)
+    common = dict(dim=100, window=5, min_count=5, sg=True, negative=5, sample=1e-3, workers=workers, seed=0)
     gensim_common = dict(vector_size=100, window=5, min_count=5, sg=1, hs=0, negative=5, ns_exponent=0.75,
                          sample=1e-3, workers=workers, seed=0)
     speed, trained = [], {}
     row, trained["word2vec"], trained["word2vec, gensim direct"] = compare_speed(
-        "word2vec (skip-gram)", lambda p: train_word2vec(p, epochs=w2v_epochs, **common), Word2Vec, prepared,
+        "word2vec (skip-gram)", lambda p: train_word2vec(p, Word2VecSettings(epochs=w2v_epochs, **common), progress=False), Word2Vec, prepared,
         {**gensim_common, "epochs": w2v_epochs}, rounds,
     )
     speed.append(row)
     row, trained["fasttext"], trained["fasttext, gensim direct"] = compare_speed(
         "fastText (skip-gram, n=3..6)",
-        lambda p: train_fasttext(p, epochs=ft_epochs, buckets=500_000, **common), FastText, prepared,
+        lambda p: train_fasttext(p, FastTextSettings(epochs=ft_epochs, buckets=500_000, **common), progress=False), FastText, prepared,
         {**gensim_common, "epochs": ft_epochs, "min_n": 3, "max_n": 6, "bucket": 500_000}, rounds,
     )
     speed.append(row)
 
     glove_seconds, trained["glove"] = timed(
-        lambda: train_glove(prepared, dim=100, window=10, min_count=5, epochs=glove_epochs, x_max=10.0, seed=0,
-                            threads=1, show_progress=False)
+        lambda: train_glove(prepared, GloveSettings(dim=100, window=10, min_count=5, epochs=glove_epochs, x_max=10.0, seed=0,
+                                                    threads=1), progress=False)
     )
     glove_stats = trained["glove"].meta["training"]
     glove_row = {

@@ -166,7 +166,7 @@ def main() -> None:
     timings.append({"operation": f"PCA map of {len(pca_map.words)} words", "seconds": seconds})
     plot.save(pca_map, RESULTS / "spaces_pca.png", overwrite=True)
     plot.save(plot.parallelogram(glove, "man", "woman", "king", "queen"), RESULTS / "spaces_parallelogram.png", overwrite=True)
-    plot.save(plot.word_map(glove, plot.neighbourhood(glove, "apple", 40), method="tsne", seed=0), RESULTS / "spaces_neighbors_apple.png", overwrite=True)
+    plot.save(plot.word_map(glove, plot.neighborhood(glove, "apple", 40), method="tsne", seed=0), RESULTS / "spaces_neighbors_apple.png", overwrite=True)
     from veclift.vectors.ops.debias import bias_direction, default_definitional_pairs
 
     direction = bias_direction(glove, default_definitional_pairs()).vector

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from common import WORK, markdown_table, write_results
 
 from veclift.vectors import Vectors
-from veclift.vectors.formats.detect import read_vector_file, write_vector_file
 
 BUILTIN = "glove-6b-50d"
 
@@ -38,7 +37,7 @@ def work_files() -> dict[str, object]:
     files = {"glove": WORK / "glove.6B.50d.txt", "word2vec-binary": WORK / "glove.6B.50d.w2v.bin"}
     for format, path in files.items():
         if not path.exists():
-            write_vector_file(vectors, path, format)
+            vectors.save(path, format)
     return files
 
 
@@ -55,9 +54,9 @@ def load_section(reps: int) -> tuple[list[dict], dict]:
     cases = [
         ("native open (memory-mapped)", "veclift", lambda: Vectors.load(BUILTIN, progress=False), reps * 4),
         ("native open + word index", "veclift", open_native_and_index, reps * 4),
-        ("GloVe text", "veclift", lambda: read_vector_file(glove, progress=False), reps),
+        ("GloVe text", "veclift", lambda: Vectors.load(glove, progress=False), reps),
         ("GloVe text", "gensim", lambda: KeyedVectors.load_word2vec_format(glove, binary=False, no_header=True), reps),
-        ("word2vec binary", "veclift", lambda: read_vector_file(binary, progress=False), reps),
+        ("word2vec binary", "veclift", lambda: Vectors.load(binary, progress=False), reps),
         ("word2vec binary", "gensim", lambda: KeyedVectors.load_word2vec_format(binary, binary=True), reps),
     ]
     rows, by_case = [], {}

@@ -1129,6 +1129,31 @@ usage_case("terms-seed-unknown", variant(b_terms, {"--seed": "zyzzyva,qwxz"}), "
 usage_case("plot-no-words", lambda d, fx: Spec(["vectors", "plot", write_vectors(d), "--output", "map.png"], outputs=("map.png",)))
 
 
+def config_case(name: str, content: bytes, expect: str, extra: tuple[str, ...] = ()) -> None:
+    """`veclift train ner --config run.toml` (otherwise valid) with ``content`` in the config file."""
+
+    def build(d, fx):
+        spec = b_train_ner(d, fx)
+        (d / "run.toml").write_bytes(content)
+        return replace(spec, args=[*spec.args, "--config", "run.toml", *extra], expect=expect)
+
+    add("usage", f"config-{name}", build)
+
+
+config_case("broken-toml", b"[trainer\nlr = 0.001\n", r"run\.toml:1: not valid TOML")
+config_case("unknown-section", b"[trainr]\nlr = 0.001\n", r"run\.toml: unknown section \[trainr\]")
+config_case("unknown-key", b"[trainer]\nlearning_rate = 0.001\n", r"run\.toml: unknown setting trainer\.learning_rate")
+config_case("wrong-type", b'[trainer]\nlr = "fast"\n', r"run\.toml: trainer\.lr must be a number")
+config_case("out-of-range", b"[trainer]\nbatch_size = 0\n", r"run\.toml: trainer\.batch_size must be at least 1")
+config_case("key-outside-a-section", b"hidden = 4\n", r"run\.toml: 'hidden' is not a section")
+config_case("other-task", b'task = "classify"\n', r"run\.toml: this config is for task 'classify'")
+config_case("bad-utf8", b'[model]\nchar = "\xff"\n', r"run\.toml:2: not valid utf-8")
+config_case("override-unknown-key", b"", r"--trainer\.lrr: unknown setting", extra=("--trainer.lrr", "0.1"))
+config_case("override-wrong-type", b"", r"--model\.hidden: model\.hidden must be a whole number", extra=("--model.hidden", "4.5"))
+config_case("override-no-value", b"", r"--model\.hidden needs a value", extra=("--model.hidden",))
+usage_case("config-missing", variant(b_train_ner, extra=["--config", "nope.toml"]), r"nope\.toml: no such config file")
+
+
 # === class: download — named sources and URLs (never the internet: proxies point at a closed port) ===
 def download_case(name: str, args: list[str], expect: str | None) -> None:
     add("download", name, lambda d, fx: Spec(["vectors", "download", *args], expect=expect))

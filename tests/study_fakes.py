@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import random
-import time
+import signal
 from pathlib import Path
 
 from veclift.study.results import StudyResults
 from veclift.study.spec import StudySpec, Trial
 from veclift.study.trial import split, training_set
 
+STARTED = "started.fifo"
 GAIN = {"scratch": 0.0, "frozen": 0.15, "finetune": 0.2}
 
 
@@ -60,9 +61,15 @@ def fake_scores(spec: StudySpec, trial: Trial) -> dict:
     }
 
 
-def slow_scores(spec: StudySpec, trial: Trial) -> dict:
-    time.sleep(0.4)
-    return fake_scores(spec, trial)
+def hang_on_all(spec: StudySpec, trial: Trial) -> dict:
+    """``fake_scores``, except that a trial on all the training data announces itself on the FIFO
+    ``started.fifo`` beside the training file (one line, "<trial id> <pid>") and waits to be stopped."""
+    if trial.size != "all":
+        return fake_scores(spec, trial)
+    with open(spec.train.parent / STARTED, "w") as fifo:
+        fifo.write(f"{trial.id} {os.getpid()}\n")
+    while True:
+        signal.pause()
 
 
 def fail_on_seed_1(spec: StudySpec, trial: Trial) -> dict:

@@ -10,7 +10,7 @@ import typing
 import pytest
 import typer
 
-from veclift.cli import _register, app, main
+from veclift.cli import _register, app, click, main
 
 UNBOUNDED = {"--tag-column"}  # a column index: negative counts from the end, any integer is meaningful
 
@@ -26,10 +26,11 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 def _commands():
     _register()
 
-    def walk(command, path):
-        if hasattr(command, "commands"):
-            for name, sub in command.commands.items():
-                yield from walk(sub, [*path, name])
+    def walk(command, path):  # through list_commands: `train` makes its task commands when asked
+        if hasattr(command, "list_commands"):
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                yield from walk(command.get_command(context, name), [*path, name])
         else:
             yield path, command
 

@@ -1,7 +1,10 @@
-"""`veclift train`, `evaluate`, `predict` round trips and their one-line errors."""
+"""`veclift train`, `evaluate`, `predict` round trips and their one-line errors. Every model trained
+here must beat a constant predictor on its own data: a tagger answering one tag for every token, a
+classifier answering one label for every text."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 
@@ -10,12 +13,32 @@ from task_fixtures import labeled_texts, tagged_sentences, tiny_vectors
 from typer.testing import CliRunner
 
 import veclift.cli
-from veclift.data import write_conll
+from veclift.cli.predict import PredictFormat
+from veclift.data import read_conll, write_conll
+from veclift.data.predictions import FORMATS
 from veclift.errors import VecliftError
+from veclift.tasks.metrics import ner_scores
+from veclift.tasks.registry import get_task
 
 veclift.cli._register()
 runner = CliRunner()
 FAST = ["--epochs", "3", "--hidden", "8", "--batch-size", "8", "--quiet"]
+LEARN = ["--epochs", "15", "--lr", "0.02", "--batch-size", "4", "--quiet"]  # enough for the tiny classifiers to learn
+
+
+def constant_tagger_f1(gold: list[list[str]]) -> float:
+    """The best entity F1 of a tagger answering the same tag for every token (``O`` scores 0)."""
+    tags = sorted({tag for row in gold for tag in row})
+    return max(ner_scores(gold, [[tag] * len(row) for row in gold])["f1"] for tag in tags)
+
+
+def majority_accuracy(labels: list[str]) -> float:
+    """The accuracy of a classifier answering the most frequent label for every text."""
+    return max(labels.count(label) for label in set(labels)) / len(labels)
+
+
+def write_tsv(path, texts) -> None:
+    path.write_text("\n".join(["label\ttext"] + [f"{t.label}\t{t.text}" for t in texts]) + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +47,24 @@ def files(tmp_path_factory):
     vectors = tiny_vectors().save(root / "vectors")
     write_conll(tagged_sentences(16), root / "train.conll")
     write_conll(tagged_sentences(6, seed=1), root / "dev.conll")
-    rows = ["label\ttext"] + [f"{t.label}\t{t.text}" for t in labeled_texts(20)]
-    (root / "train.tsv").write_text("\n".join(rows) + "\n")
+    write_tsv(root / "train.tsv", labeled_texts(40))
+    write_tsv(root / "test.tsv", labeled_texts(30, seed=1))
     return root, str(vectors)
 
 
-def invoke(*args):
-    result = runner.invoke(veclift.cli.app, [str(a) for a in args])
+def invoke(*args, input=None):
+    result = runner.invoke(veclift.cli.app, [str(a) for a in args], input=input)
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def test_the_baselines_are_what_a_constant_predictor_scores():
+    gold = [["B-PER", "O", "B-LOC"], ["O", "O"]]
+    assert constant_tagger_f1(gold) == pytest.approx(ner_scores(gold, [["B-PER"] * 3, ["B-PER"] * 2])["f1"])
+    assert ner_scores(gold, [["O"] * 3, ["O"] * 2])["f1"] == 0
+    assert majority_accuracy(["a", "b", "a", "a"]) == 0.75
 
 
 def test_ner_train_evaluate_predict(files):
@@ -43,31 +73,41 @@ def test_ner_train_evaluate_predict(files):
     summary = json.loads(invoke("train", "ner", "--train", root / "train.conll", "--dev", root / "dev.conll",
                                 "--vectors", vectors, "--embeddings", "frozen", "--output", model, "--json", "--char", "lstm", *FAST))  # fmt: skip
     assert summary["epochs"] == 3 and summary["train_size"] == 16
+    gold = [list(s.tags) for s in read_conll(root / "dev.conll")]
+    baseline = constant_tagger_f1(gold)
     scores = json.loads(invoke("evaluate", model, root / "dev.conll", "--json"))
-    assert 0 <= scores["f1"] <= 1 and "transfer" in scores
+    assert scores["f1"] > baseline + 0.3 and "transfer" in scores, (scores["f1"], baseline)
     assert "PER" in invoke("evaluate", model, root / "dev.conll")
+    conll = invoke("predict", model, root / "dev.conll", "--format", "conll")
+    predicted = [[line.split("\t")[1] for line in block.splitlines()] for block in conll.strip().split("\n\n")]
+    assert len(predicted) == 6 and ner_scores(gold, predicted)["f1"] > baseline + 0.3
     (root / "in.txt").write_text("Mary lives in Rome .\n\nJohn met Anna\n")
     tagged = invoke("predict", model, root / "in.txt")
-    assert tagged.split("\n\n")[0].splitlines()[0].split("\t")[0] == "Mary" and len(tagged.strip().split("\n\n")) == 2
+    blocks = [[line.split("\t") for line in block.splitlines()] for block in tagged.strip().split("\n\n")]
+    assert [token for token, _ in blocks[0]] == ["Mary", "lives", "in", "Rome", "."] and len(blocks) == 2
+    assert [tag for _, tag in blocks[0]] == ["B-PER", "O", "O", "B-LOC", "O"]
     (root / "in.jsonl").write_text(json.dumps({"tokens": ["Mary", "lives", "in", "Rome"], "id": 7}) + "\n")
     record = json.loads(invoke("predict", model, root / "in.jsonl"))
-    assert record["id"] == 7 and len(record["tags"]) == 4 and "entities" in record
-    conll = invoke("predict", model, root / "dev.conll", "--format", "conll")
-    assert len(conll.strip().split("\n\n")) == 6
+    assert record["id"] == 7 and record["tags"] == ["B-PER", "O", "O", "B-LOC"]
+    assert record["entities"] == [{"type": "PER", "start": 0, "end": 1, "text": "Mary"}, {"type": "LOC", "start": 3, "end": 4, "text": "Rome"}]
 
 
-def test_classify_train_and_predict_with_probabilities(files):
+def test_classify_train_evaluate_and_predict_with_probabilities(files):
     root, vectors = files
     model = root / "clf-model"
     invoke("train", "classify", "--train", root / "train.tsv", "--vectors", vectors, "--embeddings", "finetune",
-           "--encoder", "swem-concat", "--output", model, "--max-sentences", "12", *FAST)  # fmt: skip
-    result = runner.invoke(veclift.cli.app, ["predict", str(model)], input="the day was good\nawful\n")
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["text"] for line in lines] == ["the day was good", "awful"]
-    assert set(lines[0]["probabilities"]) == {"neg", "pos"} and lines[0]["label"] in ("neg", "pos")
-    scores = json.loads(invoke("evaluate", model, root / "train.tsv", "--json"))
+           "--encoder", "swem-concat", "--output", model, "--max-sentences", "30", *LEARN)  # fmt: skip
+    test = labeled_texts(30, seed=1)
+    baseline = majority_accuracy([t.label for t in test])
+    scores = json.loads(invoke("evaluate", model, root / "test.tsv", "--json"))
     assert {"accuracy", "macro_f1", "transfer"} <= set(scores)
-    assert "unseen_known" in invoke("evaluate", model, root / "train.tsv")
+    assert scores["accuracy"] > baseline + 0.25, (scores["accuracy"], baseline)
+    assert "unseen_known" in invoke("evaluate", model, root / "test.tsv")
+    lines = [json.loads(line) for line in invoke("predict", model, input="".join(f"{t.text}\n" for t in test)).splitlines()]
+    assert [line["text"] for line in lines] == [t.text for t in test]
+    assert all(set(line["probabilities"]) == {"neg", "pos"} for line in lines)
+    accuracy = sum(line["label"] == t.label for line, t in zip(lines, test)) / len(test)
+    assert accuracy == pytest.approx(scores["accuracy"]) and accuracy > baseline + 0.25
 
 
 def test_user_errors(files):
@@ -76,14 +116,30 @@ def test_user_errors(files):
         invoke("train", "ner", "--train", root / "nope.conll", "--vectors", vectors, "--output", root / "x", *FAST)
     with pytest.raises(VecliftError, match="--head does not apply to classify"):
         invoke("train", "classify", "--train", root / "train.tsv", "--head", "crf", "--output", root / "x", *FAST)
+    with pytest.raises(VecliftError, match="--text-column does not apply to ner"):
+        invoke("train", "ner", "--train", root / "train.conll", "--text-column", "1", "--output", root / "x", *FAST)
     with pytest.raises(VecliftError, match="needs --vectors"):
         invoke("train", "ner", "--train", root / "train.conll", "--output", root / "x", *FAST)
     (root / "empty.conll").write_text("")
-    with pytest.raises(VecliftError):
+    with pytest.raises(VecliftError, match="empty.conll: no sentences found"):
         invoke("train", "ner", "--train", root / "empty.conll", "--embeddings", "scratch", "--output", root / "x", *FAST)
-    with pytest.raises(VecliftError, match="--format conll is for taggers"):
-        invoke("train", "classify", "--train", root / "train.tsv", "--embeddings", "scratch", "--output", root / "c", *FAST)
-        invoke("predict", root / "c", root / "dev.conll", "--format", "conll")
+    assert not (root / "x").exists()
+
+
+def test_a_classifier_classifies_each_sentence_of_a_conll_file(files):
+    root, vectors = files
+    model = root / "clf-conll"
+    invoke("train", "classify", "--train", root / "train.tsv", "--vectors", vectors, "--embeddings", "frozen",
+           "--encoder", "swem-mean", "--output", model, *LEARN)  # fmt: skip
+    test = labeled_texts(20, seed=2)
+    (root / "texts.conll").write_text("".join("".join(f"{token}\n" for token in t.tokens) + "\n" for t in test))
+    lines = [json.loads(line) for line in invoke("predict", model, root / "texts.conll").splitlines()]
+    assert [line["tokens"] for line in lines] == [list(t.tokens) for t in test]
+    accuracy = sum(line["label"] == t.label for line, t in zip(lines, test)) / len(test)
+    assert accuracy > majority_accuracy([t.label for t in test]) + 0.25
+    (root / "empty.jsonl").write_text('{"text": "good day"}\n{"tokens": []}\n')
+    with pytest.raises(VecliftError, match=r"empty.jsonl: text 2 is empty"):
+        invoke("predict", model, root / "empty.jsonl")
 
 
 def test_errors_are_one_line_with_exit_code_2(files, monkeypatch, capsys):
@@ -111,6 +167,18 @@ def test_classifier_trains_from_one_file_per_label(tmp_path):
     neg.write_text("a dull film\nboring and slow\nawful acting\n" * 4)
     model = tmp_path / "model"
     invoke("train", "classify", "--train", pos, "--train", neg, "--embeddings", "scratch", "--encoder", "swem-mean",
-           "--output", model, *FAST)  # fmt: skip
+           "--output", model, *LEARN)  # fmt: skip
     scores = json.loads(invoke("evaluate", model, pos, neg, "--json"))
-    assert set(scores["per_class"]) == {"pos", "neg"} and 0 <= scores["accuracy"] <= 1
+    assert set(scores["per_class"]) == {"pos", "neg"} and scores["accuracy"] > majority_accuracy(["pos"] * 12 + ["neg"] * 12) + 0.25
+
+
+def test_evaluate_takes_the_reader_options_of_every_builtin_task():
+    """`evaluate` declares the reader options by hand (its module must import no task): they must
+    be the options of the built-in tasks' readers; `predict`'s formats those the input reader reads."""
+    import typer
+
+    command = typer.main.get_command(veclift.cli.app).commands["evaluate"]
+    declared = {param.name for param in command.params} - {"model_dir", "data", "vectors", "as_json"}
+    readers = {f.name for name in ("ner", "classify") for f in dataclasses.fields(get_task(name).reader_options)}
+    assert declared == readers
+    assert [f.value for f in PredictFormat] == list(FORMATS)

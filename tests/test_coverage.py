@@ -6,7 +6,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from veclift.vectors import Vectors
-from veclift.vectors.coverage import coverage, coverage_of_files, is_lowercased
+from veclift.vectors.coverage import coverage, coverage_of_files
 
 
 def lower_vectors():
@@ -32,13 +32,13 @@ def test_counts_missing_and_recovery():
 
 def test_case_and_digit_warnings():
     v = lower_vectors()
-    assert is_lowercased(v)
+    assert v.lowercase
     report = coverage(v, ["The", "Apple", "is", "1987", "1999"] * 5, strategies="lower")
     assert any("lower-cased" in w and "'Apple' -> 'apple'" in w or "'The' -> 'the'" in w for w in report.warnings)
     assert any("digits" in w for w in report.warnings)
     assert coverage(v, ["the", "apple"] * 5, strategies="lower").warnings == []
     cased = Vectors(["Paris", "London", "the"], np.eye(3, dtype=np.float32))
-    assert not is_lowercased(cased)
+    assert not cased.lowercase
     assert any("capitals" in w for w in coverage(cased, ["paris", "london", "the"], strategies="lower").warnings)
 
 
@@ -66,3 +66,12 @@ def test_cli_coverage_json(tmp_path):
     assert report["tokens"] == 4 and report["known_tokens"] == 3 and report["missing"] == [["purple", 1]]
     result = CliRunner().invoke(veclift.cli.app, ["vectors", "coverage", str(path), str(tmp_path / "nope.txt")])
     assert result.exit_code != 0
+
+
+def test_lowercase_follows_the_metadata_else_the_first_words():
+    words = [f"w{i}" for i in range(1999)] + ["Paris"]  # 1 cased word in 2,000: 0.05%, still lower-cased
+    v = Vectors(words, np.zeros((2000, 2), np.float32))
+    assert v.lowercase and "lowercase" in v.with_oov("unk").__dict__  # computed once, shared by copies
+    assert not Vectors(words[:99] + ["Paris"], np.zeros((100, 2), np.float32)).lowercase
+    assert not Vectors(words, np.zeros((2000, 2), np.float32), meta={"lowercase": False}).lowercase
+    assert Vectors(["Paris"], np.zeros((1, 2), np.float32), meta={"lowercase": True}).lowercase

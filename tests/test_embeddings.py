@@ -9,7 +9,7 @@ from task_fixtures import tagged_sentences, tiny_vectors
 
 from veclift.errors import VecliftError
 from veclift.tasks import SequenceTagger, StackedEmbedder, TaggerConfig, TokenBatch
-from veclift.embeddings.words import UNK, build_word_embedder, vectors_lowercase
+from veclift.embeddings.words import UNK, build_word_embedder
 from veclift.embeddings.casing import CasingEmbedder, casing
 from veclift.embeddings.chars import CharCNNEmbedder
 from veclift.tasks.trainer import make_optimizer
@@ -88,9 +88,9 @@ def test_scratch_uses_no_pretrained_rows():
 
 
 def test_lowercase_keys_for_lowercase_vectors_and_detection():
-    assert vectors_lowercase(tiny_vectors())
+    assert tiny_vectors().lowercase
     cased = Vectors(["Paris", "paris"], np.zeros((2, 3), np.float32))
-    assert not vectors_lowercase(cased)
+    assert not cased.lowercase
     words = build("frozen", tagged_sentences(5))
     np.testing.assert_array_equal(row_of(words, "PARIS"), row_of(words, "paris"))
 

@@ -84,24 +84,23 @@ def _vector_cases(folder: Path) -> dict[str, Case]:
     from gensim.models.fasttext import FastText, save_facebook_model
 
     from veclift.vectors import Vectors
-    from veclift.vectors.formats.detect import read_vector_file, write_vector_file
     from veclift.vectors.subword import SubwordModel
 
     vectors = Vectors(["the", "apple", "naïve", "x"], np.arange(12, dtype=np.float32).reshape(4, 3) / 7)
 
     def reader(format: str) -> tuple[Callable[[Path], object], ...]:
         """As detected, and forced through this format's reader (random bytes are rarely detected as binary)."""
-        return (lambda p: read_vector_file(p, progress=False), lambda p: read_vector_file(p, format=format, progress=False))
+        return (lambda p: Vectors.load(p, progress=False), lambda p: Vectors.load(p, format=format, progress=False))
 
     cases = {}
     for name, format in [("glove.txt", "glove"), ("w2v.vec", "word2vec"), ("w2v.bin", "word2vec-binary"),
                          ("glove.txt.gz", "glove"), ("w2v.bin.bz2", "word2vec-binary")]:  # fmt: skip
-        cases[name] = Case(write_vector_file(vectors, folder / name, format).read_bytes(), reader(format), name)
+        cases[name] = Case(vectors.save(folder / name, format).read_bytes(), reader(format), name)
     model = FastText([["apple", "pie", "tart"]] * 4, vector_size=3, min_count=1, epochs=1, bucket=8, min_n=3, max_n=4, seed=1, workers=1)
     save_facebook_model(model, str(folder / "ft.bin"))
     cases["fasttext.bin"] = Case((folder / "ft.bin").read_bytes(), reader("fasttext-bin"), "fasttext.bin")
     native = Vectors(vectors.words, vectors.matrix, subwords=SubwordModel(np.ones((4, 3), np.float32), 3, 4, 4)).save(folder / "native")
-    for file in ("vectors.npy", "words.txt", "meta.json", "subwords/ngrams.npy", "subwords/subwords.json"):
+    for file in ("vectors.npy", "norms.npy", "words.txt", "meta.json", "subwords/ngrams.npy", "subwords/subwords.json"):
         cases[f"native:{file}"] = Case((native / file).read_bytes(), (lambda path: Vectors.load(path, progress=False),), file, native)
     return cases
 

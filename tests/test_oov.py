@@ -69,7 +69,7 @@ def test_ngram_hashing_is_seeded_and_deterministic():
 
 def test_char_ngram_puts_appleton_near_apple():
     v = clustered_vectors()
-    model = CharNgramModel.fit(v.words, v.matrix, buckets=2**12, show_progress=False)
+    model = CharNgramModel.fit(v.words, v.matrix, buckets=2**12, progress=False)
     guess = model.vector("appleton")
     neighbours = [w for w, _ in v.most_similar(guess, topn=3)]
     assert set(neighbours) <= {"apple", "apples", "applesauce", "applet", "pineapple", "appleby", "apply", "applied"}

@@ -6,6 +6,7 @@ import pytest
 from veclift.errors import VecliftError
 from veclift.vectors import Vectors
 from veclift.vectors import plot
+from veclift.vectors.wordlists import read_groups, read_word_list
 
 
 def _vectors(n=12, dim=6):
@@ -24,6 +25,16 @@ def test_pca_map_png_and_html(tmp_path):
     page = plot.save(word_map, tmp_path / "map.html").read_text()
     assert page.count("<circle") == 5 and "<title>w3</title>" in page and "odd" in page
     assert "<script src" not in page and "<link" not in page and "https://" not in page
+
+
+def test_html_page_escapes_words_and_group_names(tmp_path):
+    words = ["<script>alert(1)</script>", 'say "hi" & go', "w2", "w3"]
+    v = Vectors(words, np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32), source="<b>src</b>")
+    page = plot.save(plot.word_map(v, words, groups={"<i>g</i>": ["w2"]}, method="pca"), tmp_path / "map.html").read_text()
+    assert "<script>alert" not in page and "<i>g</i>" not in page and "<b>src" not in page
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>" in page
+    assert 'data-tip="say &#34;hi&#34; &amp; go"' in page and 'data-group="&lt;i&gt;g&lt;/i&gt;"' in page
+    assert page.count("<script>") == 1  # only the page's own tooltip script
 
 
 def test_tsne_is_seeded_and_needs_enough_words():
@@ -59,13 +70,13 @@ def test_parallelogram_of_an_exact_analogy():
 def test_groups_and_word_list_files(tmp_path):
     groups = tmp_path / "groups.txt"
     groups.write_text("fruit: apple pear\n# comment\nvehicles: car\n")
-    assert plot.read_groups(groups) == {"fruit": ["apple", "pear"], "vehicles": ["car"]}
+    assert read_groups(groups) == {"fruit": ["apple", "pear"], "vehicles": ["car"]}
     groups.write_text("fruit apple pear\n")
     with pytest.raises(VecliftError, match="groups.txt:1"):
-        plot.read_groups(groups)
+        read_groups(groups)
     words = tmp_path / "words.txt"
     words.write_text("a b\nc\n")
-    assert plot.read_word_list(words) == ["a", "b", "c"]
+    assert read_word_list(words) == ["a", "b", "c"]
 
 
 def test_bias_axis_map_puts_the_direction_on_x():

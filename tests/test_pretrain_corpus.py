@@ -83,8 +83,18 @@ def test_jsonl_text_field_and_errors_name_the_line(tmp_path):
         list(Corpus([good]))
     bad = tmp_path / "b.jsonl"
     bad.write_text('{"text": "fine"}\n{oops\n', encoding="utf-8")
-    with pytest.raises(VecliftError, match=r"b\.jsonl:2: not a JSON object"):
+    with pytest.raises(VecliftError, match=r"b\.jsonl:2: invalid JSON"):
         list(Corpus([bad]))
+
+
+def test_json_files_are_json_lines_only_when_their_first_line_is_an_object(tmp_path):
+    lines = tmp_path / "export.json"
+    lines.write_text(json.dumps({"text": "One."}) + "\n" + json.dumps({"text": "Two."}) + "\n", encoding="utf-8")
+    assert list(Corpus([lines])) == [["One", "."], ["Two", "."]]
+    document = tmp_path / "document.json"
+    document.write_text('{\n  "title": "Hello there."\n}\n', encoding="utf-8")
+    tokens = [t for sentence in Corpus([document]) for t in sentence]  # one document: plain text, as before
+    assert tokens[:3] == ["{", '"', "title"] and "Hello" in tokens
 
 
 def test_pdf_text_is_read_with_hyphenated_line_breaks_joined(tmp_path):
@@ -126,7 +136,7 @@ def test_undecodable_bytes_are_replaced_with_one_warning(tmp_path):
 def test_vocabulary_counts_and_min_count(tmp_path):
     path = tmp_path / "a.txt"
     path.write_text("a b a.\nb a c.\n", encoding="utf-8")
-    vocab = Corpus([path]).vocabulary(show_progress=False)
+    vocab = Corpus([path]).vocabulary(progress=False)
     assert vocab.counts == {"a": 3, ".": 2, "b": 2, "c": 1}
     assert (vocab.tokens, vocab.sentences) == (8, 2)
     assert vocab.kept(2) == {"a": 3, ".": 2, "b": 2}
@@ -137,4 +147,4 @@ def test_missing_and_empty_inputs_are_errors(tmp_path):
         Corpus([tmp_path / "nope.txt"])
     (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
     with pytest.raises(VecliftError, match="no text"):
-        Corpus([tmp_path / "empty.txt"]).vocabulary(show_progress=False)
+        Corpus([tmp_path / "empty.txt"]).vocabulary(progress=False)

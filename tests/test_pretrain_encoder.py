@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from task_fixtures import tagged_sentences, tiny_vectors
+from task_fixtures import constant_baseline, tagged_sentences, tiny_vectors
 from typer.testing import CliRunner
 
 import veclift.cli
@@ -38,6 +38,17 @@ def test_loss_decreases_and_is_repeatable(encoder):
     again = pretrain_encoder(raw_sentences(), tiny_vectors(), SMALL, epochs=5, mask_prob=0.3, seed=0, progress=False)
     assert [h["loss"] for h in again.meta["history"]] == losses
     assert encoder.meta["known_tokens"] == encoder.meta["tokens"] > 0
+
+
+def test_resuming_from_a_checkpoint_equals_pre_training_straight(encoder, tmp_path):
+    options = dict(mask_prob=0.3, seed=0, progress=False)
+    checkpoint = tmp_path / "pretrain.ckpt"
+    pretrain_encoder(raw_sentences(), tiny_vectors(), SMALL, epochs=2, checkpoint=checkpoint, **options)
+    resumed = pretrain_encoder(raw_sentences(), tiny_vectors(), SMALL, epochs=5, checkpoint=checkpoint, **options)
+    rows = [{k: h[k] for k in ("epoch", "loss", "scored")} for h in resumed.meta["history"]]
+    assert rows == [{k: h[k] for k in ("epoch", "loss", "scored")} for h in encoder.meta["history"]]
+    a, b = encoder.encoder.state_dict(), resumed.encoder.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_saved_encoder_round_trip(encoder, tmp_path):
@@ -89,8 +100,10 @@ def test_initialised_tagger_saves_loads_and_predicts_identically(encoder, tmp_pa
     model = SequenceTagger(SMALL.replace(init_encoder=str(tmp_path / "enc")))
     model.fit(tagged_sentences(30), tagged_sentences(8, seed=3), vectors=tiny_vectors(), progress=False)
     model.save(tmp_path / "model")
-    test = [s.tokens for s in tagged_sentences(10, seed=4)]
+    test = tagged_sentences(10, seed=4)
     assert SequenceTagger.load(tmp_path / "model").predict(test) == model.predict(test)
+    scores = model.evaluate(test)
+    assert scores["f1"] > 0 and scores["accuracy"] > constant_baseline(test)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from veclift.pretrain.corpus import Corpus
-from veclift.pretrain.glove import count_cooccurrences, fit_glove, train_glove
+from veclift.pretrain.glove import GloveSettings, count_cooccurrences, fit_glove, train_glove
 
 
 def brute_force(sentences: list[list[str]], index: dict[str, int], window: int) -> np.ndarray:
@@ -33,11 +33,12 @@ def test_counts_equal_a_brute_force_count_across_chunks():
 def test_cost_decreases_and_seed_repeats(tmp_path):
     path = tmp_path / "a.txt"
     path.write_text("the cat sat on the mat .\nthe dog sat on the rug .\n" * 30, encoding="utf-8")
-    vectors = train_glove(Corpus([path]), dim=8, epochs=15, min_count=1, window=3, batch_size=16, show_progress=False)
+    settings = GloveSettings(dim=8, epochs=15, min_count=1, window=3, batch_size=16)
+    vectors = train_glove(Corpus([path]), settings, progress=False)
     cost = vectors.meta["training"]["cost_per_epoch"]
     assert all(later < earlier for earlier, later in zip(cost, cost[1:]))
     assert cost[-1] < cost[0] / 3
-    again = train_glove(Corpus([path]), dim=8, epochs=15, min_count=1, window=3, batch_size=16, show_progress=False)
+    again = train_glove(Corpus([path]), settings, progress=False)
     np.testing.assert_array_equal(vectors.matrix, again.matrix)
     assert vectors.words[0] == "the" and len(vectors) == 8
 
@@ -45,6 +46,6 @@ def test_cost_decreases_and_seed_repeats(tmp_path):
 def test_fit_returns_word_plus_context_vectors_for_each_row():
     index = {w: i for i, w in enumerate("abcd")}
     counts = count_cooccurrences([list("abcdab"), list("dcba")], index, window=2)
-    matrix, cost, seconds = fit_glove(counts, dim=4, epochs=3, seed=1, show_progress=False)
+    matrix, cost, seconds = fit_glove(counts, GloveSettings(dim=4, epochs=3, seed=1), progress=False)
     assert matrix.shape == (4, 4) and matrix.dtype == np.float32
     assert len(cost) == len(seconds) == 3

@@ -20,7 +20,6 @@ import pytest
 
 from veclift.errors import VecliftError, VecliftWarning
 from veclift.vectors import Vectors
-from veclift.vectors.formats.detect import write_vector_file
 
 WORDS = ["the", "apple", "pie", "x"]
 MATRIX = np.arange(12, dtype=np.float32).reshape(4, 3) / 7
@@ -112,7 +111,7 @@ def test_nonfinite_text_row_names_the_line_or_is_dropped_with_one_warning(tmp_pa
 def test_nonfinite_binary_row_names_the_row(tmp_path):
     matrix = MATRIX.copy()
     matrix[2, 1] = np.inf
-    path = write_vector_file(Vectors(WORDS, matrix), tmp_path / "v.bin", "word2vec-binary")
+    path = Vectors(WORDS, matrix).save(tmp_path / "v.bin", "word2vec-binary")
     refused(path, "vector row 3 has a NaN")
     with pytest.warns(VecliftWarning, match="1 vector rows .* dropped, the first at row 3"):
         assert load(path, nonfinite="drop").words == ("the", "apple", "x")
@@ -154,7 +153,7 @@ def test_nonfinite_native_matrix_is_refused_or_dropped(tmp_path):
 
 
 def test_nonfinite_option_is_checked(tmp_path):
-    path = write_vector_file(small(), tmp_path / "v.txt", "glove")
+    path = small().save(tmp_path / "v.txt", "glove")
     with pytest.raises(VecliftError, match="nonfinite must be one of error, drop, got 'skip'"):
         load(path, nonfinite="skip")
 
@@ -306,6 +305,10 @@ NATIVE_DEFECTS = {
         b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 300), }".ljust(128, b" ")[:127] + b"\n"),
         "cannot open the matrix"),  # fmt: skip
     "npz": (lambda n: _write_npz(n / "vectors.npy"), ".npz archive"),
+    "norms-count": (lambda n: np.save(n / "norms.npy", np.ones(3, np.float32)), "3 row norms for 4 rows"),
+    "norms-2d": (lambda n: np.save(n / "norms.npy", np.ones((4, 1), np.float32)), "expected a 1-D float32"),
+    "norms-stale": (lambda n: np.save(n / "norms.npy", np.full(4, 2.0, np.float32)), "row norms do not match the matrix"),
+    "norms-nan": (lambda n: np.save(n / "norms.npy", np.full(4, np.nan, np.float32)), "row norms do not match the matrix"),
     "words-fewer": (lambda n: (n / "words.txt").write_text("the\napple\n"), "2 words but the matrix has shape"),
     "words-bad-utf8": (lambda n: (n / "words.txt").write_bytes(b"the\n\xff\npie\nx\n"), "not valid UTF-8"),
 }
@@ -341,7 +344,7 @@ def test_broken_native_subwords_are_one_error(tmp_path, defect):
     refused(native, match)
 
 
-@pytest.mark.parametrize("name", ["vectors.npy", "words.txt", "meta.json", "subwords", "subwords/ngrams.npy"])
+@pytest.mark.parametrize("name", ["vectors.npy", "norms.npy", "words.txt", "meta.json", "subwords", "subwords/ngrams.npy"])
 def test_native_files_linking_outside_the_directory_are_refused(tmp_path, name):
     native = _native(tmp_path, subwords=True)
     outside = tmp_path / "outside"

@@ -95,6 +95,22 @@ def test_conclusions_say_when_pretraining_still_helps_or_never_does(spec):
                          "spread across seeds (0.1).")
 
 
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_words_from_the_data_are_escaped_in_the_report(tmp_path):
+    train = write_conll(tmp_path / f"{HOSTILE}.txt", 40, 0)
+    spec = StudySpec("ner", train, test=train, vectors=HOSTILE, sizes=[5], strategies=["scratch", "finetune"], seeds=1,
+                     options={"label": HOSTILE})
+    results = fake_results(spec, f"veclift study ner --train '{HOSTILE}.txt'")
+    failed = StudyResults(spec, results.rows[:1], {results.rows[1]["id"]: f"VecliftError: unknown label {HOSTILE}"}, results.command)
+    html = failed.report(tmp_path / "out").read_text()
+    assert HOSTILE not in html and "onerror=alert(1)>" not in html
+    # title, heading, command, train, vectors, model options and the failure, each escaped
+    assert html.count("&lt;img src=x onerror=alert(1)&gt;") >= 7
+    assert html.count("<img") == 2
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 MEASURE = """<script>
 window.addEventListener('load', () => {

@@ -1,20 +1,24 @@
-"""Running studies: every trial once, in its own process; failures, crashes, Ctrl-C and SIGTERM."""
+"""Running studies: every trial once, in its own process; failures, crashes, Ctrl-C and SIGTERM;
+executors chosen by their registered name."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import study_fakes
 from study_fakes import calls, write_conll
 
-from veclift.study import LocalExecutor, StudySpec, TransferStudy
+from veclift.errors import VecliftError
+from veclift.study import LocalExecutor, StudySpec, TransferStudy, TrialOutcome
+from veclift.study.executors import executor_names, register_executor, unregister_executor
 
 # The fork server preloads what the fake trials import (not torch: they do not need it). Python
 # 3.11's fork server ignores the parent's sys.path, so it cannot preload study_fakes itself.
@@ -63,51 +67,106 @@ def test_sizes_the_pool_cannot_fill_run_as_all(spec, tmp_path):
     assert sorted(r["id"] for r in results.rows) == ["n5-scratch-s0", "nall-scratch-s0"]
 
 
-RUN_SLOWLY = """
+class InlineExecutor:
+    """A toy executor: every trial in the calling process, one after another."""
+
+    def __init__(self, jobs: int | None):
+        self.jobs = jobs
+
+    def run(self, trial_fn, spec, trials, on_done) -> None:
+        for trial in trials:
+            on_done(TrialOutcome(trial, dict(trial_fn(spec, trial)), None, 0.0))
+
+
+def test_a_registered_executor_runs_a_study_by_name(spec, tmp_path):
+    made = []
+
+    def inline(*, jobs, address):
+        made.append(InlineExecutor(jobs))
+        return made[-1]
+
+    register_executor("inline", inline, "in the calling process")
+    try:
+        results = TransferStudy(spec, tmp_path / "out", trial=study_fakes.fake_scores).run(executor="inline", jobs=3, progress=False)
+        with pytest.raises(ValueError, match="already registered"):
+            register_executor("inline", inline, "twice")
+    finally:
+        unregister_executor("inline")
+    assert [executor.jobs for executor in made] == [3]
+    assert len(results.rows) == 12 and {r["metrics"]["pid"] for r in results.rows} == {os.getpid()}
+    assert executor_names() == ["local", "ray"]
+    with pytest.raises(VecliftError, match=r"unknown executor 'inline' \(expected local or ray\)"):
+        TransferStudy(spec, tmp_path / "out", trial=study_fakes.fake_scores).run("inline", progress=False)
+
+
+RUN_UNTIL_STOPPED = """
 import sys
 sys.path.insert(0, {tests!r})
 import study_fakes
 from veclift.study import LocalExecutor, StudySpec, TransferStudy
 spec = StudySpec("ner", {train!r}, test={test!r}, sizes=[5, 10, "all"], strategies=["scratch", "finetune"], seeds=2)
-TransferStudy(spec, {out!r}, trial=study_fakes.slow_scores).run(LocalExecutor(jobs=1, preload=("veclift.study.trial",)), progress=False)
+TransferStudy(spec, {out!r}, trial=study_fakes.hang_on_all).run(LocalExecutor(jobs=1, preload=("veclift.study.trial",)), progress=False)
 """
+WAIT = 60  # seconds: a broken test fails after this instead of hanging
 
 
-def _slow_study_after(spec, out: Path, finished: int) -> subprocess.Popen:
-    """A slow study in its own process, returned once ``finished`` trials are stored (or after 60 s)."""
-    script = RUN_SLOWLY.format(tests=str(Path(__file__).parent), train=str(spec.train), test=str(spec.test), out=str(out))
+@pytest.fixture
+def hung_study(spec, tmp_path):
+    """Start a study in its own process, one trial at a time; once its 8 trials on 5 and 10 items
+    are done and the first on all the data runs (and hangs), return the study's process and a pidfd
+    of that trial's process. A trial process still alive at the end is killed."""
+    fifo = spec.train.parent / study_fakes.STARTED
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDWR)  # a writer too: reads wait for a line, never see end of file
+    script = RUN_UNTIL_STOPPED.format(tests=str(Path(__file__).parent), train=str(spec.train), test=str(spec.test),
+                                      out=str(tmp_path / "out"))
     process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while _finished(out) < finished and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
-    return process
+    trial_process = None
+    try:
+        assert select.select([reader], [], [], WAIT)[0], f"no trial on all the data started within {WAIT} s"
+        trial_id, pid = os.read(reader, 200).decode().split()
+        assert trial_id == "nall-scratch-s0"
+        trial_process = os.pidfd_open(int(pid))
+        yield process, trial_process
+    finally:  # the trial first: the study's exit waits for it, and it holds the study's stderr
+        os.close(reader)
+        if trial_process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(trial_process, signal.SIGKILL)
+            os.close(trial_process)
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=WAIT)
 
 
-def test_ctrl_c_keeps_finished_trials_and_the_next_run_does_only_the_rest(spec, tmp_path):
+def _ended(pidfd: int) -> bool:
+    """Whether the process of ``pidfd`` has ended, waiting for it up to ``WAIT`` seconds."""
+    return bool(select.select([pidfd], [], [], WAIT)[0])
+
+
+def test_ctrl_c_keeps_finished_trials_and_the_next_run_does_only_the_rest(spec, tmp_path, hung_study):
+    process, trial_process = hung_study
     out = tmp_path / "out"
-    process = _slow_study_after(spec, out, 3)
+    assert _finished(out) == 8
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    assert _ended(trial_process), "the running trial outlived the study"
+    _, stderr = process.communicate(timeout=WAIT)
     assert process.returncode != 0 and "KeyboardInterrupt" in stderr
-    kept = _finished(out)
-    assert 3 <= kept < 12
+    assert _finished(out) == 8
     before = calls(spec.train)
     results = TransferStudy(spec, out, trial=study_fakes.fake_scores).run(FAST, progress=False)
     rerun = calls(spec.train)[len(before):]
     assert len(results.rows) == 12
-    assert len(rerun) == 12 - kept
-    assert not set(rerun) & {r["id"] for r in results.rows[:kept]}
+    assert sorted(rerun) == sorted(t.id for t in spec.trials() if t.size == "all")
 
 
-def test_sigterm_stops_the_running_trials_too(spec, tmp_path):
-    out = tmp_path / "out"
-    process = _slow_study_after(spec, out, 2)
-    time.sleep(0.1)  # into the next trial's 0.4 s
+def test_sigterm_stops_the_running_trials_too(tmp_path, hung_study):
+    process, trial_process = hung_study
     process.terminate()
-    process.communicate(timeout=30)
-    started = len(calls(spec.train))
-    time.sleep(1.0)  # a trial left running would log its call within 0.4 s
-    assert process.returncode != 0 and len(calls(spec.train)) == started == _finished(out)
+    assert _ended(trial_process), "the running trial outlived the study"
+    process.communicate(timeout=WAIT)
+    assert process.returncode != 0
+    assert _finished(tmp_path / "out") == 8
 
 
 def _finished(out: Path) -> int:

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 import torch
-from task_fixtures import CITIES, PEOPLE, tagged_sentences, tiny_vectors
+from task_fixtures import CITIES, PEOPLE, constant_baseline, tagged_sentences, tiny_vectors
 
 from veclift.data import TaggedSentence
 from veclift.errors import VecliftError, VecliftWarning
@@ -58,10 +58,12 @@ def test_learns_an_easy_pattern_and_reports_the_transfer_view():
     train, test = tagged_sentences(60, seed=0), tagged_sentences(20, seed=1)
     model = SequenceTagger(max_epochs=12, **FAST).fit(train, test, vectors=tiny_vectors(), seed=0, progress=False)
     scores = model.evaluate(test)
-    assert scores["f1"] > 0.9
+    assert scores["f1"] > 0.9 and scores["accuracy"] > constant_baseline(test)
     assert set(scores["per_type"]) == {"PER", "LOC"}
     unseen = tagged_sentences(20, seed=2, people=PEOPLE[4:], cities=CITIES[4:])
-    transfer = model.evaluate(unseen)["transfer"]
+    unseen_scores = model.evaluate(unseen)
+    assert unseen_scores["f1"] > 0 and unseen_scores["accuracy"] > constant_baseline(unseen)
+    transfer = unseen_scores["transfer"]
     assert transfer["unseen"]["gold"] == sum(len(s.entities()) for s in unseen)
     assert transfer["known"]["gold"] == transfer["unseen"]["gold"]  # the vectors know every new name
     assert model.predict(["Lucy lives in Vienna ."]) == [["B-PER", "O", "O", "B-LOC", "O"]]
@@ -71,7 +73,8 @@ def test_learns_an_easy_pattern_and_reports_the_transfer_view():
 def test_other_architectures_train(options):
     train = tagged_sentences(40)
     model = SequenceTagger(max_epochs=8, **{**FAST, **options}).fit(train, vectors=tiny_vectors(), progress=False)
-    assert model.evaluate(train)["f1"] > 0.8
+    scores = model.evaluate(train)
+    assert scores["f1"] > 0.8 and scores["accuracy"] > constant_baseline(train)
     assert model.predict([[]]) == [[]]
 
 
@@ -103,7 +106,8 @@ def test_early_stopping_keeps_the_best_epoch():
     model = SequenceTagger(max_epochs=30, patience=2, **FAST).fit(train, train[:10], vectors=tiny_vectors(), progress=False)
     result = model.train_result
     assert result.stopped_early and len(result.history) == result.best_epoch + 2
-    assert model.evaluate(train[:10])["f1"] == result.best_score
+    scores = model.evaluate(train[:10])
+    assert scores["f1"] == result.best_score > 0 and scores["accuracy"] > constant_baseline(train[:10])
 
 
 def test_bad_input_is_reported():
@@ -113,6 +117,8 @@ def test_bad_input_is_reported():
     with pytest.raises(VecliftError, match="not trained"):
         model.predict([["a"]])
     model.fit(tagged_sentences(8), vectors=tiny_vectors(), progress=False)
+    trained = model.evaluate(tagged_sentences(8))
+    assert trained["f1"] > 0 and trained["accuracy"] > constant_baseline(tagged_sentences(8))
     with pytest.warns(VecliftWarning, match="sentence 2: tag 'B-ORG' is not one the model knows.*1 sentence"):
         scores = model.evaluate([TaggedSentence(["Paris"], ["B-LOC"]), TaggedSentence(["EU"], ["B-ORG"])])
     assert scores["gold_entities"] == 2 and scores["recall"] <= 0.5  # the ORG entity is missed

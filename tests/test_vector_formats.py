@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from veclift.errors import VecliftError, VecliftWarning
 from veclift.vectors import Vectors
-from veclift.vectors.formats.detect import detect_format, read_vector_file, write_vector_file
+from veclift.vectors.formats.registry import detect_format
 from veclift.vectors.subword import SubwordModel
 
 WORDS = ["the", "Apple", "naïve", "x"]
@@ -34,13 +34,13 @@ def small() -> Vectors:
 
 
 def read_quiet(path, **kwargs) -> Vectors:
-    return read_vector_file(path, progress=False, **kwargs)
+    return Vectors.load(path, progress=False, **kwargs)
 
 
 @pytest.mark.parametrize("format", ["glove", "word2vec", "word2vec-binary"])
 @pytest.mark.parametrize("suffix", ["", ".gz", ".bz2"])
 def test_write_then_read_round_trips_exactly(tmp_path, small, format, suffix):
-    path = write_vector_file(small, tmp_path / f"v.{format}{suffix}", format)
+    path = small.save(tmp_path / f"v.{format}{suffix}", format)
     assert detect_format(path) == format
     back = read_quiet(path)
     assert back.words == small.words
@@ -49,8 +49,8 @@ def test_write_then_read_round_trips_exactly(tmp_path, small, format, suffix):
 
 
 def test_compressed_files_are_really_compressed(tmp_path, small):
-    assert gzip.decompress(write_vector_file(small, tmp_path / "v.txt.gz", "glove").read_bytes()).startswith(b"the ")
-    assert bz2.decompress(write_vector_file(small, tmp_path / "v.txt.bz2", "word2vec").read_bytes()).startswith(b"4 3\n")
+    assert gzip.decompress(small.save(tmp_path / "v.txt.gz", "glove").read_bytes()).startswith(b"the ")
+    assert bz2.decompress(small.save(tmp_path / "v.txt.bz2", "word2vec").read_bytes()).startswith(b"4 3\n")
 
 
 def test_chunked_fast_path_matches_line_by_line(tmp_path, monkeypatch):
@@ -84,12 +84,12 @@ def test_words_with_spaces_take_all_but_the_last_dim_fields(tmp_path):
 
 
 def test_explicit_format_and_unknown_format(tmp_path, small):
-    path = write_vector_file(small, tmp_path / "v.vec", "word2vec")
+    path = small.save(tmp_path / "v.vec", "word2vec")
     assert read_quiet(path, format="fasttext-vec").words == small.words
     with pytest.raises(VecliftError, match="unknown or unsupported vector format 'glove2'"):
         read_quiet(path, format="glove2")
-    with pytest.raises(VecliftError, match="unknown or unsupported"):
-        write_vector_file(small, tmp_path / "x", "fasttext-bin")
+    with pytest.raises(VecliftError, match=r"reads but does not write 'fasttext-bin' \(choose from native, word2vec, glove, word2vec-binary\)"):
+        small.save(tmp_path / "x", "fasttext-bin")
 
 
 @pytest.mark.parametrize(
@@ -166,14 +166,14 @@ def test_invalid_utf8_words_are_replaced_with_a_warning(tmp_path, format):
 
 
 def test_truncated_binary_file_is_an_error(tmp_path, small):
-    path = write_vector_file(small, tmp_path / "v.bin", "word2vec-binary")
+    path = small.save(tmp_path / "v.bin", "word2vec-binary")
     path.write_bytes(path.read_bytes()[:-9])
     with pytest.raises(VecliftError, match="file ends inside row 4 of the 4 the header announces"):
         read_quiet(path)
 
 
 def test_binary_with_extra_data_warns(tmp_path, small):
-    path = write_vector_file(small, tmp_path / "v.bin", "word2vec-binary")
+    path = small.save(tmp_path / "v.bin", "word2vec-binary")
     data = path.read_bytes().replace(b"4 3\n", b"3 3\n", 1)
     path.write_bytes(data)
     with pytest.warns(VecliftWarning, match="data after the 3 rows"):
@@ -182,14 +182,14 @@ def test_binary_with_extra_data_warns(tmp_path, small):
 
 def test_binary_writer_refuses_words_with_spaces(tmp_path):
     with pytest.raises(VecliftError, match="word2vec binary cannot store it"):
-        write_vector_file(Vectors(["a b"], MATRIX[:1]), tmp_path / "v.bin", "word2vec-binary")
+        Vectors(["a b"], MATRIX[:1]).save(tmp_path / "v.bin", "word2vec-binary")
 
 
 def test_writer_is_atomic_on_error(tmp_path):
     target = tmp_path / "v.txt"
     target.write_text("old\n")
     with pytest.raises(VecliftError):
-        write_vector_file(Vectors(["ok", "line\nbreak"], MATRIX[:2]), target, "glove")
+        Vectors(["ok", "line\nbreak"], MATRIX[:2]).save(target, "glove")
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["v.txt"]
 
 
@@ -268,7 +268,7 @@ def _cli():
 
 
 def test_cli_info_and_convert(tmp_path, small):
-    source = write_vector_file(small, tmp_path / "v.txt", "glove")
+    source = small.save(tmp_path / "v.txt", "glove")
     runner = CliRunner()
     result = runner.invoke(_cli(), ["vectors", "info", str(source), "--json"])
     assert result.exit_code == 0, result.output
@@ -320,7 +320,87 @@ def test_cli_download_uses_the_named_source(tmp_path, monkeypatch):
 
 
 def test_truncated_gzip_is_an_error(tmp_path, small):
-    path = write_vector_file(small, tmp_path / "v.txt.gz", "glove")
+    path = small.save(tmp_path / "v.txt.gz", "glove")
     path.write_bytes(path.read_bytes()[:-12])
     with pytest.raises(VecliftError, match=r"cannot read \(gzip data\)"):
         read_quiet(path)
+
+
+@pytest.fixture
+def toy_format():
+    """A format defined here: a JSON object ``{"word": [floats]}`` in a ``.toyvec`` file, registered for one test."""
+    from veclift.atomic import atomic_path
+    from veclift.vectors.formats.registry import VectorFormat, register, unregister
+
+    def read(path, options):
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        words = list(rows)[: options.max_words]
+        return Vectors(words, np.array([rows[w] for w in words], np.float32), source=str(path), meta={"format": "toyvec"})
+
+    def write(vectors, path, *, overwrite=False):
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            tmp.write_text(json.dumps({w: vectors[w].tolist() for w in vectors.words}), encoding="utf-8")
+        return path
+
+    register(VectorFormat("toyvec", "JSON word -> list of floats", read=read, write=write, suffixes=(".toyvec",)))
+    yield
+    unregister("toyvec")
+
+
+def test_a_format_registered_from_outside_is_detected_read_written_and_listed(tmp_path, small, toy_format):
+    from veclift.vectors.formats.registry import formats, writable
+
+    path = tmp_path / "v.toyvec"
+    path.write_text(json.dumps(dict(zip(WORDS, MATRIX.tolist()))), encoding="utf-8")
+    assert detect_format(path) == "toyvec" and "toyvec" in writable()
+    vectors = Vectors.load(path, max_words=3)
+    assert vectors.words == tuple(WORDS[:3]) and vectors.meta["format"] == "toyvec"
+    np.testing.assert_array_equal(vectors.matrix, MATRIX[:3])
+    runner = CliRunner()
+    result = runner.invoke(_cli(), ["vectors", "info", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["format"] == "toyvec" and json.loads(result.stdout)["count"] == 4
+    result = runner.invoke(_cli(), ["vectors", "convert", str(tmp_path / "v.toyvec"), str(tmp_path / "v.txt"), "--to", "glove"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(_cli(), ["vectors", "convert", str(tmp_path / "v.txt"), str(tmp_path / "back.toyvec"), "--to", "toyvec"])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(Vectors.load(tmp_path / "back.toyvec").matrix, MATRIX)
+    assert [f.name for f in formats()][-1] == "toyvec"
+
+
+def test_unregistered_formats_are_gone_and_names_cannot_be_taken(tmp_path, small):
+    from veclift.vectors.formats.registry import VectorFormat, formats, register
+
+    assert "toyvec" not in [f.name for f in formats()]  # the fixture above cleaned up
+    path = tmp_path / "v.toyvec"
+    path.write_text("the 1 2\n")
+    assert detect_format(path) == "glove"
+    with pytest.raises(ValueError, match="'vec' is already taken by 'word2vec'"):
+        register(VectorFormat("mine", "", aliases=("vec",)))
+    with pytest.raises(VecliftError, match="unknown output format 'toyvec'"):
+        small.save(tmp_path / "x.toyvec", "toyvec")
+
+
+def test_native_directories_keep_the_row_norms_and_old_ones_still_open(tmp_path, small):
+    native = small.save(tmp_path / "native")
+    reopened = Vectors.load(native)
+    assert isinstance(reopened.__dict__["norms"], np.memmap)  # read, not computed
+    np.testing.assert_array_equal(reopened.norms, np.linalg.norm(MATRIX, axis=1))
+    (native / "norms.npy").unlink()  # as written before veclift stored them
+    old = Vectors.load(native)
+    assert "norms" not in old.__dict__
+    assert old.most_similar("the", topn=3) == reopened.most_similar("the", topn=3)
+    np.testing.assert_array_equal(old.norms, reopened.norms)
+    assert Vectors.load(native, max_words=2).norms.shape == (2,)
+
+
+def test_a_builtin_cache_without_norms_gets_them_on_its_next_open(tmp_path, monkeypatch, small):
+    from veclift.vectors.builtin import builtin_path
+
+    monkeypatch.setenv("VECLIFT_HOME", str(tmp_path))
+    cache = small.save(builtin_path("glove-6b-50d"))  # stands in for a cache converted by an older veclift
+    (cache / "norms.npy").unlink()
+    vectors = Vectors.load("glove-6b-50d")
+    assert (cache / "norms.npy").is_file() and isinstance(vectors.__dict__["norms"], np.memmap)
+    np.testing.assert_array_equal(vectors.norms, np.linalg.norm(MATRIX, axis=1))
+    assert sorted(p.name for p in cache.iterdir()) == [".veclift", "meta.json", "norms.npy", "vectors.npy", "words.txt"]

@@ -47,7 +47,9 @@ def test_batched_equals_single_and_excludes_queries():
         assert q not in names(res)
         assert names(res) == names(v.most_similar(q, topn=10))
     restricted = v.most_similar_many(queries[:3], topn=4, restrict_vocab=50)
-    assert restricted[0] == v.most_similar(queries[0], topn=4, restrict_vocab=50)
+    single = v.most_similar(queries[0], topn=4, restrict_vocab=50)
+    assert names(restricted[0]) == names(single)  # scores: one product divided by the norms vs normalized rows
+    np.testing.assert_allclose([s for _, s in restricted[0]], [s for _, s in single], rtol=0, atol=1e-6)
 
 
 def test_top_k_chunked_small_chunks_agree_with_sort():

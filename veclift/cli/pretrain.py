@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
 from veclift.atomic import check_output
 from veclift.cli import app
+from veclift.cli.option_groups import Options, with_options
 from veclift.cli.options import OVERWRITE
 
 pretrain_app = typer.Typer(help="Train word vectors on raw text, or adapt pre-trained ones to it.", no_args_is_help=True)
@@ -23,11 +25,46 @@ LOWERCASE = typer.Option(
 )
 TEXT_FIELD = typer.Option("text", "--text-field", help="JSONL field holding the text.")
 JSON = typer.Option(False, "--json", help="Print one JSON object.")
-SG = typer.Option(True, "--sg/--cbow", help="Skip-gram or CBOW.")
-NEGATIVE = typer.Option(None, "--negative", min=1, help="Negative samples k (default: by corpus size, 20 to 3).")
-HS = typer.Option(False, "--hs", help="Hierarchical softmax instead of negative sampling.")
-SAMPLE = typer.Option(1e-3, "--sample", min=0.0, max=1.0, help="Subsampling threshold for frequent words (0 = off).")
-WORKERS = typer.Option(1, "--workers", min=1, help="Training threads (more than 1 is faster but not bit-exact).")
+
+# The trainers' hyperparameters: each option is the field of the same name of the trainer's settings
+# (`Word2VecSettings`, `FastTextSettings`, `GloveSettings`), with the same default.
+GENSIM_OPTIONS: Options = {
+    "dim": (int, DIM),
+    "window": (int, typer.Option(5, "--window", min=1, help="Context words on each side.")),
+    "epochs": (int, typer.Option(5, "--epochs", min=1, help="Passes over the corpus.")),
+    "min_count": (int, MIN_COUNT),
+    "sg": (bool, typer.Option(True, "--sg/--cbow", help="Skip-gram or CBOW.")),
+    "negative": (int | None, typer.Option(None, "--negative", min=1, help="Negative samples k (default: by corpus size, 20 to 3).")),
+    "hs": (bool, typer.Option(False, "--hs", help="Hierarchical softmax instead of negative sampling.")),
+    "sample": (float, typer.Option(1e-3, "--sample", min=0.0, max=1.0, help="Subsampling threshold for frequent words (0 = off).")),
+    "workers": (int, typer.Option(1, "--workers", min=1, help="Training threads (more than 1 is faster but not bit-exact).")),
+    "seed": (int, SEED),
+}
+FASTTEXT_OPTIONS: Options = {
+    **GENSIM_OPTIONS,
+    "min_n": (int, typer.Option(3, "--min-n", min=1, help="Shortest character n-gram.")),
+    "max_n": (int, typer.Option(6, "--max-n", min=1, help="Longest character n-gram.")),
+    "buckets": (int, typer.Option(500_000, "--buckets", min=1, help="Hash buckets for the n-gram vectors.")),
+}
+GLOVE_OPTIONS: Options = {
+    "dim": (int, DIM),
+    "window": (int, typer.Option(10, "--window", min=1, help="Context words on each side (weighted 1/distance).")),
+    "epochs": (int, typer.Option(25, "--epochs", min=1, help="Passes over the co-occurring pairs.")),
+    "min_count": (int, MIN_COUNT),
+    "x_max": (float, typer.Option(10.0, "--x-max", min=0.0, help="Counts at or above this get full weight.")),
+    "learning_rate": (float, typer.Option(0.05, "--learning-rate", min=0.0, help="AdaGrad step size.")),
+    "batch_size": (int, typer.Option(8192, "--batch-size", min=1, help="Co-occurring pairs per update.")),
+    "threads": (int, typer.Option(1, "--threads", min=1, help="PyTorch threads for fitting.")),
+    "seed": (int, SEED),
+}
+
+
+WORD2VEC_OPTIONS: Options = {  # plus continued training of pre-trained vectors
+    **GENSIM_OPTIONS,
+    "init": (str | None, typer.Option(None, "--init", help="Continue training these vectors (built-in name or file) on the corpus.")),
+    "warmup_epochs": (int, typer.Option(1, "--warmup-epochs", min=0, help="With --init: epochs with known words locked.")),
+    "neighbors": (str, typer.Option("", "--neighbors", help="With --init: show neighbours of W1,W2,... before and after.")),
+}
 
 
 def _corpus(paths: list[Path], lowercase: bool | None, text_field: str):
@@ -51,7 +88,7 @@ def _finish(vectors, corpus, output: Path, overwrite: bool, json_output: bool, r
         "skipped_files": corpus.skipped,
     }
     if report is not None:
-        summary["adaptation"] = report.as_dict()
+        summary["adaptation"] = report.to_dict()
     if json_output:
         print(json.dumps(summary, ensure_ascii=False))
         return
@@ -100,115 +137,66 @@ def _print_report(report) -> None:
         out.print(table)
 
 
-@pretrain_app.command("word2vec")
-def word2vec(
-    corpus: list[Path] = CORPUS,
-    output: Path = OUTPUT,
-    overwrite: bool = OVERWRITE,
-    dim: int = DIM,
-    window: int = typer.Option(5, "--window", min=1, help="Context words on each side."),
-    epochs: int = typer.Option(5, "--epochs", min=1, help="Passes over the corpus."),
-    min_count: int = MIN_COUNT,
-    sg: bool = SG,
-    negative: int | None = NEGATIVE,
-    hs: bool = HS,
-    sample: float = SAMPLE,
-    workers: int = WORKERS,
-    seed: int = SEED,
-    init: str | None = typer.Option(
-        None, "--init", help="Continue training these vectors (built-in name or file) on the corpus."
-    ),
-    warmup_epochs: int = typer.Option(1, "--warmup-epochs", min=0, help="With --init: epochs with known words locked."),
-    neighbors: str = typer.Option("", "--neighbors", help="With --init: show neighbours of W1,W2,... before and after."),
-    lowercase: bool | None = LOWERCASE,
-    text_field: str = TEXT_FIELD,
-    json_output: bool = JSON,
-) -> None:
-    """Skip-gram or CBOW word2vec (gensim); with --init, adapt pre-trained vectors to the corpus."""
-    check_output(output, overwrite=overwrite, directory=True)
-    options = dict(window=window, epochs=epochs, min_count=min_count, sg=sg, negative=negative, hs=hs,
-                   sample=sample, workers=workers, seed=seed, show_progress=not json_output)
-    if init is None:
-        from veclift.pretrain.word2vec import train_word2vec
+def _train_word2vec(paths: list[Path], lowercase: bool | None, text_field: str, options: dict, progress: bool):
+    """word2vec; with ``init``, continued training of those vectors (the corpus cased as they are unless told)."""
+    from veclift.pretrain.word2vec import Word2VecSettings, train_word2vec
 
-        text = _corpus(corpus, lowercase, text_field)
-        _finish(train_word2vec(text, dim=dim, **options), text, output, overwrite, json_output)
-        return
+    init, warmup_epochs, neighbors = (options.pop(k) for k in ("init", "warmup_epochs", "neighbors"))
+    settings = Word2VecSettings(**options)
+    if init is None:
+        text = _corpus(paths, lowercase, text_field)
+        return train_word2vec(text, settings, progress=progress), text, None
     from veclift.pretrain.continue_training import continue_training
-    from veclift.vectors.coverage import is_lowercased
     from veclift.vectors import Vectors
 
-    initial = Vectors.load(init, progress=not json_output)
-    text = _corpus(corpus, is_lowercased(initial) if lowercase is None else lowercase, text_field)
-    chosen = [w.strip() for w in neighbors.split(",") if w.strip()]
-    adapted, report = continue_training(initial, text, warmup_epochs=warmup_epochs, neighbors=chosen, **options)
-    _finish(adapted, text, output, overwrite, json_output, report)
+    initial = Vectors.load(init, progress=progress)
+    text = _corpus(paths, initial.lowercase if lowercase is None else lowercase, text_field)
+    shown = [w.strip() for w in neighbors.split(",") if w.strip()]
+    adapted, report = continue_training(initial, text, settings, warmup_epochs=warmup_epochs, neighbors=shown, progress=progress)
+    return adapted, text, report
 
 
-@pretrain_app.command("fasttext")
-def fasttext(
-    corpus: list[Path] = CORPUS,
-    output: Path = OUTPUT,
-    overwrite: bool = OVERWRITE,
-    dim: int = DIM,
-    window: int = typer.Option(5, "--window", min=1, help="Context words on each side."),
-    epochs: int = typer.Option(5, "--epochs", min=1, help="Passes over the corpus."),
-    min_count: int = MIN_COUNT,
-    sg: bool = SG,
-    negative: int | None = NEGATIVE,
-    hs: bool = HS,
-    sample: float = SAMPLE,
-    min_n: int = typer.Option(3, "--min-n", min=1, help="Shortest character n-gram."),
-    max_n: int = typer.Option(6, "--max-n", min=1, help="Longest character n-gram."),
-    buckets: int = typer.Option(500_000, "--buckets", min=1, help="Hash buckets for the n-gram vectors."),
-    workers: int = WORKERS,
-    seed: int = SEED,
-    lowercase: bool | None = LOWERCASE,
-    text_field: str = TEXT_FIELD,
-    json_output: bool = JSON,
-) -> None:
-    """fastText (gensim): word2vec plus character n-grams; the output keeps its subword model."""
-    check_output(output, overwrite=overwrite, directory=True)
-    from veclift.pretrain.fasttext import train_fasttext
+def _train_fasttext(paths: list[Path], lowercase: bool | None, text_field: str, options: dict, progress: bool):
+    from veclift.pretrain.fasttext import FastTextSettings, train_fasttext
 
-    text = _corpus(corpus, lowercase, text_field)
-    vectors = train_fasttext(
-        text, dim=dim, window=window, epochs=epochs, min_count=min_count, sg=sg, negative=negative, hs=hs,
-        sample=sample, min_n=min_n, max_n=max_n, buckets=buckets, workers=workers, seed=seed,
-        show_progress=not json_output,
-    )
-    _finish(vectors, text, output, overwrite, json_output)
+    text = _corpus(paths, lowercase, text_field)
+    return train_fasttext(text, FastTextSettings(**options), progress=progress), text, None
 
 
-@pretrain_app.command("glove")
-def glove(
-    corpus: list[Path] = CORPUS,
-    output: Path = OUTPUT,
-    overwrite: bool = OVERWRITE,
-    dim: int = DIM,
-    window: int = typer.Option(10, "--window", min=1, help="Context words on each side (weighted 1/distance)."),
-    epochs: int = typer.Option(25, "--epochs", min=1, help="Passes over the co-occurring pairs."),
-    min_count: int = MIN_COUNT,
-    x_max: float = typer.Option(10.0, "--x-max", min=0.0, help="Counts at or above this get full weight."),
-    learning_rate: float = typer.Option(0.05, "--learning-rate", min=0.0, help="AdaGrad step size."),
-    batch_size: int = typer.Option(8192, "--batch-size", min=1, help="Co-occurring pairs per update."),
-    threads: int = typer.Option(1, "--threads", min=1, help="PyTorch threads for fitting."),
-    seed: int = SEED,
-    lowercase: bool | None = LOWERCASE,
-    text_field: str = TEXT_FIELD,
-    json_output: bool = JSON,
-) -> None:
-    """GloVe in PyTorch: weighted co-occurrence counts, weighted least squares, AdaGrad; writes W + W~."""
-    check_output(output, overwrite=overwrite, directory=True)
-    from veclift.pretrain.glove import train_glove
+def _train_glove(paths: list[Path], lowercase: bool | None, text_field: str, options: dict, progress: bool):
+    from veclift.pretrain.glove import GloveSettings, train_glove
 
-    text = _corpus(corpus, lowercase, text_field)
-    vectors = train_glove(
-        text, dim=dim, window=window, epochs=epochs, min_count=min_count, x_max=x_max,
-        learning_rate=learning_rate, batch_size=batch_size, seed=seed, threads=threads,
-        show_progress=not json_output,
-    )
-    _finish(vectors, text, output, overwrite, json_output)
+    text = _corpus(paths, lowercase, text_field)
+    return train_glove(text, GloveSettings(**options), progress=progress), text, None
+
+
+def _trainer_command(name: str, options: Options, train: Callable, help: str) -> None:
+    """Register `pretrain NAME`: ``train(paths, lowercase, text_field, options, progress)`` gives the vectors
+    (written to --output), the corpus read and a report of the adaptation (or None)."""
+
+    @pretrain_app.command(name, help=help)
+    @with_options(options)
+    def command(
+        corpus: list[Path] = CORPUS,
+        output: Path = OUTPUT,
+        overwrite: bool = OVERWRITE,
+        lowercase: bool | None = LOWERCASE,
+        text_field: str = TEXT_FIELD,
+        json_output: bool = JSON,
+        *,
+        options: dict,
+    ) -> None:
+        check_output(output, overwrite=overwrite, directory=True)
+        vectors, text, report = train(corpus, lowercase, text_field, options, not json_output)
+        _finish(vectors, text, output, overwrite, json_output, report)
+
+
+_trainer_command("word2vec", WORD2VEC_OPTIONS, _train_word2vec,
+                 "Skip-gram or CBOW word2vec (gensim); with --init, adapt pre-trained vectors to the corpus.")  # fmt: skip
+_trainer_command("fasttext", FASTTEXT_OPTIONS, _train_fasttext,
+                 "fastText (gensim): word2vec plus character n-grams; the output keeps its subword model.")  # fmt: skip
+_trainer_command("glove", GLOVE_OPTIONS, _train_glove,
+                 "GloVe in PyTorch: weighted co-occurrence counts, weighted least squares, AdaGrad; writes W + W~.")  # fmt: skip
 
 
 @pretrain_app.command("encoder")
@@ -227,6 +215,7 @@ def encoder(
     mask_prob: float = typer.Option(0.15, "--mask-prob", min=0.0, max=0.95, help="Share of the words masked and predicted."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per update."),
     lr: float | None = typer.Option(None, "--lr", min=0.0, help="Adam learning rate (default: the tagger's)."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint file written every epoch; resumed from if present."),
     threads: int | None = typer.Option(None, "--threads", min=1, help="torch threads (default: torch's)."),
     seed: int = SEED,
     text_field: str = TEXT_FIELD,
@@ -247,7 +236,8 @@ def encoder(
     config = TaggerConfig(encoder=encoder_kind, hidden=hidden, layers=layers, char=char, casing=casing)
     text = _corpus(corpus, False, text_field)
     result = pretrain_encoder(text, vectors, config, epochs=epochs, max_sentences=max_sentences, mask_prob=mask_prob,
-                              batch_size=batch_size, lr=lr, seed=seed, progress=not json_output)  # fmt: skip
+                              batch_size=batch_size, lr=lr, seed=seed, checkpoint=checkpoint,
+                              progress=not json_output)  # fmt: skip
     result.save(output, overwrite=overwrite)
     meta = result.meta
     summary = {"output": str(output), "architecture": result.architecture, "skipped_files": text.skipped,

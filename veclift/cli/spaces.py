@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from veclift.atomic import check_output
+from veclift.cli.option_groups import Options, with_options
 from veclift.cli.options import OVERWRITE
 from veclift.cli.vectors import vectors_app
 
@@ -44,36 +45,33 @@ def _print_fields(report: dict) -> None:
         out.print(f"{key:>18}: {shown}", highlight=False)
 
 
+ALIGN_OPTIONS: Options = {  # keyword arguments of `veclift.vectors.ops.align.align`
+    "dictionary": (Path | None, typer.Option(None, "--dictionary", help="Anchor pairs 'source target', one per line.")),
+    "center": (bool, typer.Option(False, "--center", help="Centre both spaces before the fit.")),
+    "normalize": (bool, typer.Option(False, "--normalize", help="Unit-normalise rows before the fit.")),
+    "max_anchors": (int, typer.Option(20000, "--max-anchors", min=1, help="Use at most N anchors (most frequent first).")),
+    "held_out": (float, typer.Option(0.1, "--held-out", min=0.0, max=0.95, help="Share of anchors kept out of the fit for P@1/P@5.")),
+    "search_vocab": (int | None, typer.Option(None, "--search-vocab", min=1, help="Search held-out words among the first N target words.")),
+    "seed": (int, typer.Option(0, "--seed", min=0, help="Seed of the held-out split.")),
+}
+
+
 @vectors_app.command("align")
+@with_options(ALIGN_OPTIONS)
 def align_command(
     source: str = typer.Argument(..., help="The vectors to rotate. " + _SOURCE_HELP),
     target: str = typer.Argument(..., help="The space to rotate onto. " + _SOURCE_HELP),
     output: Path = typer.Option(..., "--output", "-o", help="Output directory (native format)."),
     overwrite: bool = OVERWRITE,
-    dictionary: Path | None = typer.Option(None, "--dictionary", help="Anchor pairs 'source target', one per line."),
-    center: bool = typer.Option(False, "--center", help="Centre both spaces before the fit."),
-    normalize: bool = typer.Option(False, "--normalize", help="Unit-normalise rows before the fit."),
-    max_anchors: int = typer.Option(20000, "--max-anchors", min=1, help="Use at most N anchors (most frequent first)."),
-    held_out: float = typer.Option(0.1, "--held-out", min=0.0, max=0.95, help="Share of anchors kept out of the fit for P@1/P@5."),
-    search_vocab: int | None = typer.Option(None, "--search-vocab", min=1, help="Search held-out words among the first N target words."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the held-out split."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    *,
+    options: dict,
 ) -> None:
     """Rotate SOURCE onto TARGET (orthogonal Procrustes) and report the fit and precision@1/@5."""
     check_output(output, overwrite=overwrite, directory=True)
     from veclift.vectors.ops.align import align
 
-    aligned, report = align(
-        _load(source),
-        _load(target),
-        dictionary=dictionary,
-        max_anchors=max_anchors,
-        center=center,
-        normalize=normalize,
-        held_out=held_out,
-        search_vocab=search_vocab,
-        seed=seed,
-    )
+    aligned, report = align(_load(source), _load(target), **options)
     aligned.save(output, overwrite=overwrite)
     result = {"output": str(output), **report.to_dict()}
     _print_json(result) if json_output else _print_fields(result)
@@ -152,7 +150,7 @@ def debias_command(
     check_output(output, overwrite=overwrite, directory=True)
     from veclift.vectors.evaluate import default_similarity_files
     from veclift.vectors.ops.debias import debias, read_pairs, read_weat_tests
-    from veclift.vectors.plot import read_word_list
+    from veclift.vectors.wordlists import read_word_list
 
     debiased, report = debias(
         _load(source),
@@ -212,14 +210,15 @@ def plot_command(
     from veclift.cli.console import out
     from veclift.errors import VecliftError
     from veclift.vectors import plot
+    from veclift.vectors.wordlists import read_groups, read_word_list
 
     vectors = _load(source)
     chosen = list(words or [])
     if words_file:
-        chosen += plot.read_word_list(words_file)
+        chosen += read_word_list(words_file)
     if neighbors_of:
-        chosen += plot.neighbourhood(vectors, neighbors_of, topn)
-    grouped = plot.read_groups(groups) if groups else None
+        chosen += plot.neighborhood(vectors, neighbors_of, topn)
+    grouped = read_groups(groups) if groups else None
     if not chosen and not grouped:
         raise VecliftError("no words to plot: give WORDS, --words-file, --neighbors-of or --groups")
     word_map = plot.word_map(vectors, chosen, groups=grouped, method=method, seed=seed)

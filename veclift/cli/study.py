@@ -13,6 +13,7 @@ import typer
 from veclift.cli import app
 from veclift.cli.console import err, out
 from veclift.errors import VecliftError
+from veclift.study.executors import executors_help
 
 
 @app.command(
@@ -34,7 +35,7 @@ def study(
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over: empty an output folder veclift wrote."),
     config: Path = typer.Option(None, "--config", help="Study TOML file; options given here win."),
     jobs: int = typer.Option(None, "--jobs", "-j", min=1, help="Trials run at once (local executor) (default: one per core)."),
-    executor: str = typer.Option("local", "--executor", help="local or ray."),
+    executor: str = typer.Option("local", "--executor", help=f"Where trials run: {executors_help()}."),
     address: str = typer.Option(None, "--address", help="Ray cluster address HOST:PORT (with --executor ray; none: a local Ray instance)."),
     epochs: int = typer.Option(None, "--epochs", min=1, help="Most training epochs per trial (early stopping may end sooner)."),
     test_fraction: float = typer.Option(None, "--test-fraction", min=0.0, max=0.95, help="Part of --train held out as test when no --test (default: 0.2)."),

@@ -30,7 +30,6 @@ def terms_command(
 
     from veclift.cli.console import err, out
     from veclift.vectors import Vectors
-    from veclift.vectors.coverage import is_lowercased
     from veclift.vectors.terms import TermExpander, entity_ruler_patterns, expand, patterns_path, write_patterns, write_terms
 
     pattern_file = patterns or patterns_path(output)
@@ -52,7 +51,7 @@ def terms_command(
 
     terms = expand(expander, per_round=auto or candidates, rounds=rounds, decide=decide)
     write_terms(terms, output, overwrite=overwrite)
-    write_patterns(entity_ruler_patterns(terms, label, lowercase=is_lowercased(vectors)), pattern_file, overwrite=overwrite)
+    write_patterns(entity_ruler_patterns(terms, label, lowercase=vectors.lowercase), pattern_file, overwrite=overwrite)
     out.print(f"{len(terms)} terms ({len(expander.accepted)} added) -> {output}, patterns -> {pattern_file}", highlight=False)
 
 

@@ -7,6 +7,7 @@ import typer
 from veclift.atomic import check_output
 from veclift.cli import app
 from veclift.cli.options import ALLOW_PICKLE, OVERWRITE
+from veclift.vectors.formats.registry import writable
 
 vectors_app = typer.Typer(help="Inspect, query, evaluate and convert word vectors.", no_args_is_help=True)
 app.add_typer(vectors_app, name="vectors")
@@ -16,12 +17,12 @@ def _size_on_disk(source: str) -> int | None:
     """Bytes on disk of a file, a native directory, a built-in set's cache or a downloaded source."""
     from pathlib import Path
 
-    from veclift.vectors.builtin import BUILTIN, veclift_home
+    from veclift.vectors.builtin import BUILTIN, builtin_path
     from veclift.vectors.download import REMOTE, cached_path
 
     path = Path(source)
     if not path.exists() and source in BUILTIN:
-        path = veclift_home() / "vectors" / source
+        path = builtin_path(source)
     elif not path.exists() and source in REMOTE:
         path = cached_path(source) or path
     if path.is_file():
@@ -71,7 +72,7 @@ def info(
 def convert(
     source: str = typer.Argument(..., help="Built-in name, native directory or vector file."),
     output: str = typer.Argument(..., help="Output directory (native) or file (.gz/.bz2 compress)."),
-    to: str = typer.Option("native", "--to", help="native, word2vec, word2vec-binary or glove."),
+    to: str = typer.Option("native", "--to", help=f"Output format: {', '.join(writable())}."),
     max_words: int | None = typer.Option(None, "--max-words", min=1, help="Keep only the first N words."),
     format: str | None = typer.Option(None, "--format", help="Input format (default: detected)."),
     allow_pickle: bool = ALLOW_PICKLE,
@@ -79,16 +80,14 @@ def convert(
 ) -> None:
     """Write vectors in another format (atomically)."""
     from veclift.cli.console import out
-    from veclift.errors import VecliftError
     from veclift.vectors import Vectors
-    from veclift.vectors.io import SAVE_FORMATS
+    from veclift.vectors.formats.registry import get_format
 
-    if to not in SAVE_FORMATS:
-        raise VecliftError(f"unknown output format {to!r} (choose from {', '.join(SAVE_FORMATS)})")
-    check_output(output, overwrite=overwrite, directory=to == "native")
+    writer = get_format(to, write=True)
+    check_output(output, overwrite=overwrite, directory=writer.sniff_dir is not None)  # a directory format writes one
     vectors = Vectors.load(source, format=format, max_words=max_words, allow_pickle=allow_pickle)
     path = vectors.save(output, format=to, overwrite=overwrite)
-    out.print(f"wrote {len(vectors):,} x {vectors.dim} vectors to {path} ({to})", highlight=False)
+    out.print(f"wrote {len(vectors):,} x {vectors.dim} vectors to {path} ({writer.name})", highlight=False)
 
 
 @vectors_app.command("download")

@@ -21,14 +21,14 @@ from veclift.contextual.backbone import Backbone
 from veclift.contextual.pooling import PoolingOptions, encode_words
 from veclift.errors import VecliftError
 from veclift.progress import progress as progress_bar
-from veclift.vectors.builtin import veclift_home
+from veclift.home import cache_home
 
 CHUNK_SENTENCES = 256
 """Sentences encoded between progress updates."""
 
 
 def default_cache_dir() -> Path:
-    return veclift_home() / "features"
+    return cache_home() / "features"
 
 
 class FeatureTable:

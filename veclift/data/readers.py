@@ -14,12 +14,16 @@ from veclift.data.tagged import JSONL_SUFFIXES, TaggedSentence, read_tagged
 
 @dataclass
 class TaggedReaderOptions:
+    """CoNLL column files (IOB1/IOB2/BIOES, -DOCSTART-) or JSONL; several are read one after the other."""
+
     tag_column: int = field(default=-1, metadata={"help": "Column of the tag (default last)."})
     scheme: str = field(default="auto", metadata={"help": "Tag scheme of the files: auto | iob1 | iob2 | bioes."})
 
 
 @dataclass
 class LabeledReaderOptions:
+    """TSV/CSV tables, JSONL, or a folder per label; several files are one file per label."""
+
     text_column: str | None = field(default=None, metadata={"help": "Text column (name or index) or JSONL field."})
     label_column: str | None = field(default=None, metadata={"help": "Label column (name or index) or JSONL field."})
     label_separator: str | None = field(default=None, metadata={"help": "Split label cells (multi-label)."})

@@ -22,12 +22,11 @@ from veclift.data.schemes import (
     spans,
     tags_from_spans,
 )
-from veclift.data.textfile import json_lines, read_text, text_lines
+from veclift.data.textfile import JSONL_SUFFIXES, json_lines, read_text, text_lines
 from veclift.data.tokenize import tokenize_with_offsets
 from veclift.errors import VecliftError, warn
 
 DOCSTART = "-DOCSTART-"
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _AUTO_PREFIX = re.compile(r"^[a-z]{2,3}:(?=.)")
 _SPACES = re.compile(r" +")
 

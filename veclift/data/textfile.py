@@ -6,8 +6,13 @@ import json
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from veclift.errors import VecliftError, warn
+
+# Files read as JSON lines (one object per line). ``.json`` too, as data exports often name them; a
+# `.json` file may also be one JSON document, which readers that accept both tell apart by content.
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
 def read_text(path: str | PathLike, encoding: str = "utf-8", *, fallback: str | None = None) -> str:
@@ -57,12 +62,28 @@ def json_lines(path: str | PathLike, encoding: str = "utf-8") -> Iterator[tuple[
     object is an error naming the line."""
     path = Path(path)
     for number, line in enumerate(text_lines(read_text(path, encoding)), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except (ValueError, RecursionError) as exc:  # also too-deep nesting and integers of over 4,300 digits
-            raise VecliftError(f"invalid JSON: {getattr(exc, 'msg', exc)}", path, number) from None
-        if not isinstance(item, dict):
-            raise VecliftError("expected a JSON object", path, number)
-        yield number, item
+        if line.strip():
+            yield number, json_object(line, path, number)
+
+
+def json_object(line: str | bytes, path: str | PathLike, number: int) -> dict:
+    """One line of a JSONL file as a JSON object; anything else is an error naming the line."""
+    try:
+        item = json.loads(line)
+    except (ValueError, RecursionError) as exc:  # also too-deep nesting and integers of over 4,300 digits
+        raise VecliftError(f"invalid JSON: {getattr(exc, 'msg', exc)}", path, number) from None
+    if not isinstance(item, dict):
+        raise VecliftError("expected a JSON object", path, number)
+    return item
+
+
+def read_json(path: str | PathLike, *, missing: str) -> Any:
+    """The JSON document in ``path``; a missing file raises ``missing`` (naming the folder), an
+    unreadable or broken one says why (naming the file)."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VecliftError(missing, path.parent) from None
+    except (ValueError, RecursionError, OSError) as exc:
+        raise VecliftError(f"broken JSON file: {exc}", path) from None

@@ -33,14 +33,6 @@ PAD, UNK = 0, 1
 KNOWN = "known"  # origin of a row found in the vectors under its own key
 
 
-def vectors_lowercase(vectors: Vectors) -> bool:
-    """Whether the vectors only hold lower-cased words: their metadata, else the 20,000 first words."""
-    flag = vectors.meta.get("lowercase")
-    if flag is not None:
-        return bool(flag)
-    return not any(w != w.lower() for w in vectors.words[:20_000])
-
-
 class WordRowSettings(Protocol):
     """The options that shape word rows (a task's config has them all)."""
 
@@ -264,7 +256,7 @@ def build_word_embedder(
     strategy = config.embeddings
     if vectors is None and strategy != "scratch":
         raise VecliftError(f"the {strategy!r} embedding strategy needs pre-trained vectors")
-    lowercase = config.lowercase if config.lowercase is not None else (vectors_lowercase(vectors) if vectors else False)
+    lowercase = config.lowercase if config.lowercase is not None else (vectors.lowercase if vectors else False)
     key = str.lower if lowercase else str
     counts = Counter(key(t) for tokens in train_tokens for t in tokens)
     train_keys = sorted(counts, key=lambda k: (-counts[k], k))

@@ -10,16 +10,18 @@ unlocked (lock factor ``known_lockf``) and move a little for the remaining ``epo
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from gensim.models import Word2Vec
 
 from veclift.errors import VecliftError
 from veclift.pretrain.corpus import Corpus
-from veclift.pretrain.training import PreparedCorpus, as_prepared, build_vocabulary, run_gensim
-from veclift.pretrain.word2vec import word2vec_options
+from veclift.pretrain.training import PreparedCorpus, run_gensim
+from veclift.pretrain.word2vec import Word2VecSettings, gensim_model
 from veclift.vectors.core import Vectors
 from veclift.vectors.query import most_similar
 
@@ -35,57 +37,46 @@ class AdaptationReport:
     neighbors: dict[str, dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
     training: dict = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
-        return {
-            "known_trained": self.known_trained,
-            "new_words": self.new_words,
-            "mean_cosine_to_original": self.mean_cosine_to_original,
-            "most_moved": self.most_moved,
-            "neighbors": self.neighbors,
-            "training": self.training,
-        }
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def _restart_note(record: logging.LogRecord) -> bool:
     return "Effective 'alpha' higher" not in record.getMessage()
 
 
+@contextlib.contextmanager
+def _quiet_restart() -> Iterator[None]:
+    """A second train() call restarts gensim's learning-rate schedule on purpose: hide its note about it."""
+    logger = logging.getLogger("gensim.models.word2vec")
+    logger.addFilter(_restart_note)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_restart_note)
+
+
 def continue_training(
     initial: Vectors,
     corpus: Corpus | PreparedCorpus,
+    settings: Word2VecSettings = Word2VecSettings(),
     *,
-    window: int = 5,
-    epochs: int = 5,
     warmup_epochs: int = 1,
-    min_count: int = 5,
-    sg: bool = True,
-    negative: int | None = None,
-    hs: bool = False,
-    sample: float = 1e-3,
-    ns_exponent: float = 0.75,
     known_lockf: float = 1.0,
-    workers: int = 1,
-    seed: int = 0,
-    neighbors: list[str] = (),
+    neighbors: Sequence[str] = (),
     topn: int = 10,
-    show_progress: bool = True,
+    progress: bool = True,
 ) -> tuple[Vectors, AdaptationReport]:
     """Adapt ``initial`` to the corpus; returns all its words (domain-trained rows updated) plus the new words.
 
-    ``epochs=0`` keeps the known vectors as they are and only adds the domain words.
-    The report gives the mean cosine of each trained known word to its original vector, the
-    words that moved most, and the ``topn`` neighbours of each word of ``neighbors`` before and after.
+    ``settings.dim`` is that of ``initial``; ``settings.epochs=0`` keeps the known vectors as they are and
+    only adds the domain words. The report gives the mean cosine of each trained known word to its original
+    vector, the words that moved most, and the ``topn`` neighbours of each word of ``neighbors`` before and after.
     """
+    epochs = settings.epochs
     if epochs < 0 or warmup_epochs < 0 or epochs + warmup_epochs == 0:
         raise VecliftError("need at least one epoch (--epochs plus --warmup-epochs)")
-    prepared = as_prepared(corpus, show_progress)
-    try:
-        options = word2vec_options(
-            prepared, dim=initial.dim, window=window, epochs=epochs, min_count=min_count, sg=sg,
-            negative=negative, hs=hs, sample=sample, ns_exponent=ns_exponent, workers=workers, seed=seed,
-        )
-        model = Word2Vec(**options)
-        build_vocabulary(model, prepared)
+    with gensim_model(Word2Vec, corpus, replace(settings, dim=initial.dim), progress) as (model, prepared, options):
         vocab = list(model.wv.index_to_key)
         known_rows = np.array([initial.index.get(w, -1) for w in vocab])
         known = known_rows >= 0
@@ -95,16 +86,11 @@ def continue_training(
         stats = {}
         if warmup_epochs > 0:
             model.wv.vectors_lockf = np.where(known, 0.0, 1.0).astype(np.float32)
-            stats["warmup"] = run_gensim(model, prepared, warmup_epochs, show_progress, "warm-up (known words locked)")
+            stats["warmup"] = run_gensim(model, prepared, warmup_epochs, progress, "warm-up (known words locked)")
         if epochs > 0:
-            # A second train() call restarts gensim's learning-rate schedule on purpose.
-            logging.getLogger("gensim.models.word2vec").addFilter(_restart_note)
             model.wv.vectors_lockf = np.where(known, known_lockf, 1.0).astype(np.float32)
-            stats["adapt"] = run_gensim(model, prepared, epochs, show_progress, "adapting")
-    finally:
-        logging.getLogger("gensim.models.word2vec").removeFilter(_restart_note)
-        if prepared is not corpus:
-            prepared.close()
+            with _quiet_restart():
+                stats["adapt"] = run_gensim(model, prepared, epochs, progress, "adapting")
 
     matrix = np.array(initial.matrix, dtype=np.float32)
     matrix[known_rows[known]] = model.wv.vectors[known]
@@ -116,8 +102,8 @@ def continue_training(
         meta={**initial.meta, "trainer": "word2vec-continued", "initial": initial.source, "options": options,
               "training": stats},
     )
-    before = initial.unit_matrix[known_rows[known]]
-    after = adapted.unit_matrix[known_rows[known]]
+    before = initial.unit_rows(known_rows[known])
+    after = adapted.unit_rows(known_rows[known])
     cosines = (before * after).sum(1)
     trained = [w for w, k in zip(vocab, known) if k]
     order = np.argsort(cosines, kind="stable")[:topn]

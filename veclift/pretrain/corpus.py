@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from veclift.data.textfile import JSONL_SUFFIXES, json_object
 from veclift.data.tokenize import tokenize
 from veclift.errors import VecliftError, warn
-from veclift.progress import progress
+from veclift.progress import progress as progress_bar
 
-JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 COMPRESSED_SUFFIXES = {".gz", ".bz2"}
 MAX_PARAGRAPH_CHARS = 20_000
 
@@ -82,7 +82,8 @@ class Corpus:
     """Restartable iterable of tokenised sentences (``list[str]``) from files and folders.
 
     ``sources`` are files or folders (read recursively, hidden entries skipped). Files named
-    ``*.pdf`` are read with pypdf, ``*.jsonl``/``*.ndjson`` take ``text_field`` of each line,
+    ``*.pdf`` are read with pypdf, ``*.jsonl``/``*.ndjson`` take ``text_field`` of each line (so does
+    a ``*.json`` file whose first line is a JSON object; another is one document, read as text),
     anything else is plain text whose paragraphs are separated by blank lines. Unreadable or
     encrypted PDFs and binary files are skipped with a warning (once) and listed in ``skipped``.
     """
@@ -130,11 +131,11 @@ class Corpus:
             except _Unreadable as exc:
                 self._skip(path, str(exc))
 
-    def vocabulary(self, *, show_progress: bool = True) -> Vocabulary:
+    def vocabulary(self, *, progress: bool = True) -> Vocabulary:
         """Count every word in one streaming pass, with a progress bar over the input bytes."""
         counter: Counter = Counter()
         sentences = 0
-        with progress("Counting words", self.total_bytes, enabled=show_progress) as update:
+        with progress_bar("Counting words", self.total_bytes, enabled=progress) as update:
             for tokens in self.sentences(lambda n: update(advance=n)):
                 counter.update(tokens)
                 sentences += 1
@@ -182,7 +183,21 @@ def _kind(path: Path) -> str:
     if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
         suffixes.pop()
     last = suffixes[-1] if suffixes else ""
-    return "pdf" if last == ".pdf" else "jsonl" if last in JSONL_SUFFIXES else "text"
+    if last == ".pdf":
+        return "pdf"
+    return "jsonl" if last in JSONL_SUFFIXES and (last != ".json" or _starts_with_json_object(path)) else "text"
+
+
+def _starts_with_json_object(path: Path) -> bool:
+    """Whether the first non-blank line (of at most 1 MiB) of a file is a JSON object: JSON lines."""
+    raw, stream = _open_binary(path)
+    with raw, contextlib.suppress(*DECOMPRESSION_ERRORS):  # a broken file: read as text, which names the error
+        while line := stream.readline(1 << 20):
+            if line.strip():
+                with contextlib.suppress(ValueError, RecursionError):
+                    return isinstance(json.loads(line), dict)
+                return False
+    return False
 
 
 DECOMPRESSION_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
@@ -277,11 +292,8 @@ def _read_jsonl(
     for number, line in _lines(path, advance, notify):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError) as exc:  # also too-deep nesting and integers of over 4,300 digits
-            raise VecliftError(f"not a JSON object: {getattr(exc, 'msg', exc)}", path, number) from None
-        if not isinstance(record, dict) or text_field not in record:
+        record = json_object(line, path, number)
+        if text_field not in record:
             raise VecliftError(f"no {text_field!r} field (choose the field with --text-field)", path, number)
         value = record[text_field]
         if not isinstance(value, str):

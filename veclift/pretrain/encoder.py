@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,13 +26,14 @@ from torch import nn
 from veclift.data.tokenize import tokenize
 from veclift.embeddings import UNK, CharEmbedder, TokenBatch, TokenEmbedder, WordEmbedder, build_word_embedder
 from veclift.errors import VecliftError
-from veclift.progress import progress as progress_bar
+from veclift.tasks.callbacks import Checkpoint, Progress
 from veclift.tasks.config import TaggerConfig
 from veclift.tasks.encoders import token_encoder
+from veclift.tasks.loop import Callback, Loop, Step
 from veclift.tasks.model import open_vectors
 from veclift.tasks.pretrained_encoder import ARCHITECTURE_FIELDS, PretrainedEncoder
 from veclift.tasks.tagger import feature_embedders
-from veclift.tasks.trainer import deterministic, length_buckets, seed_everything
+from veclift.tasks.trainer import length_buckets, seed_everything
 
 MAX_SENTENCE_TOKENS = 100  # longer "sentences" (unpunctuated text) are cut into pieces of this size
 CHUNK_SENTENCES = 4096  # sentences read at a time, length-bucketed and shuffled within the chunk
@@ -79,6 +81,18 @@ def _sentences(corpus: Iterable[Any], max_sentences: int | None) -> Iterator[lis
             count += 1
 
 
+class _Throughput(Callback):
+    """Adds the scored positions and the words per second to each epoch's row."""
+
+    def on_epoch_end(self, loop: Loop, row: dict[str, float]) -> None:
+        seconds = row.pop("seconds")  # re-added after "scored": the key order encoder.json files have
+        row.update(scored=loop.weight, seconds=seconds, words_per_second=loop.size / max(seconds, 1e-9))
+
+
+def _words_per_second(loop: Loop) -> str:
+    return f" · {loop.size / max(loop.epoch_seconds, 1e-9):,.0f} words/s"
+
+
 def _batches(sentences: Iterator[list[str]], batch_size: int, rng: np.random.Generator) -> Iterator[list[list[str]]]:
     """Length-bucketed batches in a seeded order, one chunk of sentences in memory at a time."""
     while True:
@@ -101,11 +115,13 @@ def pretrain_encoder(
     lr: float | None = None,
     seed: int = 0,
     progress: bool = True,
+    checkpoint: str | Path | None = None,
 ) -> PretrainedEncoder:
     """Pre-train the encoder of a tagger shaped by ``config`` on ``corpus`` (a restartable iterable of
     token lists or strings, e.g. `Corpus`), predicting masked words' ``vectors`` rows from context.
 
     ``lr`` defaults to the config's; the first ``max_sentences`` sentences are read on every epoch.
+    With ``checkpoint``, the state is written after every epoch and resumed from when it exists.
     """
     config = config if config is not None else TaggerConfig()
     if epochs <= 0 or batch_size <= 0:
@@ -138,32 +154,19 @@ def pretrain_encoder(
     optimizer = torch.optim.Adam([p for p in network.parameters() if p.requires_grad], lr=lr or config.lr)
     rng = np.random.default_rng(seed)
     masks = torch.Generator().manual_seed(seed)
-    history: list[dict[str, float]] = []
+
+    def step(token_lists: list[list[str]]) -> Step:
+        batch = TokenBatch.of(token_lists)
+        masked = batch.mask & (torch.rand(batch.mask.shape, generator=masks) < mask_prob)
+        loss, count = network.loss(batch, masked)
+        return Step(loss, count, int(batch.lengths.sum()))
+
+    bar = Progress("Pre-training encoder", tokens_total, extra=_words_per_second, enabled=progress, log_epochs=False)
+    callbacks = [_Throughput(), bar, *([Checkpoint(checkpoint, {"batches": rng, "masks": masks})] if checkpoint else [])]
     began = time.perf_counter()
-    with deterministic(), progress_bar("Pre-training encoder", epochs * tokens_total, enabled=progress) as update:
-        for epoch in range(1, epochs + 1):
-            network.train()
-            epoch_began, loss_sum, scored, seen = time.perf_counter(), 0.0, 0, 0
-            for token_lists in _batches(_sentences(corpus, max_sentences), batch_size, rng):
-                batch = TokenBatch.of(token_lists)
-                masked = batch.mask & (torch.rand(batch.mask.shape, generator=masks) < mask_prob)
-                loss, count = network.loss(batch, masked)
-                n = int(batch.lengths.sum())
-                seen += n
-                if count:
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    if config.clip > 0:
-                        nn.utils.clip_grad_norm_(network.parameters(), config.clip)
-                    optimizer.step()
-                    loss_sum += loss.item() * count
-                    scored += count
-                rate = seen / max(time.perf_counter() - epoch_began, 1e-9)
-                update(advance=n, info=f"epoch {epoch} loss {loss_sum / max(scored, 1):.4f} · {rate:,.0f} words/s")
-            seconds = time.perf_counter() - epoch_began
-            history.append({"epoch": epoch, "loss": loss_sum / max(scored, 1), "scored": scored,
-                            "seconds": seconds, "words_per_second": seen / max(seconds, 1e-9)})  # fmt: skip
-    network.eval()
+    loop = Loop(network, optimizer, lambda: _batches(_sentences(corpus, max_sentences), batch_size, rng),
+                max_epochs=epochs, step=step, clip=config.clip, callbacks=callbacks)  # fmt: skip
+    history = loop.run()
     architecture = {k: getattr(config, k) for k in ARCHITECTURE_FIELDS} | {"word_dim": words.dim}
     meta = {
         "vectors": vectors.source,

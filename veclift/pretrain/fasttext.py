@@ -6,58 +6,44 @@ gives unseen words a vector.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gensim.models import FastText
 
 from veclift.errors import VecliftError
-from veclift.pretrain.corpus import Corpus
-from veclift.pretrain.training import PreparedCorpus, as_prepared, build_vocabulary, run_gensim
-from veclift.pretrain.word2vec import word2vec_options
+from veclift.pretrain.corpus import Corpus, Vocabulary
+from veclift.pretrain.training import PreparedCorpus, run_gensim
+from veclift.pretrain.word2vec import Word2VecSettings, gensim_model
 from veclift.vectors.core import Vectors
 from veclift.vectors.subword import SubwordModel
 
 
-def train_fasttext(
-    corpus: Corpus | PreparedCorpus,
-    *,
-    dim: int = 100,
-    window: int = 5,
-    epochs: int = 5,
-    min_count: int = 5,
-    sg: bool = True,
-    negative: int | None = None,
-    hs: bool = False,
-    sample: float = 1e-3,
-    ns_exponent: float = 0.75,
-    min_n: int = 3,
-    max_n: int = 6,
-    buckets: int = 500_000,
-    workers: int = 1,
-    seed: int = 0,
-    show_progress: bool = True,
-) -> Vectors:
-    """Train fastText; words are the mean of their own and their ``min_n..max_n`` n-gram vectors.
+@dataclass(frozen=True)
+class FastTextSettings(Word2VecSettings):
+    """word2vec's settings plus the character n-gram lengths and hash buckets.
 
-    ``buckets`` (fastText's default is 2,000,000) bounds the n-gram rows: 500,000 x 100
-    floats is 200 MB, ample for domain corpora of a few million tokens. Repeatable with
-    ``workers=1`` and a fixed seed, like word2vec.
+    ``buckets`` (fastText's default is 2,000,000) bounds the n-gram rows: 500,000 x 100 floats is
+    200 MB, ample for domain corpora of a few million tokens.
     """
-    if epochs < 1:
+
+    min_n: int = 3
+    max_n: int = 6
+    buckets: int = 500_000
+
+    def gensim_options(self, vocabulary: Vocabulary) -> dict:
+        return {**super().gensim_options(vocabulary), "min_n": self.min_n, "max_n": self.max_n, "bucket": self.buckets}
+
+
+def train_fasttext(
+    corpus: Corpus | PreparedCorpus, settings: FastTextSettings = FastTextSettings(), *, progress: bool = True
+) -> Vectors:
+    """Train fastText; words are the mean of their own and their ``min_n..max_n`` n-gram vectors."""
+    if settings.epochs < 1:
         raise VecliftError("--epochs must be at least 1")
-    if not 1 <= min_n <= max_n:
-        raise VecliftError(f"--min-n {min_n} and --max-n {max_n}: need 1 <= min-n <= max-n")
-    prepared = as_prepared(corpus, show_progress)
-    try:
-        options = word2vec_options(
-            prepared, dim=dim, window=window, epochs=epochs, min_count=min_count, sg=sg, negative=negative,
-            hs=hs, sample=sample, ns_exponent=ns_exponent, workers=workers, seed=seed,
-        )
-        options.update(min_n=min_n, max_n=max_n, bucket=buckets)
-        model = FastText(**options)
-        build_vocabulary(model, prepared)
-        stats = run_gensim(model, prepared, epochs, show_progress, "fastText")
-    finally:
-        if prepared is not corpus:
-            prepared.close()
+    if not 1 <= settings.min_n <= settings.max_n:
+        raise VecliftError(f"--min-n {settings.min_n} and --max-n {settings.max_n}: need 1 <= min-n <= max-n")
+    with gensim_model(FastText, corpus, settings, progress) as (model, prepared, options):
+        stats = run_gensim(model, prepared, settings.epochs, progress, "fastText")
     kv = model.wv
     return Vectors(
         list(kv.index_to_key),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,8 +17,28 @@ import torch
 from veclift.errors import VecliftError
 from veclift.pretrain.corpus import Corpus
 from veclift.pretrain.training import PreparedCorpus, as_prepared
-from veclift.progress import progress
+from veclift.progress import progress as progress_bar
 from veclift.vectors.core import Vectors
+
+
+@dataclass(frozen=True)
+class GloveSettings:
+    """GloVe's hyperparameters: vector size, context words on each side (weighted 1/distance), passes over
+    the co-occurring pairs, the fewest occurrences of a kept word, the count that gets full weight and the
+    weighting exponent, AdaGrad's step size, pairs per update, seed, and torch threads while fitting (the
+    per-batch operations are small: on a busy machine extra threads mostly add waiting, 12x slower with 2
+    threads on a loaded 2-core box)."""
+
+    dim: int = 100
+    window: int = 10
+    epochs: int = 25
+    min_count: int = 5
+    x_max: float = 10.0
+    alpha: float = 0.75
+    learning_rate: float = 0.05
+    batch_size: int = 8192
+    seed: int = 0
+    threads: int = 1
 
 
 def count_cooccurrences(
@@ -27,7 +48,7 @@ def count_cooccurrences(
     window: int = 10,
     chunk_tokens: int = 500_000,
     total_tokens: int | None = None,
-    show_progress: bool = False,
+    progress: bool = False,
 ) -> sp.csr_matrix:
     """Symmetric co-occurrence matrix: a pair ``d`` words apart adds ``1/d`` to X[i, j] and X[j, i].
 
@@ -39,7 +60,7 @@ def count_cooccurrences(
     total = sp.csr_matrix((size, size), dtype=np.float64)
     ids: list[np.ndarray] = []
     pending = 0
-    with progress("Counting co-occurrences", total_tokens, enabled=show_progress) as update:
+    with progress_bar("Counting co-occurrences", total_tokens, enabled=progress) as update:
         for sentence in sentences:
             row = np.fromiter((index[w] for w in sentence if w in index), dtype=np.int64)
             if len(row) > 1:
@@ -80,48 +101,35 @@ def glove_loss_terms(
 
 
 def fit_glove(
-    cooccurrences: sp.spmatrix,
-    *,
-    dim: int = 100,
-    epochs: int = 25,
-    x_max: float = 10.0,
-    alpha: float = 0.75,
-    learning_rate: float = 0.05,
-    batch_size: int = 8192,
-    seed: int = 0,
-    threads: int = 1,
-    show_progress: bool = True,
+    cooccurrences: sp.spmatrix, settings: GloveSettings = GloveSettings(), *, progress: bool = True
 ) -> tuple[np.ndarray, list[float], list[float]]:
-    """Fit GloVe with AdaGrad over shuffled batches of the non-zero cells.
+    """Fit GloVe with AdaGrad over shuffled batches of the non-zero cells (``window`` and ``min_count`` were
+    the counting's).
 
     Returns ``W + W~`` (the word plus context vectors, as GloVe reports them), the mean cost
     per cell after each epoch and the seconds each epoch took. Parameters start uniform in
     ``(-0.5, 0.5) / dim`` and AdaGrad's squared-gradient sums start at 1, as in GloVe's C code.
-    ``threads`` sets torch's threads while fitting: the per-batch operations are small, and on a
-    busy machine extra threads mostly add waiting (12x slower with 2 threads on a loaded 2-core box).
     """
     previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
+    torch.set_num_threads(settings.threads)
     try:
-        return _fit(cooccurrences, dim, epochs, x_max, alpha, learning_rate, batch_size, seed, show_progress)
+        return _fit(cooccurrences, settings, progress)
     finally:
         torch.set_num_threads(previous)
 
 
-def _fit(
-    cooccurrences: sp.spmatrix, dim: int, epochs: int, x_max: float, alpha: float, learning_rate: float,
-    batch_size: int, seed: int, show_progress: bool,
-) -> tuple[np.ndarray, list[float], list[float]]:
+def _fit(cooccurrences: sp.spmatrix, settings: GloveSettings, progress: bool) -> tuple[np.ndarray, list[float], list[float]]:
+    dim, epochs, batch_size = settings.dim, settings.epochs, settings.batch_size
     coo = cooccurrences.tocoo()
     if coo.nnz == 0:
         raise VecliftError("no word pairs co-occur: the corpus is too small for this --min-count and --window")
     size = coo.shape[0]
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(settings.seed)
     rows = torch.from_numpy(coo.row.astype(np.int64))
     cols = torch.from_numpy(coo.col.astype(np.int64))
     counts = torch.from_numpy(coo.data.astype(np.float32))
     log_x = counts.log()
-    weight = torch.clamp(counts / x_max, max=1.0) ** alpha
+    weight = torch.clamp(counts / settings.x_max, max=1.0) ** settings.alpha
 
     def table(width: int) -> torch.nn.Embedding:
         emb = torch.nn.Embedding(size, width, sparse=True)
@@ -131,11 +139,11 @@ def _fit(
 
     words, contexts, word_bias, context_bias = table(dim), table(dim), table(1), table(1)
     parameters = [p for t in (words, contexts, word_bias, context_bias) for p in t.parameters()]
-    optimizer = torch.optim.Adagrad(parameters, lr=learning_rate, initial_accumulator_value=1.0)
+    optimizer = torch.optim.Adagrad(parameters, lr=settings.learning_rate, initial_accumulator_value=1.0)
     losses, seconds = [], []
     # Adagrad builds sparse tensors from the embeddings' valid indices: skip torch's re-checking.
-    with torch.sparse.check_sparse_tensor_invariants(enable=False), progress(
-        "GloVe", epochs * coo.nnz, enabled=show_progress
+    with torch.sparse.check_sparse_tensor_invariants(enable=False), progress_bar(
+        "GloVe", epochs * coo.nnz, enabled=progress
     ) as update:
         for epoch in range(epochs):
             started = time.perf_counter()
@@ -160,47 +168,30 @@ def _fit(
 
 
 def train_glove(
-    corpus: Corpus | PreparedCorpus,
-    *,
-    dim: int = 100,
-    window: int = 10,
-    epochs: int = 25,
-    min_count: int = 5,
-    x_max: float = 10.0,
-    alpha: float = 0.75,
-    learning_rate: float = 0.05,
-    batch_size: int = 8192,
-    seed: int = 0,
-    threads: int = 1,
-    show_progress: bool = True,
+    corpus: Corpus | PreparedCorpus, settings: GloveSettings = GloveSettings(), *, progress: bool = True
 ) -> Vectors:
     """Count co-occurrences of the words seen ``min_count`` times, then fit GloVe; rows by frequency."""
-    if epochs < 1:
+    if settings.epochs < 1:
         raise VecliftError("--epochs must be at least 1")
-    if x_max <= 0 or learning_rate <= 0:
-        raise VecliftError(f"--x-max and --learning-rate must be above 0, got {x_max} and {learning_rate}")
-    prepared = as_prepared(corpus, show_progress)
+    if settings.x_max <= 0 or settings.learning_rate <= 0:
+        raise VecliftError(f"--x-max and --learning-rate must be above 0, got {settings.x_max} and {settings.learning_rate}")
+    prepared = as_prepared(corpus, progress)
     try:
-        kept = prepared.vocabulary.kept(min_count)
+        kept = prepared.vocabulary.kept(settings.min_count)
         if not kept:
-            raise VecliftError(f"no word occurs {min_count} times or more: lower --min-count")
+            raise VecliftError(f"no word occurs {settings.min_count} times or more: lower --min-count")
         words = list(kept)
         index = {w: i for i, w in enumerate(words)}
         started = time.perf_counter()
         matrix_x = count_cooccurrences(
-            prepared.sentences(), index, window=window, total_tokens=prepared.vocabulary.tokens,
-            show_progress=show_progress,
+            prepared.sentences(), index, window=settings.window, total_tokens=prepared.vocabulary.tokens, progress=progress
         )
         counting_seconds = time.perf_counter() - started
     finally:
         if prepared is not corpus:
             prepared.close()
-    vectors, losses, seconds = fit_glove(
-        matrix_x, dim=dim, epochs=epochs, x_max=x_max, alpha=alpha, learning_rate=learning_rate,
-        batch_size=batch_size, seed=seed, threads=threads, show_progress=show_progress,
-    )
-    options = dict(dim=dim, window=window, epochs=epochs, min_count=min_count, x_max=x_max, alpha=alpha,
-                   learning_rate=learning_rate, batch_size=batch_size, seed=seed)
+    vectors, losses, seconds = fit_glove(matrix_x, settings, progress=progress)
+    options = {k: v for k, v in asdict(settings).items() if k != "threads"}
     stats = {
         "corpus_tokens": prepared.vocabulary.tokens,
         "vocabulary": len(words),

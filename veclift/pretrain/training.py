@@ -15,7 +15,7 @@ from gensim.models.word2vec import LineSentence
 
 from veclift.atomic import atomic_path
 from veclift.pretrain.corpus import Corpus, Vocabulary
-from veclift.progress import progress
+from veclift.progress import progress as progress_bar
 
 
 def negative_samples_for(tokens: int) -> int:
@@ -57,7 +57,7 @@ class PreparedCorpus:
 
 
 def prepare_corpus(
-    corpus: Corpus, path: str | Path | None = None, *, show_progress: bool = True, overwrite: bool = False
+    corpus: Corpus, path: str | Path | None = None, *, progress: bool = True, overwrite: bool = False
 ) -> PreparedCorpus:
     """One streaming pass: tokenise ``corpus`` into ``path`` (a temporary file when None) and count words."""
     temporary = path is None
@@ -70,7 +70,7 @@ def prepare_corpus(
     sentences = 0
     try:
         with atomic_path(path, overwrite=temporary or overwrite) as tmp, open(tmp, "w", encoding="utf-8") as out:
-            with progress("Tokenising", corpus.total_bytes, enabled=show_progress) as update:
+            with progress_bar("Tokenising", corpus.total_bytes, enabled=progress) as update:
                 for tokens in corpus.sentences(lambda n: update(advance=n)):
                     out.write(" ".join(tokens) + "\n")
                     counter.update(tokens)
@@ -147,8 +147,8 @@ class _Counted:
             self.tracker._advance(pending)
 
 
-def as_prepared(corpus: Corpus | PreparedCorpus, show_progress: bool) -> PreparedCorpus:
-    return corpus if isinstance(corpus, PreparedCorpus) else prepare_corpus(corpus, show_progress=show_progress)
+def as_prepared(corpus: Corpus | PreparedCorpus, progress: bool) -> PreparedCorpus:
+    return corpus if isinstance(corpus, PreparedCorpus) else prepare_corpus(corpus, progress=progress)
 
 
 def build_vocabulary(model, prepared: PreparedCorpus) -> None:
@@ -156,11 +156,11 @@ def build_vocabulary(model, prepared: PreparedCorpus) -> None:
     model.build_vocab_from_freq(prepared.vocabulary.counts, corpus_count=prepared.vocabulary.sentences)
 
 
-def run_gensim(model, prepared: PreparedCorpus, epochs: int, show_progress: bool, label: str) -> dict:
+def run_gensim(model, prepared: PreparedCorpus, epochs: int, progress: bool, label: str) -> dict:
     """Train ``model`` (vocabulary built) for ``epochs`` passes with a live bar; returns timing statistics."""
     vocabulary = prepared.vocabulary
     total = vocabulary.tokens * epochs
-    with progress(label, total, enabled=show_progress) as update:
+    with progress_bar(label, total, enabled=progress) as update:
         tracker = TrainingProgress(update, epochs)
         started = time.perf_counter()
         model.train(

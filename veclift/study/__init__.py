@@ -1,20 +1,32 @@
 """Transfer studies: the grid of training sizes x embedding strategies x seeds, run resumably,
-one process per trial, reported as tables, learning curves and a self-contained HTML report."""
+one process per trial, reported as tables, learning curves and a self-contained HTML report.
 
-from veclift.study.executors import LocalExecutor, RayExecutor, TrialOutcome
-from veclift.study.results import StudyResults
-from veclift.study.runner import TransferStudy
-from veclift.study.spec import StudySpec, Trial, load_spec
-from veclift.study.store import ResultStore
+The public names load their module on first use, so reading the executor registry (as the
+command line does to list ``--executor`` choices) does not import torch."""
 
-__all__ = [
-    "LocalExecutor",
-    "RayExecutor",
-    "ResultStore",
-    "StudyResults",
-    "StudySpec",
-    "Trial",
-    "TransferStudy",
-    "TrialOutcome",
-    "load_spec",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "LocalExecutor": "veclift.study.executors.local",
+    "RayExecutor": "veclift.study.executors.ray",
+    "ResultStore": "veclift.study.store",
+    "StudyResults": "veclift.study.results",
+    "StudySpec": "veclift.study.spec",
+    "Trial": "veclift.study.spec",
+    "TransferStudy": "veclift.study.runner",
+    "TrialOutcome": "veclift.study.executors.base",
+    "load_spec": "veclift.study.spec",
+}
+
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

@@ -3,16 +3,18 @@ executor and store each result as it arrives."""
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
 from veclift.errors import VecliftError, warn
 from veclift.progress import progress as progress_bar
-from veclift.study.executors import LocalExecutor, RayExecutor, TrialFunction, TrialOutcome, make_executor
-from veclift.study.results import PRIMARY_METRIC, StudyResults
+from veclift.study.executors import Executor, TrialFunction, TrialOutcome, make_executor
+from veclift.study.results import StudyResults
 from veclift.study.spec import StudySpec
 from veclift.study.store import ResultStore
-from veclift.study.trial import load_vectors, run_trial, split
+from veclift.study.trial import load_vectors, run_trial, split, with_task_module
+from veclift.tasks.registry import get_task
 
 
 class TransferStudy:
@@ -47,9 +49,10 @@ class TransferStudy:
                  "run as 'all'", self.spec.train)
         return self.spec.with_sizes(sizes)
 
-    def run(self, executor: str | LocalExecutor | RayExecutor = "local", *, jobs: int | None = None,
+    def run(self, executor: str | Executor = "local", *, jobs: int | None = None,
             address: str | None = None, progress: bool = True) -> StudyResults:
-        """Run every trial not yet in the store; return all finished results of the grid.
+        """Run every trial not yet in the store, on ``executor`` (a registered name, made with
+        ``jobs`` and ``address``, or an executor); return all finished results of the grid.
         Ctrl-C stops the running trials and keeps what finished: run again to resume."""
         runner = make_executor(executor, jobs=jobs, address=address) if isinstance(executor, str) else executor
         spec = self.plan()
@@ -60,7 +63,7 @@ class TransferStudy:
                 store.set_meta("command", self.command)
             done = store.done()
             todo = [t for t in spec.trials() if t.id not in done]
-            metric = PRIMARY_METRIC[spec.task]
+            metric = get_task(spec.task).primary_metric
             with progress_bar("Study", total=len(todo), enabled=progress and bool(todo), unit_column=True) as update:
 
                 def record(outcome: TrialOutcome) -> None:
@@ -74,7 +77,8 @@ class TransferStudy:
                         update(advance=1, info=f"{outcome.trial.id} FAILED", log=True)
 
                 if todo:
-                    runner.run(self.trial, spec, todo, record)
+                    module = get_task(spec.task).model_class.__module__
+                    runner.run(functools.partial(with_task_module, module, self.trial), spec, todo, record)
             return self._results(spec, store, time.perf_counter() - started)
 
     def results(self) -> StudyResults:
@@ -100,8 +104,6 @@ class TransferStudy:
 
 def _check_options(spec: StudySpec) -> None:
     """Model options and strategy names as the task's config accepts them (before any trial)."""
-    from veclift.tasks.config import CONFIGS
-
     for strategy in spec.strategies:
-        CONFIGS[spec.task].from_dict({**spec.options, "embeddings": strategy})
+        get_task(spec.task).config_class.from_dict({**spec.options, "embeddings": strategy})
 

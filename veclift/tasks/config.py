@@ -1,7 +1,9 @@
 """Hyperparameters of the downstream models, as flat dataclasses that round-trip through JSON.
 
-The defaults are the ones the benchmarks use; every field is a CLI option or a keyword of
-``train_and_evaluate``.
+The defaults are the ones the benchmarks use; every field is a CLI option of `veclift train`, a key
+of its config file and a keyword of ``train_and_evaluate``. Each field's metadata holds its help, the
+section of the training config it belongs to (``model`` or ``trainer``) and, for the command line,
+its range (``min``, ``max``) and option names (``flags``, default ``--field-name``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from veclift.errors import VecliftError
 EMBEDDING_STRATEGIES = ("scratch", "frozen", "finetune")
 CONTEXTUAL_STRATEGIES = ("contextual-frozen", "contextual-finetune")
 STATIC_ALIASES = {"glove": "frozen"}  # `contextual-frozen+glove`: the --vectors rows, frozen
+
+
+def setting(default: Any, help: str, *, section: str = "model", **cli: Any) -> Any:
+    """A config field: its default, its help, its section of the training config and CLI hints
+    (``min``, ``max``, ``flags``)."""
+    return dataclasses.field(default=default, metadata={"help": help, "section": section, **cli})
 
 
 def split_strategy(strategy: str) -> tuple[str | None, str | None]:
@@ -39,35 +47,40 @@ class TaskConfig:
     """Fields shared by every task: the embedding layer and the trainer."""
 
     # embedding layer
-    embeddings: str = "finetune"  # scratch | frozen | finetune | contextual-frozen | contextual-finetune | stacks: contextual-frozen+frozen
-    oov: str | None = "lower"  # OOV chain of the vector store used to build rows (None: exact lookup only)
+    embeddings: str = setting("finetune", "scratch | frozen | finetune | contextual-frozen | contextual-finetune, "
+                              "or a stack such as contextual-frozen+frozen.")  # fmt: skip
+    oov: str | None = setting("lower", "OOV chain used to build rows, e.g. lower,char-ngram, or none (exact lookup only).")
     # The most frequent pre-trained rows kept in a model for words unseen at training time. 50,000
     # GloVe 6B rows (10 MB at 50d) hold 94% of CoNLL-2003 dev tokens (all 400k rows: 98%).
-    keep_vectors: int = 50_000
-    word_dim: int = 100  # only for scratch models trained without any vectors
-    lowercase: bool | None = None  # key words lower-cased; None: follow the vectors
-    finetune_lr_ratio: float = 0.1  # learning rate of pre-trained rows relative to `lr`
-    l2_pull: float = 0.0  # weight of sum |row - original row|^2 for fine-tuned rows
-    unk_replace: float = 0.5  # prob. of replacing a singleton train word without a vector by UNK
-    embed_dropout: float = 0.5
-    dropout: float = 0.5
-    contextual_model: str = "minilm"  # Hugging Face encoder directory (minilm: the packaged all-MiniLM-L6-v2)
-    contextual_pooling: str = "first"  # first | mean | last sub-token of each word
-    contextual_layers: int = 1  # average of the last k hidden layers
-    contextual_lr: float = 5e-5  # encoder learning rate (contextual-finetune), warm-up then linear decay
-    contextual_warmup: float = 0.1  # fraction of the training steps spent warming up the encoder
-    contextual_cache: str | None = None  # frozen features cache (None: $VECLIFT_HOME/features)
+    keep_vectors: int = setting(50_000, "Most frequent pre-trained rows kept in the model.", min=0)
+    word_dim: int = setting(100, "Word vector size of scratch models trained without any vectors.", min=1)
+    lowercase: bool | None = setting(None, "Look words up lower-cased (default: as the vectors do).")
+    finetune_lr_ratio: float = setting(0.1, "Learning rate of fine-tuned rows / lr.", section="trainer", min=0.0)
+    l2_pull: float = setting(0.0, "Weight of the L2 pull of fine-tuned rows to their original.", section="trainer", min=0.0)
+    unk_replace: float = setting(0.5, "Probability of replacing a singleton training word without a vector by UNK.",
+                                 section="trainer", min=0.0, max=1.0)  # fmt: skip
+    embed_dropout: float = setting(0.5, "Dropout on the token features.", min=0.0, max=0.95)
+    dropout: float = setting(0.5, "Dropout on the encoder output.", min=0.0, max=0.95)
+    contextual_model: str = setting("minilm", "contextual: Hugging Face encoder directory (minilm: the packaged all-MiniLM-L6-v2).")
+    contextual_pooling: str = setting("first", "contextual: sub-token of each word: first | mean | last.")
+    contextual_layers: int = setting(1, "contextual: average of the last K hidden layers.", min=1)
+    contextual_lr: float = setting(5e-5, "contextual-finetune: encoder learning rate (warm-up, then linear decay).",
+                                   section="trainer", min=0.0)  # fmt: skip
+    contextual_warmup: float = setting(0.1, "contextual-finetune: fraction of the training steps warming up the encoder.",
+                                       section="trainer", min=0.0, max=1.0)  # fmt: skip
+    contextual_cache: str | None = setting(None, "contextual-frozen: features cache directory (default: $VECLIFT_HOME/features).")
     # trainer
-    optimizer: str = "adam"  # adam | sgd
-    lr: float = 1e-3
-    lr_decay: float = 0.05  # lr / (1 + lr_decay * epoch)
-    momentum: float = 0.9  # sgd only
-    weight_decay: float = 0.0
-    batch_size: int = 32
-    min_batches: int = 10  # batches per epoch at the least: smaller training sets get smaller batches
-    max_epochs: int = 30
-    patience: int = 5  # epochs without dev improvement before stopping (0: never stop early)
-    clip: float = 5.0  # gradient norm clipping (0: off)
+    optimizer: str = setting("adam", "adam | sgd.", section="trainer")
+    lr: float = setting(1e-3, "Learning rate.", section="trainer", min=0.0)
+    lr_decay: float = setting(0.05, "Learning rate decay: lr / (1 + lr_decay * epoch).", section="trainer", min=0.0)
+    momentum: float = setting(0.9, "Momentum (sgd only).", section="trainer", min=0.0)
+    weight_decay: float = setting(0.0, "Weight decay.", section="trainer", min=0.0)
+    batch_size: int = setting(32, "Examples per batch.", section="trainer", min=1)
+    min_batches: int = setting(10, "Batches per epoch at the least: smaller training sets get smaller batches.",
+                               section="trainer", min=1)  # fmt: skip
+    max_epochs: int = setting(30, "Maximum number of epochs.", section="trainer", min=1, flags=("--epochs",))
+    patience: int = setting(5, "Epochs without dev improvement before stopping (0: never stop early).", section="trainer", min=0)
+    clip: float = setting(5.0, "Gradient norm clipping (0: off).", section="trainer", min=0.0)
 
     task: ClassVar[str] = ""
 
@@ -107,32 +120,37 @@ class TaskConfig:
         return self.from_dict({**self.to_dict(), **changes})
 
 
+def retuned(name: str, default: Any) -> Any:
+    """The `TaskConfig` field ``name`` with another default (same help, section and range)."""
+    return dataclasses.field(default=default, metadata=TaskConfig.__dataclass_fields__[name].metadata)
+
+
 @dataclass
 class TaggerConfig(TaskConfig):
     """Sequence tagger: embeddings (+ characters, + casing) -> BiLSTM or dilated CNN -> CRF or softmax."""
 
-    char: str = "cnn"  # cnn | lstm | none
-    char_dim: int = 30
-    char_filters: int = 50  # char CNN filters, or BiLSTM units per direction / 2
-    casing: bool = True
-    casing_dim: int = 8
-    encoder: str = "bilstm"  # bilstm | cnn (dilated)
-    layers: int = 1
-    head: str = "crf"  # crf | softmax
-    init_encoder: str | None = None  # directory of `veclift pretrain encoder`: initial encoder and char/casing weights
+    char: str = setting("cnn", "Character features: cnn | lstm | none.")
+    char_dim: int = setting(30, "Size of a character embedding.", min=1)
+    char_filters: int = setting(50, "Char CNN filters, or the char BiLSTM's units (both directions together).", min=1)
+    casing: bool = setting(True, "Casing features.")
+    casing_dim: int = setting(8, "Size of a casing embedding.", min=1)
+    encoder: str = setting("bilstm", "bilstm | cnn (dilated).")
+    layers: int = setting(1, "Encoder layers.", min=1)
+    head: str = setting("crf", "crf | softmax.")
+    init_encoder: str | None = setting(None, "Start from a `veclift pretrain encoder` directory (encoder, char and casing weights).")
     # Chosen on CoNLL-2003 subsets (bench/results/ner_settings_bench.md, 3 seeds each): against
     # the earlier dropout 0.5/0.5, hidden 200 and batch 16, these score +1.9 dev F1 at 200 sentences
     # and +1.5 at 1,000. lr 2e-3: 1e-3 with batch 32 was still rising after 25 epochs.
-    hidden: int = 100  # per direction for the BiLSTM; channels / 2 for the CNN
-    lr: float = 2e-3
-    batch_size: int = 8
-    dropout: float = 0.3
-    embed_dropout: float = 0.1
+    hidden: int = setting(100, "LSTM units per direction (the CNN: channels / 2).", min=1)
+    lr: float = retuned("lr", 2e-3)
+    batch_size: int = retuned("batch_size", 8)
+    dropout: float = retuned("dropout", 0.3)
+    embed_dropout: float = retuned("embed_dropout", 0.1)
     # Unknown words get a vector from the character n-gram model: +0.3 dev F1 over `lower` alone at
     # 1,000 CoNLL-2003 sentences (3 seeds), +2.7 on unseen entities the vectors lack (ner_bench c).
-    oov: str | None = "lower,char-ngram"
+    oov: str | None = retuned("oov", "lower,char-ngram")
     # 25 updates an epoch at the least (batch 4 at 100 sentences): 13 were too few to converge at 200.
-    min_batches: int = 25
+    min_batches: int = retuned("min_batches", 25)
 
     task: ClassVar[str] = "ner"
 
@@ -152,15 +170,16 @@ CLASSIFIER_ENCODERS = ("swem-mean", "swem-max", "swem-concat", "bilstm-max", "bi
 class ClassifierConfig(TaskConfig):
     """Text classifier: embeddings -> SWEM pooling / BiLSTM (max or attention) / Kim CNN -> softmax or sigmoid."""
 
-    encoder: str = "cnn"
-    hidden: int = 150  # BiLSTM units per direction
-    filters: int = 100  # CNN filters per kernel size
-    kernel_sizes: tuple[int, ...] = (3, 4, 5)
-    mlp: int = 0  # units of a ReLU layer between the sentence vector and the output (0: none)
-    multi_label: bool | None = None  # None: detected from the training data
-    metric: str = "accuracy"  # dev score for early stopping: accuracy | macro_f1
-    embed_dropout: float = 0.0
-    lr_decay: float = 0.0
+    encoder: str = setting("cnn", "swem-mean | swem-max | swem-concat | bilstm-max | bilstm-attention | cnn.")
+    hidden: int = setting(150, "BiLSTM units per direction.", min=1)
+    filters: int = setting(100, "CNN filters per kernel size.", min=1)
+    kernel_sizes: tuple[int, ...] = setting((3, 4, 5), "CNN kernel sizes.", min=1)
+    mlp: int = setting(0, "Units of a ReLU layer between the sentence vector and the output (0: none).", min=0)
+    multi_label: bool | None = setting(None, "Multi-label (sigmoid) or single-label (softmax); default: detected from the data.",
+                                       flags=("--multi-label/--single-label",))  # fmt: skip
+    metric: str = setting("accuracy", "Dev score for early stopping: accuracy | macro_f1.", section="trainer")
+    embed_dropout: float = retuned("embed_dropout", 0.0)
+    lr_decay: float = retuned("lr_decay", 0.0)
 
     task: ClassVar[str] = "classify"
 

@@ -129,7 +129,7 @@ class TaskModel:
         self._initialise_network()
         examples = [(tokens, self._target(item)) for tokens, item in zip(train_tokens, train)]
         self.train_result = train_network(
-            self.network, examples, self.config, seed=seed, checkpoint=checkpoint, show_progress=progress,
+            self.network, examples, self.config, seed=seed, checkpoint=checkpoint, progress=progress,
             dev_score=(lambda: self._dev_score(dev)) if dev else None, description=f"Training {self.task}",
         )  # fmt: skip
         return self

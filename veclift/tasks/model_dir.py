@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from safetensors.torch import load_file, save_file
 
+from veclift.data.textfile import read_json
 from veclift.embeddings import WordEmbedder, embedder_from_dict
 from veclift.errors import VecliftError
 
@@ -66,12 +67,7 @@ def save_model(model: TaskModel, directory: str | Path, *, overwrite: bool = Fal
 
 
 def _read_json(directory: Path, name: str) -> Any:
-    try:
-        return json.loads((directory / name).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise VecliftError(f"not a veclift model directory: {name} is missing", directory) from None
-    except (ValueError, OSError) as exc:
-        raise VecliftError(f"broken model file: {exc}", directory / name) from None
+    return read_json(directory / name, missing=f"not a veclift model directory: {name} is missing")
 
 
 def _check_meta(meta: Any, path: Path) -> None:

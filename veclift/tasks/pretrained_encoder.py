@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from veclift.data.textfile import read_json
 from veclift.embeddings import CharEmbedder, TokenEmbedder, embedder_from_dict
 from veclift.errors import VecliftError
 from veclift.tasks.config import TaggerConfig
@@ -64,12 +65,12 @@ class PretrainedEncoder:
         directory = Path(directory)
         if not directory.is_dir():
             raise VecliftError("not a pre-trained encoder directory (no such directory)", directory)
+        config = read_json(directory / CONFIG_FILE, missing=f"not a pre-trained encoder: {CONFIG_FILE} is missing")
         try:
-            config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
             state = load_file(str(directory / WEIGHTS_FILE))
         except FileNotFoundError as exc:
             raise VecliftError(f"not a pre-trained encoder: {Path(exc.filename).name} is missing", directory) from None
-        except Exception as exc:  # broken JSON or safetensors (each library has its own error types)
+        except Exception as exc:  # a broken safetensors file (the library has its own error types)
             raise VecliftError(f"broken pre-trained encoder: {exc}", directory) from None
         if not isinstance(config, dict) or config.get("kind") != KIND:
             raise VecliftError(f"not a pre-trained encoder ({CONFIG_FILE} is not one of `veclift pretrain encoder`)", directory)

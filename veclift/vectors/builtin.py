@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 from pathlib import Path
 
 import numpy as np
 
 from veclift.errors import VecliftError
+from veclift.home import cache_home
 from veclift.vectors.core import Vectors
-from veclift.vectors.formats.native import is_native, read_native, write_native
+from veclift.vectors.formats.native import NORMS, add_norms, is_native, read_native, write_native
+from veclift.vectors.formats.registry import ReadOptions
 
 BUILTIN = {
     "glove-6b-50d": {
@@ -22,17 +24,24 @@ BUILTIN = {
 }
 
 
-def veclift_home() -> Path:
-    """The user cache directory: ``$VECLIFT_HOME``, default ``~/.cache/veclift``."""
-    return Path(os.environ.get("VECLIFT_HOME") or Path.home() / ".cache" / "veclift")
+def builtin_path(name: str) -> Path:
+    """The native directory a built-in set is converted into."""
+    return cache_home() / "vectors" / name
 
 
 def load_builtin(name: str, max_words: int | None = None) -> Vectors:
-    """Open a built-in set from the cache, converting it from its package on first use."""
-    target = veclift_home() / "vectors" / name
+    """Open a built-in set from the cache, converting it from its package on first use.
+
+    A cache converted before veclift stored row norms gets them on its next open (one pass, then kept),
+    unless the cache is read-only: then they are computed once per opened object.
+    """
+    target = builtin_path(name)
     if not is_native(target):
         convert_builtin(name, target)
-    return read_native(target, max_words=max_words, trusted=True)
+    elif not (target / NORMS).is_file():
+        with contextlib.suppress(OSError):
+            add_norms(target)
+    return read_native(target, ReadOptions(max_words=max_words), trusted=True)
 
 
 def convert_builtin(name: str, target: Path) -> Path:

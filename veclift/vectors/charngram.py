@@ -25,7 +25,7 @@ import torch
 
 from veclift.atomic import atomic_path
 from veclift.errors import VecliftError
-from veclift.progress import progress
+from veclift.progress import progress as progress_bar
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -106,7 +106,7 @@ class CharNgramModel:
         iterations: int = 15,
         tol: float = 1e-3,
         seed: int = 0,
-        show_progress: bool = True,
+        progress: bool = True,
     ) -> CharNgramModel:
         """Fit bucket vectors so that each known word's n-gram mean approximates its vector."""
         if len(words) == 0:
@@ -132,7 +132,7 @@ class CharNgramModel:
         rz = np.einsum("ij,ij->j", r, z)
         b_norm = np.linalg.norm(b, axis=0) + 1e-30
         done = 0
-        with progress("Fitting char n-grams", iterations, enabled=show_progress) as update:
+        with progress_bar("Fitting char n-grams", iterations, enabled=progress) as update:
             for done in range(1, iterations + 1):
                 ap = normal_product(p)
                 alpha = rz / np.maximum(np.einsum("ij,ij->j", p, ap), 1e-30)

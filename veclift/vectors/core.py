@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from veclift.vectors.normalize import normalize_rows, row_norms
+
 if TYPE_CHECKING:
     from veclift.vectors.oov import OOVChain
     from veclift.vectors.subword import SubwordModel
@@ -30,9 +32,13 @@ class Vectors:
         subwords: SubwordModel | None = None,
         source: str = "",
         meta: dict | None = None,
+        norms: np.ndarray | None = None,
     ):
+        """``norms``: the rows' lengths when already known (the native format stores them), else computed on first use."""
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
             raise ValueError(f"matrix shape {matrix.shape} does not match {len(words)} words")
+        if norms is not None and norms.shape != (len(words),):
+            raise ValueError(f"norms of shape {norms.shape} do not match {len(words)} words")
         if matrix.dtype != np.float32:
             matrix = matrix.astype(np.float32)
         if matrix.flags.writeable:
@@ -44,6 +50,8 @@ class Vectors:
         self._subwords = subwords
         self.source = source
         self.meta = dict(meta or {})
+        if norms is not None:
+            self.__dict__["norms"] = norms
 
     # --- construction -------------------------------------------------------------------
     @classmethod
@@ -63,16 +71,16 @@ class Vectors:
         ``allow_pickle=True`` unpickles a gensim ``.kv``/``.model`` file (trusted files only: a pickle can run
         code); ``nonfinite="drop"`` skips rows with a NaN or infinity (with a warning) instead of refusing the file.
         """
+        from veclift.vectors.formats.registry import ReadOptions
         from veclift.vectors.io import load_vectors
 
-        vectors = load_vectors(
-            source, format=format, max_words=max_words, progress=progress, allow_pickle=allow_pickle, nonfinite=nonfinite
-        )
+        options = ReadOptions(max_words=max_words, progress=progress, nonfinite=nonfinite, allow_pickle=allow_pickle)
+        vectors = load_vectors(source, format, options)
         return vectors.with_oov(oov) if oov else vectors
 
     def save(self, path: str | Path, format: str = "native", *, overwrite: bool = False) -> Path:
-        """Write to ``path`` atomically in ``native``, ``word2vec``, ``word2vec-binary`` or ``glove`` format;
-        an existing output is replaced only with ``overwrite`` (a folder only when veclift wrote it)."""
+        """Write to ``path`` atomically in ``native``, ``word2vec``, ``word2vec-binary``, ``glove`` or another
+        registered format; an existing output is replaced only with ``overwrite`` (a folder only when veclift wrote it)."""
         from veclift.vectors.io import save_vectors
 
         return save_vectors(self, path, format=format, overwrite=overwrite)
@@ -85,7 +93,7 @@ class Vectors:
         copy = Vectors(
             self._words, self._matrix, oov=chain, subwords=self._subwords, source=self.source, meta=self.meta
         )
-        for cached in ("index", "unit_matrix"):  # same rows: share what was computed, not recompute it
+        for cached in ("index", "norms", "unit_matrix", "lowercase"):  # same rows: share what was computed
             if cached in self.__dict__:
                 copy.__dict__[cached] = self.__dict__[cached]
         return copy
@@ -101,6 +109,7 @@ class Vectors:
             subwords=self._subwords,
             source=self.source,
             meta={k: v for k, v in self.meta.items() if k not in ("sha256", "count")},  # other rows now
+            norms=self.__dict__["norms"][rows] if "norms" in self.__dict__ else None,
         )
 
     # --- container protocol ----------------------------------------------------------------
@@ -181,15 +190,34 @@ class Vectors:
                 how.append(name)
         return out, how
 
-    # --- normalised rows, shared by every query ---------------------------------------------------
+    # --- row lengths and unit rows, shared by every query -------------------------------------------
+    @cached_property
+    def norms(self) -> np.ndarray:
+        """Each row's Euclidean length: given (the native format stores them) or computed once per object."""
+        norms = np.asarray(row_norms(self._matrix), dtype=np.float32)
+        norms.flags.writeable = False
+        return norms
+
+    def unit_rows(self, rows: int | slice | Sequence[int] | np.ndarray) -> np.ndarray:
+        """The given rows scaled to unit length (zero rows stay zero), as ``unit_matrix[rows]`` without building it."""
+        return normalize_rows(self._matrix[rows], self.norms[rows])
+
     @cached_property
     def unit_matrix(self) -> np.ndarray:
-        """Rows scaled to unit length (zero rows stay zero); computed once per object."""
-        norms = np.linalg.norm(self._matrix, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        unit = np.asarray(self._matrix / norms, dtype=np.float32)
+        """All rows scaled to unit length; built once per object (the queries need only `norms`)."""
+        unit = self.unit_rows(slice(None))
         unit.flags.writeable = False
         return unit
+
+    @cached_property
+    def lowercase(self) -> bool:
+        """Whether the words are lower-cased: the metadata's ``lowercase`` flag when it has one, else whether
+        at most 0.1% of the first 20,000 words have a capital (GloVe 6B has none)."""
+        flag = self.meta.get("lowercase")
+        if flag is not None:
+            return bool(flag)
+        sample = self._words[:20_000]
+        return sum(1 for w in sample if w != w.lower()) <= 0.001 * max(1, len(sample))
 
     # --- queries (see veclift.vectors.query) ---------------------------------------------------
     def similarity(self, w1: str | np.ndarray, w2: str | np.ndarray) -> float:

@@ -19,13 +19,6 @@ _DIGIT = re.compile(r"\d")
 _WARN_SHARE = 0.01
 
 
-def is_lowercased(vectors: Vectors, sample: int = 20000) -> bool:
-    """True when (almost) no word among the first ``sample`` has an upper-case letter (GloVe 6B)."""
-    words = vectors.words[:sample]
-    cased = sum(1 for w in words if w != w.lower())
-    return cased <= 0.001 * max(1, len(words))
-
-
 @dataclass
 class CoverageReport:
     """Coverage of a token stream; ``recovered[strategy]`` counts missing types/tokens it would supply."""
@@ -117,38 +110,30 @@ def _disagreements(vectors: Vectors, counts: Counter, missing: Counter) -> list[
     """Case and digit conventions where data and vectors differ enough to matter."""
     total = sum(counts.values()) or 1
     index = vectors.index
-    warnings = []
-    if is_lowercased(vectors):
-        cased = [(w, n) for w, n in missing.items() if w != w.lower() and w.lower() in index]
-        n_cased = sum(n for _, n in cased)
-        if n_cased >= _WARN_SHARE * total:
-            example = max(cased, key=lambda p: p[1])[0]
-            warnings.append(
-                f"the vectors are lower-cased but the data is not: {n_cased} missing tokens "
-                f"({n_cased / total:.1%}) are known in lower case (e.g. {example!r} -> {example.lower()!r}); "
-                f"lower-case the data or use the 'lower' OOV strategy"
-            )
+    checks = []  # (the missing words a convention explains, what to say when they are many)
+    if vectors.lowercase:
+        checks.append((
+            [(w, n) for w, n in missing.items() if w != w.lower() and w.lower() in index],
+            "the vectors are lower-cased but the data is not: {n} missing tokens ({share:.1%}) are known in lower "
+            "case (e.g. {example!r} -> {lower!r}); lower-case the data or use the 'lower' OOV strategy",
+        ))  # fmt: skip
     elif not any(w != w.lower() for w in counts):
-        titled = [(w, n) for w, n in missing.items() if w.title() in index or w.upper() in index]
-        n_titled = sum(n for _, n in titled)
-        if n_titled >= _WARN_SHARE * total:
-            example = max(titled, key=lambda p: p[1])[0]
-            warnings.append(
-                f"the data is lower-cased but the vectors are cased: {n_titled} missing tokens "
-                f"({n_titled / total:.1%}) are known with capitals (e.g. {example!r}); use cased data if you can"
-            )
-    digits = [
-        (w, n)
-        for w, n in missing.items()
-        if _DIGIT.search(w) and any(f in index for f in (_DIGIT.sub("0", w), _DIGIT.sub("#", w)))
-    ]
-    n_digits = sum(n for _, n in digits)
-    if n_digits >= _WARN_SHARE * total:
-        example = max(digits, key=lambda p: p[1])[0]
-        warnings.append(
-            f"the vectors normalise digits: {n_digits} missing tokens ({n_digits / total:.1%}) are known "
-            f"with digits replaced (e.g. {example!r}); use the 'lower' OOV strategy"
-        )
+        checks.append((
+            [(w, n) for w, n in missing.items() if w.title() in index or w.upper() in index],
+            "the data is lower-cased but the vectors are cased: {n} missing tokens ({share:.1%}) are known with "
+            "capitals (e.g. {example!r}); use cased data if you can",
+        ))  # fmt: skip
+    checks.append((
+        [(w, n) for w, n in missing.items() if _DIGIT.search(w) and any(f in index for f in (_DIGIT.sub("0", w), _DIGIT.sub("#", w)))],
+        "the vectors normalise digits: {n} missing tokens ({share:.1%}) are known with digits replaced "
+        "(e.g. {example!r}); use the 'lower' OOV strategy",
+    ))  # fmt: skip
+    warnings = []
+    for found, message in checks:
+        n = sum(count for _, count in found)
+        if n >= _WARN_SHARE * total:
+            example = max(found, key=lambda pair: pair[1])[0]
+            warnings.append(message.format(n=n, share=n / total, example=example, lower=example.lower()))
     return warnings
 
 

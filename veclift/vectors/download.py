@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 from veclift.atomic import atomic_path
 from veclift.errors import VecliftError, warn
 from veclift.progress import progress as progress_bar
-from veclift.vectors.builtin import veclift_home
+from veclift.home import cache_home
 
 UNPUBLISHED = "not published by the authors: download() prints and records the computed hash"
 GLOVE = "https://nlp.stanford.edu/data/"
@@ -76,7 +76,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def downloads_dir() -> Path:
-    return veclift_home() / "downloads"
+    return cache_home() / "downloads"
 
 
 def _file_name(url: str) -> str:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+from veclift.data.textfile import read_text, text_lines
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
-from veclift.vectors.coverage import is_lowercased
 from veclift.vectors.query import analogy_scorer, top_k_chunked
 
 _QUESTION_BATCH = 1024
@@ -69,22 +69,11 @@ class AnalogyResult:
         return asdict(self)
 
 
-def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise VecliftError("no such file", path) from None
-    except UnicodeDecodeError as exc:
-        raise VecliftError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
-    except OSError as exc:
-        raise VecliftError(f"cannot read: {exc.strerror}", path) from None
-
-
 def read_similarity_pairs(path: str | os.PathLike) -> list[tuple[str, str, float]]:
     """``word1 word2 score`` per line, tab or space separated; blank and ``#`` lines are skipped."""
     path = Path(path)
     pairs = []
-    for number, line in enumerate(_read_lines(path), 1):
+    for number, line in enumerate(text_lines(read_text(path)), 1):
         fields = line.split("\t") if "\t" in line else line.split()
         fields = [f.strip() for f in fields if f.strip()]
         if not fields or fields[0].startswith("#"):
@@ -112,15 +101,15 @@ def evaluate_similarity(
     """
     path = Path(path)
     if lowercase is None:
-        lowercase = is_lowercased(vectors)
-    index, unit = vectors.index, vectors.unit_matrix
+        lowercase = vectors.lowercase
+    index = vectors.index
     gold, predicted, oov, filled = [], [], 0, 0
     pairs = read_similarity_pairs(path)
     for w1, w2, score in pairs:
         if lowercase:
             w1, w2 = w1.lower(), w2.lower()
         if w1 in index and w2 in index:
-            sim = float(unit[index[w1]] @ unit[index[w2]])
+            sim = float(vectors.unit_rows(index[w1]) @ vectors.unit_rows(index[w2]))
         else:
             oov += 1
             if not (fill_oov and vectors.oov is not None):
@@ -140,7 +129,7 @@ def read_analogy_questions(path: str | os.PathLike) -> list[tuple[str, str, str,
     """Google format: ``: section`` headers, then ``a b c d`` per line -> (section, a, b, c, d)."""
     path = Path(path)
     questions, section = [], ""
-    for number, line in enumerate(_read_lines(path), 1):
+    for number, line in enumerate(text_lines(read_text(path)), 1):
         line = line.strip()
         if not line:
             continue
@@ -167,7 +156,7 @@ def evaluate_analogy(
     """Accuracy of the top answer (a, b, c excluded), batched over questions and vocabulary chunks."""
     questions = read_analogy_questions(path)
     if lowercase is None:
-        lowercase = is_lowercased(vectors)
+        lowercase = vectors.lowercase
     limit = len(vectors) if restrict_vocab is None else min(int(restrict_vocab), len(vectors))
     index = vectors.index
     kept_sections, rows = [], []
@@ -177,12 +166,11 @@ def evaluate_analogy(
             kept_sections.append(section)
             rows.append(ids)
     rows_arr = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
-    unit = vectors.unit_matrix
     correct = np.zeros(len(rows_arr), dtype=bool)
     for start in range(0, len(rows_arr), _QUESTION_BATCH):
         batch = rows_arr[start : start + _QUESTION_BATCH]
-        a, b, c = (unit[batch[:, j]] for j in range(3))
-        scorer = analogy_scorer(unit, a, b, c, method.lower())
+        a, b, c = (vectors.unit_rows(batch[:, j]) for j in range(3))
+        scorer = analogy_scorer(vectors, a, b, c, method.lower())
         best, _ = top_k_chunked(scorer, len(batch), limit, 1, batch[:, :3].tolist())
         correct[start : start + len(batch)] = best[:, 0] == batch[:, 3]
     sections: dict[str, dict] = {}

@@ -154,10 +154,10 @@ class CharNgramFallback(Strategy):
 def _fit_or_load_cached(vectors: Vectors) -> CharNgramModel:
     """Fit the n-gram model once per machine for vectors with a known matrix digest (the native
     format records it): later processes, such as the study's trials, load it from the cache."""
-    from veclift.vectors.builtin import veclift_home
+    from veclift.home import cache_home
 
     digest = vectors.meta.get("sha256")
-    cache = veclift_home() / "char-ngram" / digest[:24] if digest else None
+    cache = cache_home() / "char-ngram" / digest[:24] if digest else None
     if cache is not None and cache.is_dir():
         return CharNgramModel.load(cache)
     model = CharNgramModel.fit(vectors.words, vectors.matrix)

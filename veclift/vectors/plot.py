@@ -1,13 +1,12 @@
 """2-D maps of words (t-SNE or PCA, scikit-learn) as PNG (matplotlib) or self-contained HTML.
 
-The HTML page is one file with an inline SVG and a few lines of inline JavaScript for the
-hover tooltip: no CDN, no network. Analogy parallelograms (a:b::c:d) are drawn from a PCA of
-the four vectors.
+The HTML page (template ``word_map.html``) is one file with an inline SVG and a few lines of inline
+JavaScript for the hover tooltip: no CDN, no network. Analogy parallelograms (a:b::c:d) are drawn
+from a PCA of the four vectors.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,9 @@ from sklearn.manifold import TSNE
 
 from veclift.atomic import atomic_path
 from veclift.errors import VecliftError
+from veclift.templates import render
 from veclift.vectors.core import Vectors
+from veclift.vectors.normalize import normalize_rows
 
 METHODS = ("tsne", "pca")
 OUTPUT_SUFFIXES = (".png", ".html")
@@ -44,43 +45,6 @@ class WordMap:
     arrows: list[tuple[int, int, bool]] = field(default_factory=list)
 
 
-def read_word_list(path: str | Path) -> list[str]:
-    """Words separated by whitespace or newlines; ``#`` lines are comments."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise VecliftError(f"cannot read the word list: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise VecliftError("the word list is not UTF-8 text", path) from None
-    words = [w for line in text.splitlines() if not line.startswith("#") for w in line.split()]
-    if not words:
-        raise VecliftError("the word list is empty", path)
-    return words
-
-
-def read_groups(path: str | Path) -> dict[str, list[str]]:
-    """Groups: one per line, ``group name: word word ...``."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise VecliftError(f"cannot read the groups file: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise VecliftError("the groups file is not UTF-8 text", path) from None
-    groups: dict[str, list[str]] = {}
-    for number, line in enumerate(lines, 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        name, sep, words = line.partition(":")
-        if not sep or not name.strip() or not words.split():
-            raise VecliftError("expected 'group name: word word ...'", path, number)
-        groups.setdefault(name.strip(), []).extend(words.split())
-    if not groups:
-        raise VecliftError("the groups file holds no group", path)
-    return groups
-
-
 def _known_form(vectors: Vectors, word: str) -> str:
     """The word itself, or its lower-cased form when only that is in the vectors (GloVe 6B is lower-cased)."""
     return word if word in vectors.index or word.lower() not in vectors.index else word.lower()
@@ -91,10 +55,7 @@ def _rows(vectors: Vectors, words: Sequence[str]) -> np.ndarray:
     if absent:
         shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
         raise VecliftError(f"words not in the vectors ({vectors.source or 'unnamed'}): {shown}")
-    matrix = np.asarray(vectors[list(words)], dtype=np.float64)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return matrix / norms
+    return normalize_rows(np.asarray(vectors[list(words)], dtype=np.float64))
 
 
 def project(matrix: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
@@ -142,7 +103,7 @@ def word_map(
     return WordMap(ordered, coords, [group_of.get(w, _NO_GROUP) for w in ordered], title)
 
 
-def neighbourhood(vectors: Vectors, word: str, n: int = 30) -> list[str]:
+def neighborhood(vectors: Vectors, word: str, n: int = 30) -> list[str]:
     """``word`` and its ``n`` nearest neighbours."""
     word = _known_form(vectors, word)
     if word not in vectors.index:
@@ -157,7 +118,7 @@ def parallelogram(vectors: Vectors, a: str, b: str, c: str, d: str) -> WordMap:
         raise VecliftError("a parallelogram needs four different words")
     matrix = _rows(vectors, words)
     coords = PCA(n_components=2, svd_solver="full").fit_transform(matrix)
-    offset_cos = float(np.dot(_unit(matrix[1] - matrix[0]), _unit(matrix[3] - matrix[2])))
+    offset_cos = float(np.dot(normalize_rows(matrix[1] - matrix[0]), normalize_rows(matrix[3] - matrix[2])))
     a, b, c, d = words
     title = f"{a} : {b} :: {c} : {d}   (cosine of the offsets {b}-{a} and {d}-{c}: {offset_cos:.2f})"
     return WordMap(words, coords, ["pair 1", "pair 1", "pair 2", "pair 2"], title, [(0, 1, False), (2, 3, False), (0, 2, True), (1, 3, True)])
@@ -178,18 +139,13 @@ def bias_axis_map(
     words = list(group_of)
     if len(words) < 2:
         raise VecliftError("a bias-axis map needs at least two words")
-    g = _unit(np.asarray(direction, dtype=np.float64))
+    g = normalize_rows(np.asarray(direction, dtype=np.float64))
     rows = _rows(vectors, words)
     x = rows @ g
     rest = rows - np.outer(x, g)
     y = PCA(n_components=1, svd_solver="full").fit_transform(rest)[:, 0]
     title = title or f"cosine with the bias direction (x) in {vectors.source or 'vectors'}"
     return WordMap(words, np.column_stack([x, y]), [group_of[w] for w in words], title)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(v)
-    return v / norm if norm else v
 
 
 def _colours(groups: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -252,56 +208,12 @@ def _html(word_map: WordMap) -> str:
     px = pad + (xy[:, 0] - lo[0]) * scale
     py = height - pad - (xy[:, 1] - lo[1]) * scale
     colours, legend = _colours(word_map.groups)
-    labelled = len(word_map.words) <= _MAX_LABELLED
-    parts = []
-    for i, j, dashed in word_map.arrows:
-        dash = ' stroke-dasharray="5,4"' if dashed else ' marker-end="url(#arrow)"'
-        parts.append(f'<line x1="{px[i]:.1f}" y1="{py[i]:.1f}" x2="{px[j]:.1f}" y2="{py[j]:.1f}" stroke="#666"{dash}/>')
-    for k, word in enumerate(word_map.words):
-        label = html.escape(word)
-        group = html.escape(word_map.groups[k])
-        tip = html.escape(f"{word} ({word_map.groups[k]})" if word_map.groups[k] else word)
-        parts.append(
-            f'<circle cx="{px[k]:.1f}" cy="{py[k]:.1f}" r="5" fill="{colours[k]}" data-tip="{tip}" data-group="{group}">'
-            f"<title>{label}</title></circle>"
-        )
-        if labelled:
-            parts.append(f'<text x="{px[k] + 6:.1f}" y="{py[k] - 6:.1f}">{label}</text>')
-    legend_html = "".join(
-        f'<span><i style="background:{c}"></i>{html.escape(name)}</span>' for name, c in legend.items()
-    )
-    return _PAGE.format(
-        title=html.escape(word_map.title), width=width, height=height, body="\n".join(parts), legend=legend_html
-    )
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }}
-svg {{ border: 1px solid #ddd; background: #fff; }}
-svg text {{ font-size: 11px; fill: #333; pointer-events: none; }}
-circle {{ cursor: pointer; stroke: #fff; stroke-width: 1; }}
-circle:hover {{ stroke: #000; stroke-width: 2; }}
-#tip {{ position: fixed; display: none; background: #222; color: #fff; padding: 3px 7px; border-radius: 3px; font-size: 13px; pointer-events: none; }}
-.legend span {{ margin-right: 1.2em; }} .legend i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 5px; }}
-</style></head><body>
-<h3>{title}</h3>
-<div class="legend">{legend}</div>
-<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">
-<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#666"/></marker></defs>
-{body}
-</svg>
-<div id="tip"></div>
-<script>
-const tip = document.getElementById("tip");
-document.querySelectorAll("circle").forEach(function (c) {{
-  c.addEventListener("mousemove", function (e) {{
-    tip.textContent = c.dataset.tip;
-    tip.style.display = "block"; tip.style.left = (e.clientX + 12) + "px"; tip.style.top = (e.clientY + 12) + "px";
-  }});
-  c.addEventListener("mouseleave", function () {{ tip.style.display = "none"; }});
-}});
-</script>
-</body></html>
-"""
+    lines = [{"x1": px[i], "y1": py[i], "x2": px[j], "y2": py[j], "dashed": dashed} for i, j, dashed in word_map.arrows]
+    points = [
+        {"x": px[k], "y": py[k], "colour": colours[k], "word": word, "group": group, "tip": f"{word} ({group})" if group else word}
+        for k, (word, group) in enumerate(zip(word_map.words, word_map.groups))
+    ]
+    return render(
+        "word_map.html", title=word_map.title, width=width, height=height, legend=list(legend.items()),
+        lines=lines, points=points, labelled=len(word_map.words) <= _MAX_LABELLED,
+    )  # fmt: skip

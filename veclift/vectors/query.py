@@ -1,8 +1,11 @@
 """Exact nearest-neighbour queries on a `Vectors` object: similarity, most_similar, analogies.
 
-Everything works on ``Vectors.unit_matrix`` (rows normalised once per object) with float32 BLAS
-products. Semantics follow gensim's ``KeyedVectors``: query words are excluded from the answers,
-``restrict_vocab=N`` searches only the first N rows (the most frequent words for GloVe/word2vec).
+Cosines come from the raw rows and ``Vectors.norms`` (stored with the native format, else computed
+once per object) with float32 BLAS products: no normalized copy of the matrix is built, so the first
+query after opening costs what the next ones do. A single ``most_similar`` divides the products by the
+norms; the chunked searches normalize each chunk of rows as they go. Semantics follow gensim's
+``KeyedVectors``: query words are excluded from the answers, ``restrict_vocab=N`` searches only the
+first N rows (the most frequent words for GloVe/word2vec).
 Words unknown to the vectors go through the OOV chain when one is set, else ``KeyError``.
 """
 
@@ -12,6 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from veclift.vectors.normalize import normalize_rows
 
 if TYPE_CHECKING:
     from veclift.vectors.core import Vectors
@@ -23,20 +28,14 @@ _CHUNK_ROWS = 16384
 _COSMUL_EPS = 1e-6
 
 
-def _unit(vec: np.ndarray) -> np.ndarray:
-    vec = np.asarray(vec, dtype=np.float32)
-    norm = float(np.linalg.norm(vec))
-    return vec / norm if norm > 0 else vec
-
-
 def unit_vector(vectors: Vectors, item: Query) -> tuple[np.ndarray, int | None]:
     """The unit vector of a word (known or OOV-resolved) or of a raw vector, and its row if known."""
     if isinstance(item, str):
         row = vectors.index.get(item)
         if row is not None:
-            return vectors.unit_matrix[row], row
-        return _unit(vectors.get_vector(item)), None
-    return _unit(item), None
+            return vectors.unit_rows(row), row
+        return normalize_rows(np.asarray(vectors.get_vector(item), dtype=np.float32)), None
+    return normalize_rows(np.asarray(item, dtype=np.float32)), None
 
 
 def _limit(vectors: Vectors, restrict_vocab: int | None) -> int:
@@ -65,7 +64,7 @@ def _combined_query(vectors: Vectors, positive: Sequence[Query], negative: Seque
                 exclude.append(row)
     if not parts:
         raise ValueError("most_similar needs at least one positive or negative word")
-    return _unit(np.mean(parts, axis=0)), exclude
+    return normalize_rows(np.mean(parts, axis=0)), exclude
 
 
 def _top_of_scores(scores: np.ndarray, topn: int, exclude: Sequence[int]) -> np.ndarray:
@@ -86,6 +85,12 @@ def _top_of_scores(scores: np.ndarray, topn: int, exclude: Sequence[int]) -> np.
     return order[:topn]
 
 
+def _cosines(vectors: Vectors, query: np.ndarray, limit: int) -> np.ndarray:
+    """Cosine of a unit ``query`` with each of the first ``limit`` rows: one product, divided by the norms."""
+    norms = vectors.norms[:limit]
+    return np.divide(vectors.matrix[:limit] @ query, norms, out=np.zeros(limit, np.float32), where=norms > 0)
+
+
 def most_similar(
     vectors: Vectors,
     positive: Query | Sequence[Query] = (),
@@ -96,7 +101,7 @@ def most_similar(
     """The ``topn`` words closest (cosine) to mean(positive) - mean(negative), query words excluded."""
     query, exclude = _combined_query(vectors, _as_list(positive), _as_list(negative))
     limit = _limit(vectors, restrict_vocab)
-    scores = vectors.unit_matrix[:limit] @ query
+    scores = _cosines(vectors, query, limit)
     best = _top_of_scores(scores, topn, [r for r in exclude if r < limit])
     return [(vectors.words[i], float(scores[i])) for i in best]
 
@@ -170,28 +175,27 @@ def most_similar_many(
     built = [_combined_query(vectors, _as_list(q), ()) for q in queries]
     matrix = np.stack([q for q, _ in built]).astype(np.float32)
     limit = _limit(vectors, restrict_vocab)
-    unit = vectors.unit_matrix
     index, scores = top_k_chunked(
-        lambda a, b: matrix @ unit[a:b].T, len(matrix), limit, topn, [ex for _, ex in built]
+        lambda a, b: matrix @ vectors.unit_rows(slice(a, b)).T, len(matrix), limit, topn, [ex for _, ex in built]
     )
     words = vectors.words
     return [[(words[i], float(s)) for i, s in zip(ix, sc) if i >= 0] for ix, sc in zip(index, scores)]
 
 
 def analogy_scorer(
-    unit: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str = "3cosadd"
+    vectors: Vectors, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str = "3cosadd"
 ) -> Callable[[int, int], np.ndarray]:
-    """A ``score_chunk`` for ``top_k_chunked``: rows of unit vectors a, b, c; a is to b as c is to ?"""
+    """A ``score_chunk`` for ``top_k_chunked`` over ``vectors``: rows of unit vectors a, b, c; a is to b as c is to ?"""
     if method == "3cosadd":
         query = b - a + c
         query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
-        return lambda start, stop: query @ unit[start:stop].T
+        return lambda start, stop: query @ vectors.unit_rows(slice(start, stop)).T
     if method == "3cosmul":
 
         def cosmul(start: int, stop: int) -> np.ndarray:
             # ((1+cos_b)/2 * (1+cos_c)/2) / ((1+cos_a)/2 + eps)
             # = (1 + cos_b)(1 + cos_c) / (2 (1 + cos_a + 2 eps)), computed in place
-            block = unit[start:stop].T
+            block = vectors.unit_rows(slice(start, stop)).T
             score = b @ block
             score += 1.0
             other = c @ block
@@ -220,7 +224,7 @@ def analogy(
     method = method.lower()
     (ua, ra), (ub, rb), (uc, rc) = (unit_vector(vectors, w) for w in (a, b, c))
     limit = _limit(vectors, restrict_vocab)
-    scorer = analogy_scorer(vectors.unit_matrix, ua[None], ub[None], uc[None], method)
+    scorer = analogy_scorer(vectors, ua[None], ub[None], uc[None], method)
     exclude = [[r for r in (ra, rb, rc) if r is not None and r < limit]]
     index, scores = top_k_chunked(scorer, 1, limit, topn, exclude)
     return [(vectors.words[i], float(s)) for i, s in zip(index[0], scores[0]) if i >= 0]
@@ -231,5 +235,5 @@ def doesnt_match(vectors: Vectors, words: Sequence[str]) -> str:
     if len(words) < 2:
         raise ValueError("doesnt_match needs at least two words")
     unit = np.stack([unit_vector(vectors, w)[0] for w in words])
-    mean = _unit(unit.mean(axis=0))
+    mean = normalize_rows(unit.mean(axis=0))
     return words[int(np.argmin(unit @ mean))]

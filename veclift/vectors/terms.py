@@ -16,7 +16,6 @@ from typing import Literal
 from veclift.atomic import atomic_path
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
-from veclift.vectors.coverage import is_lowercased
 
 Decision = Literal["accept", "reject", "stop"]
 # Words of multi-word entries in word2vec-style vocabularies ("new_york") are joined by "_".
@@ -30,7 +29,7 @@ class TermExpander:
         seeds = [s.strip() for s in seeds if s.strip()]
         if not seeds:
             raise VecliftError("the seed list is empty: give at least one seed term")
-        lower = is_lowercased(vectors)
+        lower = vectors.lowercase
         resolved, absent = [], []
         for seed in seeds:
             word = seed.replace(" ", _PHRASE_JOINER)

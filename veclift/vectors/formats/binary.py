@@ -18,8 +18,9 @@ from veclift.errors import VecliftError, warn
 from veclift.progress import progress as progress_bar
 from veclift.vectors.core import Vectors
 from veclift.vectors.formats.compression import compression_of, open_for_reading
+from veclift.vectors.formats.registry import ReadOptions, VectorFormat, register
 from veclift.vectors.formats.rows import FiniteCheck, WordDecoder, build_vectors, check_dimension
-from veclift.vectors.formats.text import parse_header
+from veclift.vectors.formats.text import header_kind, parse_header
 
 CHUNK_BYTES = 1 << 22
 MAX_WORD_BYTES = 1 << 16
@@ -37,14 +38,10 @@ def _block(rows_left: int, row_bytes: int, left: int | None) -> np.ndarray:
     return np.empty((rows, row_bytes // 4), dtype=np.float32)
 
 
-def read_word2vec_binary(
-    path: Path, *, max_words: int | None = None, progress: bool = True, nonfinite: str = "error"
-) -> Vectors:
-    if max_words is not None and max_words < 1:
-        raise VecliftError(f"max_words must be at least 1, got {max_words}")
-    finite = FiniteCheck(path, nonfinite)
+def read_word2vec_binary(path: Path, options: ReadOptions) -> Vectors:
+    finite = FiniteCheck(path, options.nonfinite)
     size = path.stat().st_size
-    with open_for_reading(path) as (stream, position), progress_bar(f"Loading {path.name}", size, enabled=progress) as update:
+    with open_for_reading(path) as (stream, position), progress_bar(f"Loading {path.name}", size, enabled=options.progress) as update:
         first = stream.readline()
         if not first:
             raise VecliftError("empty file: no vectors", path)
@@ -54,7 +51,7 @@ def read_word2vec_binary(
         count, dim = declared
         room = None if compression_of(path) else size - len(first)
         check_dimension(dim, path, 1, room, 4)
-        rows = count if max_words is None else min(count, max_words)
+        rows = count if options.max_words is None else min(count, options.max_words)
         row_bytes = 4 * dim
         blocks: list[np.ndarray] = []
         block, filled = np.empty((0, dim), np.float32), 0
@@ -104,3 +101,10 @@ def write_word2vec_binary(vectors: Vectors, path: Path, *, overwrite: bool = Fal
         for word, row in zip(vectors.words, matrix):
             out.write(word.encode("utf-8") + b" " + np.asarray(row, dtype="<f4").tobytes() + b"\n")
     return path
+
+
+register(VectorFormat(
+    "word2vec-binary", "word2vec binary: a 'COUNT DIM' line, then per word 'word ' and DIM float32 values",
+    read=read_word2vec_binary, write=write_word2vec_binary,
+    sniff=lambda head: header_kind(head) == "word2vec-binary", aliases=("word2vec-bin",),
+))  # fmt: skip

@@ -16,6 +16,7 @@ import numpy as np
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
 from veclift.vectors.formats.compression import compression_of, open_for_reading
+from veclift.vectors.formats.registry import ReadOptions, VectorFormat, register
 from veclift.vectors.formats.rows import FiniteCheck, check_dimension
 from veclift.vectors.subword import SubwordModel, check_ngram_range
 
@@ -118,11 +119,11 @@ def check_fasttext_bin(path: Path) -> None:
         layout.skip(4 * rows * columns, "input matrix")
 
 
-def read_fasttext_bin(path: Path, *, max_words: int | None = None, nonfinite: str = "error") -> Vectors:
+def read_fasttext_bin(path: Path, options: ReadOptions) -> Vectors:
     """Word vectors (gensim's, n-grams included) plus a `SubwordModel` for out-of-vocabulary words."""
     from gensim.models.fasttext import load_facebook_vectors
 
-    finite = FiniteCheck(path, nonfinite)
+    finite = FiniteCheck(path, options.nonfinite)
     if path.suffix.lower() == ".gzip":
         raise VecliftError("gensim reads compressed fastText models by suffix: rename the file to .gz", path)
     check_fasttext_bin(path)
@@ -131,7 +132,7 @@ def read_fasttext_bin(path: Path, *, max_words: int | None = None, nonfinite: st
             kv = load_facebook_vectors(str(path.resolve()))  # an absolute path: never taken for a URL
     except GENSIM_ERRORS as exc:
         raise VecliftError(f"cannot read the fastText .bin model (truncated or not fastText?): {' '.join(str(exc).split())}", path) from None
-    return from_fasttext_keyed_vectors(kv, path, "fasttext-bin", max_words, finite)
+    return from_fasttext_keyed_vectors(kv, path, "fasttext-bin", options.max_words, finite)
 
 
 def from_fasttext_keyed_vectors(kv, path: Path, format: str, max_words: int | None, finite: FiniteCheck) -> Vectors:
@@ -150,3 +151,7 @@ def from_fasttext_keyed_vectors(kv, path: Path, format: str, max_words: int | No
     if not words:
         raise VecliftError("no vectors in the model", path)
     return Vectors(words, matrix, subwords=subwords, source=str(path), meta={"format": format, "file": str(path)})
+
+
+register(VectorFormat("fasttext-bin", "fastText .bin model, its subword n-gram vectors kept", read=read_fasttext_bin,
+                      sniff=is_fasttext_bin, aliases=("fasttext",)))  # fmt: skip

@@ -12,6 +12,7 @@ import numpy as np
 
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
+from veclift.vectors.formats.registry import ReadOptions, VectorFormat, register
 from veclift.vectors.formats.rows import FiniteCheck
 
 PICKLE_SUFFIXES = (".kv", ".model")
@@ -28,17 +29,16 @@ def is_pickle(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
-def read_gensim(
-    path: Path, *, max_words: int | None = None, allow_pickle: bool = False, nonfinite: str = "error"
-) -> Vectors:
+def read_gensim(path: Path, options: ReadOptions) -> Vectors:
     """Unpickle a trusted gensim file (``allow_pickle`` and a ``.kv``/``.model`` name), else refuse it."""
     from gensim.models.fasttext import FastTextKeyedVectors
     from gensim.models.keyedvectors import KeyedVectors
     from gensim.utils import SaveLoad
 
-    if not (allow_pickle and path.suffix.lower() in PICKLE_SUFFIXES):
+    if not (options.allow_pickle and path.suffix.lower() in PICKLE_SUFFIXES):
         raise VecliftError(REFUSAL, path)
-    finite = FiniteCheck(path, nonfinite)
+    max_words = options.max_words
+    finite = FiniteCheck(path, options.nonfinite)
     try:
         obj = SaveLoad.load(str(path), mmap="r")
     except Exception as exc:  # a trusted pickle that fails to load can fail in any way: all mean "not a gensim file"
@@ -61,3 +61,7 @@ def read_gensim(
     if not words:
         raise VecliftError("no vectors in the file", path)
     return Vectors(words, matrix, source=str(path), meta={"format": "gensim", "file": str(path)})
+
+
+register(VectorFormat("gensim", "gensim KeyedVectors or model saved with .save() (a pickle: read only when allowed)",
+                      read=read_gensim, sniff=is_pickle))  # fmt: skip

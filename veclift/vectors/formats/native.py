@@ -1,11 +1,13 @@
-"""veclift's native format: a directory with ``vectors.npy``, ``words.txt`` and ``meta.json``.
+"""veclift's native format: a directory with ``vectors.npy``, ``words.txt``, ``norms.npy`` and ``meta.json``.
 
 A ``subwords/`` subdirectory, when present, holds the fastText n-gram model (see `SubwordModel`).
 
-Opens memory-mapped in milliseconds; ``meta.json`` records dim, count, source, the matrix's
-SHA-256 and whether rows are unit-normalised. A directory may come from anyone: every file must stay
-inside it (no links out), the matrix is a plain float32 ``.npy`` (never unpickled) and is checked for
-NaN/inf, and the words, metadata and subwords must agree with it.
+Opens memory-mapped in milliseconds; ``norms.npy`` holds each row's length, so queries need no
+pass over the matrix first (a directory written before veclift stored them still opens: its norms
+are computed once per object). ``meta.json`` records dim, count, source, the matrix's SHA-256 and
+whether rows are unit-normalised. A directory may come from anyone: every file must stay inside it
+(no links out), the arrays are plain float32 ``.npy`` (never unpickled), the matrix is checked for
+NaN/inf, and the words, norms, metadata and subwords must agree with it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from veclift.atomic import atomic_path
 from veclift.confined import resolved_inside
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
+from veclift.vectors.formats.registry import ReadOptions, VectorFormat, register
 from veclift.vectors.formats.rows import FiniteCheck, load_matrix
+from veclift.vectors.normalize import row_norms
 
 if TYPE_CHECKING:
     from veclift.vectors.subword import SubwordModel
 
-MATRIX, WORDS, META, SUBWORDS = "vectors.npy", "words.txt", "meta.json", "subwords"
+MATRIX, WORDS, META, SUBWORDS, NORMS = "vectors.npy", "words.txt", "meta.json", "subwords", "norms.npy"
+NORM_CHECKS = 64  # rows, spread over the matrix, whose stored norm is compared with their own at each open
 
 
 def is_native(path: Path) -> bool:
@@ -80,6 +85,30 @@ def _read_words(file: Path) -> list[str]:
     return words
 
 
+def _read_norms(path: Path, count: int, matrix: np.ndarray) -> np.ndarray | None:
+    """The stored norms of the ``count`` rows, memory-mapped, cut to those of ``matrix`` (None when the
+    directory has none): finite, not negative, and those of `NORM_CHECKS` rows equal to the rows' own."""
+    if not (path / NORMS).is_file():
+        return None
+    norms = load_matrix(resolved_inside(path, NORMS), ndim=1)
+    redo = "delete the file (veclift then computes the norms) or write the vectors again"
+    if norms.shape != (count,):
+        raise VecliftError(f"{len(norms)} row norms for {count} rows: {redo}", path / NORMS)
+    norms = norms[: len(matrix)]
+    rows = np.unique(np.linspace(0, len(matrix) - 1, min(NORM_CHECKS, len(matrix))).astype(np.int64))
+    if not (np.isfinite(norms).all() and (norms >= 0).all() and np.allclose(norms[rows], row_norms(matrix[rows]), rtol=1e-5)):
+        raise VecliftError(f"the row norms do not match the matrix: {redo}", path / NORMS)
+    return norms
+
+
+def add_norms(path: str | Path) -> None:
+    """Store the row norms in a native directory written before veclift kept them (the file appears atomically)."""
+    path = Path(path)
+    norms = row_norms(load_matrix(resolved_inside(path, MATRIX)))
+    with atomic_path(path / NORMS, overwrite=True) as tmp, open(tmp, "wb") as out:
+        np.save(out, np.asarray(norms, dtype=np.float32))
+
+
 def _read_subwords(path: Path, dim: int) -> SubwordModel:
     """The ``subwords/`` n-gram model, its files inside the directory and its dimension that of the words."""
     from veclift.vectors.subword import CONFIG, NGRAMS, SubwordModel
@@ -92,15 +121,15 @@ def _read_subwords(path: Path, dim: int) -> SubwordModel:
     return subwords
 
 
-def read_native(path: str | Path, max_words: int | None = None, *, nonfinite: str = "error", trusted: bool = False) -> Vectors:
+def read_native(path: str | Path, options: ReadOptions = ReadOptions(), *, trusted: bool = False) -> Vectors:
     """Open memory-mapped, after checking every file: links stay inside, types, shapes, counts, finite values.
 
     The NaN/inf check reads the whole matrix once (about 40 ms for GloVe 6B 50d when cached), so a directory
     from elsewhere is caught here rather than trusted; ``nonfinite="drop"`` copies the finite rows into memory.
     ``trusted``: a directory veclift wrote into its own cache (the writer refuses NaN/inf), not checked again.
     """
-    path = Path(path)
-    finite = FiniteCheck(path / MATRIX, nonfinite)
+    path, max_words = Path(path), options.max_words
+    finite = FiniteCheck(path / MATRIX, options.nonfinite)
     matrix = load_matrix(resolved_inside(path, MATRIX))
     words = _read_words(resolved_inside(path, WORDS))
     resolved_inside(path, META)
@@ -110,17 +139,19 @@ def read_native(path: str | Path, max_words: int | None = None, *, nonfinite: st
     for key, value in (("dim", matrix.shape[1]), ("count", len(words))):
         if meta.get(key) is not None and meta[key] != value:
             raise VecliftError(f"the vectors' metadata gives {key} {meta[key]} but the files hold {value}: write the vectors again", path / META)
-    if max_words is not None and max_words < len(words):
+    count = len(words)
+    if max_words is not None and max_words < count:
         words, matrix = words[:max_words], matrix[:max_words]
     if not trusted:
         finite.check(matrix)
+    norms = None if finite.bad else _read_norms(path, count, matrix)
     if finite.bad:
         words, matrix = finite.apply(words, matrix)
         meta = {k: v for k, v in meta.items() if k not in ("sha256", "count")}  # other rows now
     if not words:
         raise VecliftError("no vectors in the directory", path)
     subwords = _read_subwords(path, matrix.shape[1]) if (path / SUBWORDS).is_dir() else None
-    return Vectors(words, matrix, subwords=subwords, source=meta.get("source", str(path)), meta=meta)
+    return Vectors(words, matrix, subwords=subwords, source=meta.get("source", str(path)), meta=meta, norms=norms)
 
 
 def write_native(vectors: Vectors, path: str | Path, *, source: str | None = None, overwrite: bool = False) -> Path:
@@ -142,8 +173,13 @@ def write_native(vectors: Vectors, path: str | Path, *, source: str | None = Non
     }
     with atomic_path(path, directory=True, overwrite=overwrite) as tmp:
         np.save(tmp / MATRIX, np.ascontiguousarray(vectors.matrix, dtype=np.float32))
+        np.save(tmp / NORMS, np.asarray(vectors.norms, dtype=np.float32))
         (tmp / WORDS).write_text("".join(w + "\n" for w in vectors.words), encoding="utf-8")
         (tmp / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if vectors.subwords is not None:
             vectors.subwords.save(tmp / SUBWORDS)
     return path
+
+
+register(VectorFormat("native", "veclift's native directory, opened memory-mapped", read=read_native, write=write_native,
+                      sniff_dir=is_native))  # fmt: skip

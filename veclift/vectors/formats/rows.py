@@ -46,8 +46,9 @@ NPY_ERRORS = (OSError, ValueError, EOFError, SyntaxError, TypeError, LookupError
               tokenize.TokenError, zipfile.BadZipFile)  # fmt: skip
 
 
-def load_matrix(path: Path) -> np.ndarray:
-    """A 2-D float32 ``.npy`` file, memory-mapped and never unpickled; anything else is an error naming the file."""
+def load_matrix(path: Path, ndim: int = 2) -> np.ndarray:
+    """A float32 ``.npy`` array of ``ndim`` dimensions, memory-mapped and never unpickled; anything else is an
+    error naming the file."""
     redo = "write the vectors again with veclift (`veclift vectors convert`)"
     try:
         with warnings.catch_warnings():  # a mangled header can make numpy's parser warn (e.g. a bad escape)
@@ -58,8 +59,8 @@ def load_matrix(path: Path) -> np.ndarray:
     if not isinstance(matrix, np.ndarray):
         matrix.close()
         raise VecliftError(f"a .npz archive, not one .npy matrix: {redo}", path)
-    if matrix.dtype != np.float32 or matrix.ndim != 2:
-        raise VecliftError(f"expected a 2-D float32 matrix, found {matrix.dtype} of shape {matrix.shape}: {redo}", path)
+    if matrix.dtype != np.float32 or matrix.ndim != ndim:
+        raise VecliftError(f"expected a {ndim}-D float32 array, found {matrix.dtype} of shape {matrix.shape}: {redo}", path)
     return matrix
 
 

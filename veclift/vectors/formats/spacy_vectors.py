@@ -11,6 +11,7 @@ import numpy as np
 
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
+from veclift.vectors.formats.registry import ReadOptions, VectorFormat, register
 from veclift.vectors.formats.rows import FiniteCheck
 
 
@@ -25,8 +26,9 @@ def is_spacy_package(name: str) -> bool:
     return name.isidentifier() and "_" in name and importlib.util.find_spec(name) is not None
 
 
-def read_spacy(source: str | Path, *, max_words: int | None = None, progress: bool = True, nonfinite: str = "error") -> Vectors:
-    """Rows of ``nlp.vocab.vectors`` in row order, each named by its key's string."""
+def read_spacy(source: str | Path, options: ReadOptions) -> Vectors:
+    """Rows of ``nlp.vocab.vectors`` in row order, each named by its key's string; ``source`` is a
+    pipeline directory or the name of an installed pipeline package."""
     try:
         import spacy
     except ImportError:
@@ -44,14 +46,18 @@ def read_spacy(source: str | Path, *, max_words: int | None = None, progress: bo
         if key in strings:
             words_by_row.setdefault(int(row), strings[key])
     rows = sorted(words_by_row)
-    if max_words is not None:
-        rows = rows[:max_words]
+    if options.max_words is not None:
+        rows = rows[: options.max_words]
     if not rows:
         raise VecliftError("the pipeline has no word vectors", source)
     matrix = np.asarray(table.data[rows], dtype=np.float32)
-    finite = FiniteCheck(Path(str(source)), nonfinite)
+    finite = FiniteCheck(Path(str(source)), options.nonfinite)
     finite.check(matrix)
     words, matrix = finite.apply([words_by_row[r] for r in rows], matrix)
     name = nlp.meta.get("name", "")
     source_name = f"{nlp.meta.get('lang', '')}_{name}" if name else str(source)
     return Vectors(words, matrix, source=source_name, meta={"format": "spacy", "file": str(source)})
+
+
+register(VectorFormat("spacy", "the static vectors of a spaCy pipeline (a directory or an installed package)",
+                      read=read_spacy, sniff_dir=is_spacy_pipeline))  # fmt: skip

@@ -21,6 +21,7 @@ Choices, documented because files in the wild differ:
 from __future__ import annotations
 
 import io
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from veclift.errors import VecliftError, warn
 from veclift.progress import progress as progress_bar
 from veclift.vectors.core import Vectors
 from veclift.vectors.formats.compression import compression_of, open_for_reading
+from veclift.vectors.formats.registry import ReadOptions, VectorFormat, register
 from veclift.vectors.formats.rows import MAX_DIM, FiniteCheck, WordDecoder, build_vectors, check_dimension
 
 CHUNK_BYTES = 1 << 23
@@ -41,6 +43,21 @@ def parse_header(line: bytes) -> tuple[int, int] | None:
     if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
         return int(parts[0]), int(parts[1])
     return None
+
+
+def header_kind(head: bytes) -> str | None:
+    """``"word2vec"`` when the first bytes of a file are a ``COUNT DIM`` header and a text row,
+    ``"word2vec-binary"`` for a header followed by anything else, None without a header."""
+    first, _, rest = head.partition(b"\n")
+    declared = parse_header(first)
+    if declared is None:
+        return None
+    second = rest.split(b"\n", 1)[0].split()
+    try:
+        [float(v) for v in second[1:][-declared[1] :]]  # a word may contain spaces: look at the values only
+    except ValueError:
+        return "word2vec-binary"
+    return "word2vec" if len(second) > 1 else "word2vec-binary"
 
 
 def _is_number(field: bytes) -> bool:
@@ -137,15 +154,12 @@ class _ChunkParser:
         self.rows += len(words)
 
 
-def read_text(
-    path: Path, *, header: bool | None = None, max_words: int | None = None, progress: bool = True, nonfinite: str = "error"
-) -> Vectors:
-    """Read GloVe (``header=False``), word2vec/fastText text (``header=True``) or either (None: look at line 1)."""
-    if max_words is not None and max_words < 1:
-        raise VecliftError(f"max_words must be at least 1, got {max_words}")
-    finite = FiniteCheck(path, nonfinite)
+def read_text(path: Path, options: ReadOptions, *, header: bool) -> Vectors:
+    """Read GloVe (``header=False``) or word2vec/fastText text (``header=True``)."""
+    max_words = options.max_words
+    finite = FiniteCheck(path, options.nonfinite)
     size = path.stat().st_size
-    with open_for_reading(path) as (stream, position), progress_bar(f"Loading {path.name}", size, enabled=progress) as update:
+    with open_for_reading(path) as (stream, position), progress_bar(f"Loading {path.name}", size, enabled=options.progress) as update:
         line_no, first = 1, stream.readline()
         while first and not first.strip():
             line_no, first = line_no + 1, stream.readline()
@@ -154,7 +168,7 @@ def read_text(
         declared = parse_header(first)
         if header and declared is None:
             raise VecliftError("expected a word2vec header line 'COUNT DIM'", path, line_no)
-        if declared is not None and header is not False:
+        if header:
             count, dim = declared
             check_dimension(dim, path, line_no, None if compression_of(path) else size - len(first), 2)
             pending, next_line, origin = b"", line_no + 1, "the header's dimension"
@@ -220,3 +234,14 @@ def write_text(vectors: Vectors, path: Path, *, header: bool, overwrite: bool = 
             lines = [w + " " + " ".join(row) for w, row in zip(words[start : start + WRITE_ROWS], numbers)]
             out.write(("\n".join(lines) + "\n").encode("utf-8"))
     return path
+
+
+register(VectorFormat(
+    "word2vec", "word2vec or fastText .vec text: a 'COUNT DIM' line, then 'word v1 ... vDIM' rows",
+    read=partial(read_text, header=True), write=partial(write_text, header=True),
+    sniff=lambda head: header_kind(head) == "word2vec", aliases=("fasttext-vec", "vec"),
+))  # fmt: skip
+register(VectorFormat(
+    "glove", "GloVe text: 'word v1 ... vDIM' rows, no header (any file no other format recognises)",
+    read=partial(read_text, header=False), write=partial(write_text, header=False), fallback=True,
+))  # fmt: skip

@@ -18,6 +18,8 @@ from scipy.linalg import orthogonal_procrustes
 
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
+from veclift.vectors.normalize import normalize_rows
+from veclift.vectors.wordlists import read_word_pairs
 
 DEFAULT_MAX_ANCHORS = 20000
 DEFAULT_HELD_OUT = 0.1
@@ -46,24 +48,7 @@ class AlignmentReport:
 
 def read_dictionary(path: str | Path) -> list[tuple[str, str]]:
     """A seed (e.g. bilingual) dictionary: one ``source_word target_word`` pair per line."""
-    path = Path(path)
-    pairs = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise VecliftError(f"cannot read the dictionary: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise VecliftError("the dictionary is not UTF-8 text", path) from None
-    for number, line in enumerate(lines, 1):
-        fields = line.split()
-        if not fields or line.startswith("#"):
-            continue
-        if len(fields) != 2:
-            raise VecliftError(f"expected two words 'source target', found {len(fields)} fields", path, number)
-        pairs.append((fields[0], fields[1]))
-    if not pairs:
-        raise VecliftError("the dictionary holds no word pairs", path)
-    return pairs
+    return read_word_pairs(path)
 
 
 def anchor_pairs(
@@ -109,23 +94,17 @@ def _prepare(matrix: np.ndarray, center: bool, normalize: bool, rows: np.ndarray
     out = np.asarray(matrix, dtype=np.float32)
     mean = np.zeros(out.shape[1], np.float32)
     if normalize:
-        out = _unit_rows(out)
+        out = normalize_rows(out)
     if center:
         mean = out[rows].mean(axis=0)
         out = out - mean
         if normalize:
-            out = _unit_rows(out)
+            out = normalize_rows(out)
     return out, mean
 
 
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return matrix / norms
-
-
 def _mean_cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean(np.sum(_unit_rows(a) * _unit_rows(b), axis=1)))
+    return float(np.mean(np.sum(normalize_rows(a) * normalize_rows(b), axis=1)))
 
 
 def align(
@@ -215,8 +194,8 @@ def _precision_at(
     found = target.most_similar_many(queries, topn=5, restrict_vocab=search_vocab)
     words = target.words
     hits1 = hits5 = 0
-    for (_, t), neighbours in zip(test, found):
-        names = [w for w, _ in neighbours]
+    for (_, t), neighbors in zip(test, found):
+        names = [w for w, _ in neighbors]
         hits1 += bool(names) and names[0] == words[t]
         hits5 += words[t] in names
     return hits1 / len(test), hits5 / len(test)

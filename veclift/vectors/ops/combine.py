@@ -21,6 +21,7 @@ from sklearn.decomposition import PCA
 
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
+from veclift.vectors.normalize import normalize_rows
 
 VOCABULARIES = ("union", "intersection")
 UNIT_TOLERANCE = 0.01
@@ -52,14 +53,13 @@ class CombineReport:
 
 
 def mean_row_norm(vectors: Vectors) -> float:
-    norms = np.linalg.norm(vectors.matrix, axis=1)
+    norms = vectors.norms
     return float(norms.mean()) if len(norms) else 0.0
 
 
 def is_normalized(vectors: Vectors, tolerance: float = UNIT_TOLERANCE) -> bool:
     """True when every non-zero row has unit length (within ``tolerance``)."""
-    norms = np.linalg.norm(vectors.matrix, axis=1)
-    norms = norms[norms > 0]
+    norms = vectors.norms[vectors.norms > 0]
     return bool(np.all(np.abs(norms - 1.0) <= tolerance))
 
 
@@ -70,12 +70,6 @@ def combined_vocabulary(sets: Sequence[Vectors], vocab: str) -> list[str]:
     if vocab == "intersection":
         return [w for w in dict.fromkeys(sets[0].words) if all(w in s.index for s in sets[1:])]
     raise VecliftError(f"unknown vocabulary {vocab!r}: choose {' or '.join(VOCABULARIES)}")
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return matrix / norms
 
 
 def _refuse_raw(sets: Sequence[Vectors]) -> None:
@@ -122,7 +116,7 @@ def combine(
             block = _reduce_block(vectors, block, filled, reduce_to, seed)
         if align and i > 0:
             block = _rotate_onto(block, known & known_masks[0], blocks[0], vectors, sets[0])
-        blocks.append(_unit_rows(block) if normalize else block)
+        blocks.append(normalize_rows(block) if normalize else block)
         known_masks.append(known)
         recovered = Counter(h for h in how if h not in (None, "known"))
         reports.append(
@@ -175,5 +169,5 @@ def _rotate_onto(
         )
     if not shared.any():
         raise VecliftError(f"{vectors.source or 'a set'} shares no known word with {first.source or 'the first set'}")
-    rotation, _ = orthogonal_procrustes(_unit_rows(block[shared]), _unit_rows(reference[shared]))
+    rotation, _ = orthogonal_procrustes(normalize_rows(block[shared]), normalize_rows(reference[shared]))
     return block @ rotation.astype(np.float32)

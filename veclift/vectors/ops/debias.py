@@ -21,11 +21,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import PCA
 
+from veclift.data.textfile import read_text
 from veclift.errors import VecliftError
 from veclift.vectors.core import Vectors
+from veclift.vectors.normalize import normalize_rows
+from veclift.vectors.wordlists import Pair, read_word_pairs
 
 DEFAULT_PERMUTATIONS = 10000
-Pair = tuple[str, str]
 
 
 # --- word lists -----------------------------------------------------------------------------
@@ -86,12 +88,9 @@ def read_weat_tests(path: str | Path) -> list[WeatTest]:
     """A JSON file: one test or a list of tests ``{"name", "targets": {X: [...], Y: [...]}, "attributes": {A: [...], B: [...]}}``."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise VecliftError(f"cannot read the WEAT file: {exc.strerror}", path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise VecliftError(f"not valid JSON: {getattr(exc, 'msg', exc)}", path, line) from None
+        data = json.loads(read_text(path))
+    except (ValueError, RecursionError) as exc:
+        raise VecliftError(f"not valid JSON: {getattr(exc, 'msg', exc)}", path, getattr(exc, "lineno", None)) from None
     tests = data if isinstance(data, list) else [data]
     if not tests:
         raise VecliftError("the WEAT file holds no test", path)
@@ -100,33 +99,7 @@ def read_weat_tests(path: str | Path) -> list[WeatTest]:
 
 def read_pairs(path: str | Path) -> list[Pair]:
     """Word pairs: a JSON list of two-word lists, or text with two words per line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise VecliftError(f"cannot read the pairs file: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise VecliftError("the pairs file is not UTF-8 text", path) from None
-    if text.lstrip().startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise VecliftError(f"not valid JSON: {exc.msg}", path, exc.lineno) from None
-        if not all(isinstance(p, list) and len(p) == 2 for p in data):
-            raise VecliftError("expected a JSON list of two-word lists", path)
-        pairs = [(str(a), str(b)) for a, b in data]
-    else:
-        pairs = []
-        for number, line in enumerate(text.splitlines(), 1):
-            fields = line.split()
-            if not fields or line.startswith("#"):
-                continue
-            if len(fields) != 2:
-                raise VecliftError(f"expected two words per line, found {len(fields)}", path, number)
-            pairs.append((fields[0], fields[1]))
-    if not pairs:
-        raise VecliftError("the pairs file holds no pairs", path)
-    return pairs
+    return read_word_pairs(path, json_list=True)
 
 
 def resolve_word(vectors: Vectors, word: str) -> str | None:
@@ -152,14 +125,13 @@ def bias_direction(vectors: Vectors, pairs: Sequence[Pair]) -> BiasDirection:
     The sign is chosen so that the direction points from the second word of each pair to the first.
     """
     used, missing, rows = [], [], []
-    unit = vectors.unit_matrix
     for a, b in pairs:
         ra, rb = resolve_word(vectors, a), resolve_word(vectors, b)
         if ra is None or rb is None:
             missing.append((a, b))
             continue
         used.append((ra, rb))
-        va, vb = unit[vectors.index[ra]], unit[vectors.index[rb]]
+        va, vb = vectors.unit_rows(vectors.index[ra]), vectors.unit_rows(vectors.index[rb])
         centre = (va + vb) / 2
         rows += [va - centre, vb - centre]
     if not used:
@@ -167,7 +139,7 @@ def bias_direction(vectors: Vectors, pairs: Sequence[Pair]) -> BiasDirection:
     matrix = np.asarray(rows, dtype=np.float64)
     pca = PCA(n_components=min(len(rows), vectors.dim, 10), svd_solver="full").fit(matrix)
     direction = pca.components_[0]
-    diffs = np.array([unit[vectors.index[a]] - unit[vectors.index[b]] for a, b in used])
+    diffs = np.array([vectors.unit_rows(vectors.index[a]) - vectors.unit_rows(vectors.index[b]) for a, b in used])
     if float(np.sum(diffs @ direction)) < 0:
         direction = -direction
     direction = (direction / np.linalg.norm(direction)).astype(np.float32)
@@ -179,7 +151,7 @@ def direct_bias(vectors: Vectors, direction: np.ndarray, neutral: Sequence[str],
     rows = sorted({vectors.index[r] for r in (resolve_word(vectors, w) for w in neutral) if r is not None})
     if not rows:
         raise VecliftError("none of the neutral words is in the vectors")
-    cos = vectors.unit_matrix[rows] @ direction
+    cos = vectors.unit_rows(rows) @ direction
     return float(np.mean(np.abs(cos) ** c)), len(rows)
 
 
@@ -226,9 +198,8 @@ def weat(
     empty = [name for name, n in sizes.items() if n == 0]
     if empty:
         raise VecliftError(f"WEAT test {test.name!r}: no word of {', '.join(empty)} is in the vectors")
-    unit = vectors.unit_matrix
-    targets = unit[x + y]
-    assoc = (targets @ unit[a].T).mean(axis=1) - (targets @ unit[b].T).mean(axis=1)
+    targets = vectors.unit_rows(x + y)
+    assoc = (targets @ vectors.unit_rows(a).T).mean(axis=1) - (targets @ vectors.unit_rows(b).T).mean(axis=1)
     assoc = assoc.astype(np.float64)
     n, k = len(assoc), len(x)
     effect = (assoc[:k].mean() - assoc[k:].mean()) / assoc.std(ddof=1)
@@ -277,9 +248,7 @@ def hard_debias(
             keep[r] = True
     neutral = ~keep
     matrix[neutral] -= np.outer(matrix[neutral] @ g, g)
-    norms = np.linalg.norm(matrix[neutral], axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    matrix[neutral] /= norms
+    matrix[neutral] = normalize_rows(matrix[neutral])
     equalized = 0
     for a, b in _equalize_candidates(equalize):
         ra, rb = vectors.index.get(a), vectors.index.get(b)

@@ -1,0 +1,49 @@
+"""`veclift predict MODEL [INPUT]`: tag or classify new text, the answers as the model's task gives them."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from veclift.cli import app
+from veclift.errors import VecliftError
+
+
+class PredictFormat(str, Enum):  # the formats of `veclift.data.predictions.FORMATS`
+    conll = "conll"
+    jsonl = "jsonl"
+    text = "text"
+
+
+@app.command("predict")
+def predict_command(
+    model_dir: Path = typer.Argument(..., metavar="MODEL", help="A model directory written by `veclift train`."),
+    input_path: Path | None = typer.Argument(None, metavar="[INPUT]", help="Input file; standard input when omitted."),
+    format: PredictFormat | None = typer.Option(
+        None, "--format", help="Input: conll (token per line), jsonl ({'tokens'|'text'} per line) or text (one "
+        "sentence/text per line). Default: jsonl for .jsonl/.json, conll for .conll, else text."),  # fmt: skip
+    vectors: str | None = typer.Option(None, "--vectors", help="Vectors giving rows to words the model lacks."),
+) -> None:
+    """Tag or classify new text; results on stdout (CoNLL or JSONL for taggers, JSONL with probabilities for classifiers)."""
+    from veclift.data.predictions import input_format, read_records, write_records
+    from veclift.data.textfile import decode_text, read_text
+    from veclift.tasks import load_model
+    from veclift.tasks.registry import get_task
+
+    model = load_model(model_dir)
+    if input_path is not None and not input_path.is_file():
+        raise VecliftError("no such file", input_path)
+    source = str(input_path) if input_path is not None else "<stdin>"
+    text = read_text(input_path) if input_path is not None else decode_text(sys.stdin.buffer.read(), source)
+    chosen = format.value if format is not None else input_format(input_path)
+    records = read_records(text, chosen, source)
+    try:
+        answered = get_task(model.task).predict_records(model, records, vectors)
+    except VecliftError as exc:
+        if exc.path is not None:
+            raise
+        raise VecliftError(exc.message, source) from None
+    write_records(answered, chosen, sys.stdout.write)
