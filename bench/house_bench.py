@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--record", action="store_true", help="record the runs as the 'before' figures")
     args = parser.parse_args()
     began = time.perf_counter()
-    rows = run_all()
+    rows = json.loads(json.dumps(run_all()))  # as stored: tuples become lists, as in the recorded rows
     seconds = time.perf_counter() - began
     if args.record:
         BEFORE.write_text(json.dumps({"rows": rows, "seconds": seconds}, indent=1) + "\n")

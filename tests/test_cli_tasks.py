@@ -126,17 +126,20 @@ def test_user_errors(files):
     assert not (root / "x").exists()
 
 
-def test_a_classifier_classifies_each_sentence_of_a_conll_file(files):
+def test_a_classifier_takes_token_lists_and_refuses_conll_input(files):
     root, vectors = files
-    model = root / "clf-conll"
+    model = root / "clf-tokens"
     invoke("train", "classify", "--train", root / "train.tsv", "--vectors", vectors, "--embeddings", "frozen",
            "--encoder", "swem-mean", "--output", model, *LEARN)  # fmt: skip
     test = labeled_texts(20, seed=2)
-    (root / "texts.conll").write_text("".join("".join(f"{token}\n" for token in t.tokens) + "\n" for t in test))
-    lines = [json.loads(line) for line in invoke("predict", model, root / "texts.conll").splitlines()]
+    (root / "texts.jsonl").write_text("".join(json.dumps({"tokens": list(t.tokens)}) + "\n" for t in test))
+    lines = [json.loads(line) for line in invoke("predict", model, root / "texts.jsonl").splitlines()]
     assert [line["tokens"] for line in lines] == [list(t.tokens) for t in test]
     accuracy = sum(line["label"] == t.label for line, t in zip(lines, test)) / len(test)
     assert accuracy > majority_accuracy([t.label for t in test]) + 0.25
+    (root / "texts.conll").write_text("".join("".join(f"{token}\n" for token in t.tokens) + "\n" for t in test))
+    with pytest.raises(VecliftError, match="--format conll is for taggers"):
+        invoke("predict", model, root / "texts.conll")
     (root / "empty.jsonl").write_text('{"text": "good day"}\n{"tokens": []}\n')
     with pytest.raises(VecliftError, match=r"empty.jsonl: text 2 is empty"):
         invoke("predict", model, root / "empty.jsonl")

@@ -1,4 +1,4 @@
-"""OOV strategies: case/digit fallbacks, UNK, char n-grams (spelling neighbours), save/load."""
+"""OOV strategies: case/digit fallbacks, UNK, char n-grams (spelling neighbors), save/load."""
 
 import numpy as np
 import pytest
@@ -71,8 +71,8 @@ def test_char_ngram_puts_appleton_near_apple():
     v = clustered_vectors()
     model = CharNgramModel.fit(v.words, v.matrix, buckets=2**12, progress=False)
     guess = model.vector("appleton")
-    neighbours = [w for w, _ in v.most_similar(guess, topn=3)]
-    assert set(neighbours) <= {"apple", "apples", "applesauce", "applet", "pineapple", "appleby", "apply", "applied"}
+    neighbors = [w for w, _ in v.most_similar(guess, topn=3)]
+    assert set(neighbors) <= {"apple", "apples", "applesauce", "applet", "pineapple", "appleby", "apply", "applied"}
     assert v.similarity(guess, "apple") > v.similarity(guess, "train") + 0.3
     rail = {"train", "trains", "trainer", "training", "retrain", "trainee", "strain", "trained"}
     assert v.most_similar(model.vector("trainers"), topn=1)[0][0] in rail

@@ -43,3 +43,12 @@ def test_bad_arguments():
         reduce(_vectors(), 11)
     with pytest.raises(VecliftError, match="components to remove"):
         reduce(_vectors(), 2, remove_top=10)
+
+
+def test_reduced_vectors_do_not_keep_the_source_digest():
+    """Caches keyed on the matrix digest (the char n-gram fit) must not serve the reduced rows."""
+    source = _vectors()
+    source.meta.update(sha256="0" * 64, count=200, lowercase=True)
+    reduced, _ = reduce(source, 3)
+    assert "sha256" not in reduced.meta and "count" not in reduced.meta
+    assert reduced.meta["lowercase"] is True and reduced.meta["reduced"]["dim"] == 3

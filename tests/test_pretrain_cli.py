@@ -41,7 +41,7 @@ def test_each_trainer_writes_native_vectors(trainer, corpus, tmp_path):
     assert (vectors.subwords is not None) == (trainer == "fasttext")
 
 
-def test_init_continues_training_and_reports_neighbours(corpus, tmp_path):
+def test_init_continues_training_and_reports_neighbors(corpus, tmp_path):
     words = ["the", "cat", "dog", "sat", "on", "mat", "."]
     initial = Vectors(words, np.random.default_rng(0).normal(size=(7, 8)).astype(np.float32))
     initial.save(tmp_path / "initial")

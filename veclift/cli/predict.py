@@ -39,9 +39,12 @@ def predict_command(
     source = str(input_path) if input_path is not None else "<stdin>"
     text = read_text(input_path) if input_path is not None else decode_text(sys.stdin.buffer.read(), source)
     chosen = format.value if format is not None else input_format(input_path)
+    task = get_task(model.task)
+    if chosen == "conll" and not task.token_tags:
+        raise VecliftError(f"--format conll is for taggers; use text or jsonl for a {model.task} model", source)
     records = read_records(text, chosen, source)
     try:
-        answered = get_task(model.task).predict_records(model, records, vectors)
+        answered = task.predict_records(model, records, vectors)
     except VecliftError as exc:
         if exc.path is not None:
             raise

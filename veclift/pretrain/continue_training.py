@@ -99,8 +99,7 @@ def continue_training(
         list(initial.words) + new_words,
         np.concatenate([matrix, model.wv.vectors[~known]]),
         source=f"{initial.source}+adapted",
-        meta={**initial.meta, "trainer": "word2vec-continued", "initial": initial.source, "options": options,
-              "training": stats},
+        meta=initial.derived_meta(trainer="word2vec-continued", initial=initial.source, options=options, training=stats),
     )
     before = initial.unit_rows(known_rows[known])
     after = adapted.unit_rows(known_rows[known])

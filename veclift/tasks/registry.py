@@ -56,6 +56,7 @@ class Task:
     predict_records: Callable[[TaskModel, list[dict[str, Any]], Any], list[dict[str, Any]]]
     # (model, records with "tokens", vectors) -> the records with the model's answers, JSON-ready
     stratify: Callable[[Any], Hashable] | None = None  # class of an item, for stratified subsamples
+    token_tags: bool = False  # answers one tag per token: CoNLL columns fit its input and output
 
     @property
     def config_class(self) -> type:

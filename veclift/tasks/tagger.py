@@ -154,5 +154,5 @@ register_task(Task(
         TransferColumn("transfer.unknown.f1", "unseen, unknown to the vectors", "--",
                        "On test entities never seen in training and unknown to the vectors"),
     ),
-    score_table=_score_table, predict_records=_predict_records,
+    score_table=_score_table, predict_records=_predict_records, token_tags=True,
 ))  # fmt: skip

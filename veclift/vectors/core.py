@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -98,6 +98,11 @@ class Vectors:
                 copy.__dict__[cached] = self.__dict__[cached]
         return copy
 
+    def derived_meta(self, **changes: Any) -> dict[str, Any]:
+        """This set's metadata for vectors made from it with other rows: its matrix digest and count
+        dropped (caches keyed on the digest must not serve the new rows), ``changes`` applied."""
+        return {**{k: v for k, v in self.meta.items() if k not in ("sha256", "count")}, **changes}
+
     def subset(self, words: Iterable[str]) -> Vectors:
         """The rows of the given known words, in the order given (unknown words are skipped)."""
         index = self.index
@@ -108,7 +113,7 @@ class Vectors:
             oov=self._oov,
             subwords=self._subwords,
             source=self.source,
-            meta={k: v for k, v in self.meta.items() if k not in ("sha256", "count")},  # other rows now
+            meta=self.derived_meta(),
             norms=self.__dict__["norms"][rows] if "norms" in self.__dict__ else None,
         )
 

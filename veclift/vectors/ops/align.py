@@ -162,12 +162,11 @@ def align(
     p1 = p5 = None
     if test:
         p1, p5 = _precision_at(aligned_matrix, target, test, search_vocab)
-    meta = {
-        **source.meta,
-        "aligned_to": target.source,
-        "alignment": {"anchors": len(pairs), "center": center, "normalize": normalize, "seed": seed},
-        "normalized": normalize and not center,
-    }
+    meta = source.derived_meta(
+        aligned_to=target.source,
+        alignment={"anchors": len(pairs), "center": center, "normalize": normalize, "seed": seed},
+        normalized=normalize and not center,
+    )
     aligned = Vectors(source.words, aligned_matrix, oov=None, source=f"{source.source} aligned", meta=meta)
     report = AlignmentReport(
         anchors=len(pairs),

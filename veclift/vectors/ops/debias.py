@@ -261,7 +261,7 @@ def hard_debias(
             z = -z
         matrix[ra], matrix[rb] = z * g + nu, -z * g + nu
         equalized += 1
-    meta = {**vectors.meta, "debiased": True, "normalized": True}
+    meta = vectors.derived_meta(debiased=True, normalized=True)
     return Vectors(vectors.words, matrix, source=f"{vectors.source} debiased", meta=meta), int(neutral.sum()), equalized
 
 

@@ -60,7 +60,7 @@ def reduce(
         pca = PCA(n_components=dim, random_state=seed)
         matrix = pca.fit_transform(matrix)
         explained = float(pca.explained_variance_ratio_.sum())
-    meta = {**vectors.meta, "reduced": {"dim": dim, "remove_top": remove_top, "seed": seed}, "normalized": False}
+    meta = vectors.derived_meta(reduced={"dim": dim, "remove_top": remove_top, "seed": seed}, normalized=False)
     reduced = Vectors(vectors.words, matrix.astype(np.float32), source=f"{vectors.source} reduced", meta=meta)
     report = ReduceReport(
         input_dim=vectors.dim,
