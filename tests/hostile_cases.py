@@ -1151,6 +1151,11 @@ config_case("bad-utf8", b'[model]\nchar = "\xff"\n', r"run\.toml:2: not valid ut
 config_case("override-unknown-key", b"", r"--trainer\.lrr: unknown setting", extra=("--trainer.lrr", "0.1"))
 config_case("override-wrong-type", b"", r"--model\.hidden: model\.hidden must be a whole number", extra=("--model.hidden", "4.5"))
 config_case("override-no-value", b"", r"--model\.hidden needs a value", extra=("--model.hidden",))
+config_case("not-a-number", b"[trainer]\nlr = nan\n", r"lr must be a finite number")
+config_case("override-infinite", b"", r"--trainer\.lr: option lr must be a finite number", extra=("--trainer.lr", "inf"))
+config_case("override-huge-int", b"", r"hidden is out of range", extra=("--model.hidden", "99999999999999999999"))
+config_case("override-value-is-an-option", b"", r"--trainer\.lr needs a value", extra=("--trainer.lr", "--model.hidden", "3"))
+config_case("task-a-table", b"[task]\nname = 1\n", r"run\.toml: 'task' must be the name of a task")
 usage_case("config-missing", variant(b_train_ner, extra=["--config", "nope.toml"]), r"nope\.toml: no such config file")
 
 

@@ -69,9 +69,11 @@ def test_cli_coverage_json(tmp_path):
 
 
 def test_lowercase_follows_the_metadata_else_the_first_words():
-    words = [f"w{i}" for i in range(1999)] + ["Paris"]  # 1 cased word in 2,000: 0.05%, still lower-cased
+    words = [f"w{i}" for i in range(2000)]
     v = Vectors(words, np.zeros((2000, 2), np.float32))
     assert v.lowercase and "lowercase" in v.with_oov("unk").__dict__  # computed once, shared by copies
-    assert not Vectors(words[:99] + ["Paris"], np.zeros((100, 2), np.float32)).lowercase
+    assert not Vectors(words[:1999] + ["Paris"], np.zeros((2000, 2), np.float32)).lowercase  # one cased word
+    assert Vectors(["Paris"] + [f"w{i}" for i in range(20_000)], np.zeros((20_001, 2), np.float32)).lowercase is False
+    assert Vectors([f"w{i}" for i in range(20_000)] + ["Paris"], np.zeros((20_001, 2), np.float32)).lowercase
     assert not Vectors(words, np.zeros((2000, 2), np.float32), meta={"lowercase": False}).lowercase
     assert Vectors(["Paris"], np.zeros((1, 2), np.float32), meta={"lowercase": True}).lowercase

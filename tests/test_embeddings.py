@@ -8,7 +8,8 @@ import torch
 from task_fixtures import tagged_sentences, tiny_vectors
 
 from veclift.errors import VecliftError
-from veclift.tasks import SequenceTagger, StackedEmbedder, TaggerConfig, TokenBatch
+from veclift.embeddings import StackedEmbedder, TokenBatch
+from veclift.tasks import SequenceTagger, TaggerConfig
 from veclift.embeddings.words import UNK, build_word_embedder
 from veclift.embeddings.casing import CasingEmbedder, casing
 from veclift.embeddings.chars import CharCNNEmbedder

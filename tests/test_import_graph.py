@@ -86,3 +86,13 @@ def test_no_layer_imports_one_above_it():
     wrong = [f"{low} imports {high} ({', '.join(sorted(set(graph[low][high])))})" for low, high in FORBIDDEN
              if high in graph.get(low, {})]  # fmt: skip
     assert not wrong, wrong
+
+
+def test_building_the_command_line_loads_neither_torch_nor_scikit_learn():
+    """`veclift --help` and `veclift vectors info` start in a fraction of a second."""
+    import subprocess
+    import sys
+
+    code = "import sys, veclift.cli as c; c._register(); print(sorted({'torch', 'sklearn'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

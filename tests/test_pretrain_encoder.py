@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -162,3 +163,29 @@ def test_cli_bad_input_exits_2(tmp_path, arguments):
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert not (tmp_path / "enc").exists()
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda c: c.pop("architecture"), "broken pre-trained encoder description"),
+    (lambda c: c["features"][0].pop("chars"), "broken pre-trained encoder description"),
+    (lambda c: c["features"].append({"kind": "contextual", "mode": "frozen", "model": "/somewhere/else", "options": {}}),
+     "features may only be of the kinds"),
+])  # fmt: skip
+def test_an_edited_encoder_description_is_one_line_error(encoder, tmp_path, edit, expected):
+    encoder.save(tmp_path / "enc")
+    config = json.loads((tmp_path / "enc" / "encoder.json").read_text())
+    edit(config)
+    (tmp_path / "enc" / "encoder.json").write_text(json.dumps(config))
+    with pytest.raises(VecliftError, match=expected):
+        PretrainedEncoder.load(tmp_path / "enc")
+
+
+def test_the_cli_encoder_defaults_are_the_taggers(tmp_path):
+    """`veclift pretrain encoder` with no shape options makes what `train ner --init-encoder` takes."""
+    from veclift.cli.pretrain import encoder as command
+
+    defaults = {p.name: p.default.default for p in inspect.signature(command).parameters.values()
+                if p.name in ("encoder_kind", "hidden", "layers", "char", "casing")}  # fmt: skip
+    tagger = TaggerConfig()
+    assert defaults == {"encoder_kind": tagger.encoder, "hidden": tagger.hidden, "layers": tagger.layers,
+                        "char": tagger.char, "casing": tagger.casing}  # fmt: skip

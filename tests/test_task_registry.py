@@ -90,3 +90,25 @@ def test_unregistering_forgets_the_task():
             get_task(toy_task.NAME)
     finally:
         toy_task.register_task(task)
+
+
+def test_an_installed_package_makes_its_task_known_through_an_entry_point(tmp_path, monkeypatch):
+    import veclift.tasks.registry as registry
+
+    (tmp_path / "toy_plugin.py").write_text(
+        "import dataclasses, toy_task\n"
+        "class PluginModel(toy_task.ToyTopicModel):\n    task = 'toy-plugin'\n"
+        "toy_task.register_task(dataclasses.replace(toy_task.TOY, name='toy-plugin', model_class=PluginModel))\n"
+    )  # fmt: skip
+    dist = tmp_path / "toy_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[veclift.tasks]\ntoy = toy_plugin\nbroken = no_such_module_here\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    try:
+        with pytest.warns(Warning, match="task plugin 'broken'"):
+            names = task_names()
+        assert "toy-plugin" in names and names[:2] == ["ner", "classify"]
+    finally:
+        unregister_task("toy-plugin")

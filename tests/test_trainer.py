@@ -200,3 +200,11 @@ def test_a_step_of_weight_zero_makes_no_update_and_no_loss():
 def test_two_callbacks_of_one_class_are_refused():
     with pytest.raises(ValueError, match="two callbacks of one class"):
         make_loop(1, EarlyStopping(1), EarlyStopping(2))
+
+
+def test_a_checkpoint_must_come_after_the_other_callbacks(tmp_path):
+    network = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(network.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="marked last"):
+        Loop(network, optimizer, lambda: [], max_epochs=1,
+             callbacks=[Checkpoint(tmp_path / "c.pt"), EarlyStopping(patience=1)])  # fmt: skip

@@ -404,3 +404,26 @@ def test_a_builtin_cache_without_norms_gets_them_on_its_next_open(tmp_path, monk
     assert (cache / "norms.npy").is_file() and isinstance(vectors.__dict__["norms"], np.memmap)
     np.testing.assert_array_equal(vectors.norms, np.linalg.norm(MATRIX, axis=1))
     assert sorted(p.name for p in cache.iterdir()) == [".veclift", "meta.json", "norms.npy", "vectors.npy", "words.txt"]
+
+
+def _native(tmp_path, n=300, dim=8):
+    rng = np.random.default_rng(0)
+    Vectors([f"w{i}" for i in range(n)], rng.normal(size=(n, dim)).astype(np.float32)).save(tmp_path / "nat")
+    return tmp_path / "nat"
+
+
+def test_a_cut_load_does_not_keep_the_full_sets_digest(tmp_path):
+    """The char n-gram cache is keyed on the digest: a 10-word load must not pose as the full set."""
+    path = _native(tmp_path)
+    assert "sha256" in Vectors.load(path).meta
+    cut = Vectors.load(path, max_words=10)
+    assert len(cut) == 10 and "sha256" not in cut.meta and "count" not in cut.meta
+
+
+def test_stored_norms_of_a_folder_from_elsewhere_are_checked_on_every_row(tmp_path):
+    path = _native(tmp_path)
+    norms = np.load(path / "norms.npy")
+    norms[157] *= 3  # not one of the rows a sample would hit first
+    np.save(path / "norms.npy", norms)
+    with pytest.raises(VecliftError, match="norms do not match"):
+        Vectors.load(path)

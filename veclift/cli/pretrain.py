@@ -11,6 +11,7 @@ from veclift.atomic import check_output
 from veclift.cli import app
 from veclift.cli.option_groups import Options, with_options
 from veclift.cli.options import OVERWRITE
+from veclift.tasks.config import TaggerConfig
 
 pretrain_app = typer.Typer(help="Train word vectors on raw text, or adapt pre-trained ones to it.", no_args_is_help=True)
 app.add_typer(pretrain_app, name="pretrain")
@@ -199,17 +200,20 @@ _trainer_command("glove", GLOVE_OPTIONS, _train_glove,
                  "GloVe in PyTorch: weighted co-occurrence counts, weighted least squares, AdaGrad; writes W + W~.")  # fmt: skip
 
 
+TAGGER = TaggerConfig()  # the encoder's shape defaults are the tagger's, so --init-encoder takes it as is
+
+
 @pretrain_app.command("encoder")
 def encoder(
     corpus: list[Path] = CORPUS,
     vectors: str = typer.Option(..., "--vectors", help="Vectors whose rows the encoder learns to predict (built-in name, native dir or file)."),
     output: Path = typer.Option(..., "--output", "-o", help="Directory for the pre-trained encoder."),
     overwrite: bool = OVERWRITE,
-    encoder_kind: str = typer.Option("bilstm", "--encoder", help="bilstm | cnn (as the tagger will use)."),
-    hidden: int = typer.Option(200, "--hidden", min=1, help="LSTM units per direction (CNN: channels / 2), as the tagger will use."),
-    layers: int = typer.Option(1, "--layers", min=1, help="Encoder layers, as the tagger will use."),
-    char: str = typer.Option("cnn", "--char", help="Character features cnn | lstm | none, as the tagger will use."),
-    casing: bool = typer.Option(True, "--casing/--no-casing", help="Casing features, as the tagger will use."),
+    encoder_kind: str = typer.Option(TAGGER.encoder, "--encoder", help="bilstm | cnn (as the tagger will use)."),
+    hidden: int = typer.Option(TAGGER.hidden, "--hidden", min=1, help="LSTM units per direction (CNN: channels / 2), as the tagger will use."),
+    layers: int = typer.Option(TAGGER.layers, "--layers", min=1, help="Encoder layers, as the tagger will use."),
+    char: str = typer.Option(TAGGER.char, "--char", help="Character features cnn | lstm | none, as the tagger will use."),
+    casing: bool = typer.Option(TAGGER.casing, "--casing/--no-casing", help="Casing features, as the tagger will use."),
     epochs: int = typer.Option(1, "--epochs", min=1, help="Passes over the corpus."),
     max_sentences: int | None = typer.Option(None, "--max-sentences", min=1, help="Read only the first N sentences."),
     mask_prob: float = typer.Option(0.15, "--mask-prob", min=0.0, max=0.95, help="Share of the words masked and predicted."),
@@ -227,7 +231,6 @@ def encoder(
 
     from veclift.cli.console import out
     from veclift.pretrain.encoder import pretrain_encoder
-    from veclift.tasks.config import TaggerConfig
 
     if threads:
         import torch

@@ -139,8 +139,7 @@ def run_training(task: Task, extra: list[str], options: dict[str, Any], *, confi
     if as_json:
         print(json.dumps(summary))
         return
-    metric = getattr(model.config, "metric", task.metric_label)
-    score = f", best dev {metric} {result.best_score:.4f} at epoch {result.best_epoch}" if result.best_score is not None else ""
+    score = f", best dev {model.dev_metric} {result.best_score:.4f} at epoch {result.best_epoch}" if result.best_score is not None else ""
     err.print(f"trained {task.name} model on {len(train_data)} examples in {result.seconds:.1f} s, {len(result.history)} epochs{score}",
               highlight=False)  # fmt: skip
     out.print(f"model written to {output}", highlight=False)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-from veclift.data.tagged import JSONL_SUFFIXES
-from veclift.data.textfile import json_lines, read_text, text_lines
+from veclift.data.textfile import JSONL_SUFFIXES, json_lines, read_text, text_lines
 from veclift.data.tokenize import tokenize
 from veclift.errors import VecliftError
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from veclift.data.labeled import LabeledText, read_labeled
-from veclift.data.tagged import JSONL_SUFFIXES, TaggedSentence, read_tagged
+from veclift.data.tagged import TaggedSentence, read_tagged
+from veclift.data.textfile import JSONL_SUFFIXES
 
 
 @dataclass

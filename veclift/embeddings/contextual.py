@@ -64,9 +64,9 @@ class ContextualEmbedder(TokenEmbedder):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], root: Path | None = None) -> ContextualEmbedder:
-        """Reload the encoder it was trained from: the packaged default, else the copy inside ``root``
-        (a model directory), else the directory it names (fine-tuned weights come with the model's
-        state dict)."""
+        """Reload the encoder it was trained from: the packaged default; else, given ``root`` (a model
+        directory), the copy inside it; else the directory it names. Fine-tuned weights come with
+        the model's state dict."""
         mode = {FrozenContextualEmbedder.mode: FrozenContextualEmbedder,
                 FinetunedContextualEmbedder.mode: FinetunedContextualEmbedder}[d["mode"]]
         model = d["model"]

@@ -41,7 +41,7 @@ class WordRowSettings(Protocol):
     unk_replace: float
     l2_pull: float
     word_dim: int
-    oov: str
+    oov: str | None
     keep_vectors: int
 
 

@@ -13,7 +13,6 @@ The result is a directory (``encoder.json`` + ``weights.safetensors``) that
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -163,7 +162,6 @@ def pretrain_encoder(
 
     bar = Progress("Pre-training encoder", tokens_total, extra=_words_per_second, enabled=progress, log_epochs=False)
     callbacks = [_Throughput(), bar, *([Checkpoint(checkpoint, {"batches": rng, "masks": masks})] if checkpoint else [])]
-    began = time.perf_counter()
     loop = Loop(network, optimizer, lambda: _batches(_sentences(corpus, max_sentences), batch_size, rng),
                 max_epochs=epochs, step=step, clip=config.clip, callbacks=callbacks)  # fmt: skip
     history = loop.run()
@@ -179,7 +177,7 @@ def pretrain_encoder(
         "batch_size": batch_size,
         "lr": lr or config.lr,
         "seed": seed,
-        "seconds": time.perf_counter() - began,
+        "seconds": loop.seconds,  # all epochs, a resumed run's earlier ones included
         "history": history,
     }
     return PretrainedEncoder(architecture, list(network.features), network.encoder, meta)

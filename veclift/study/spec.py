@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from veclift.errors import VecliftError
-from veclift.tasks.registry import task_names
 
 DEFAULT_SIZES: tuple[int | str, ...] = (50, 100, 500, 1000, "all")
 DEFAULT_STRATEGIES = ("scratch", "frozen", "finetune")
@@ -62,6 +61,8 @@ class StudySpec:
         self.validate()
 
     def validate(self) -> None:
+        from veclift.tasks.registry import task_names  # here: the CLI reads specs without loading torch
+
         if self.task not in task_names():
             raise VecliftError(f"unknown task {self.task!r} (expected one of {', '.join(task_names())})")
         if not self.sizes:

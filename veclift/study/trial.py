@@ -18,7 +18,7 @@ from veclift.vectors import Vectors
 @functools.lru_cache(maxsize=8)
 def read_items(task: str, path: Path) -> tuple:
     """The task's items (tagged sentences, labeled texts...) of a file, read once per process."""
-    return tuple(get_task(task).read([path]))
+    return tuple(get_task(task).read_files([path]))
 
 
 def split(spec: StudySpec) -> tuple[Sequence, Sequence | None, Sequence]:

@@ -1,31 +1,40 @@
-"""Downstream tasks: the task registry, tagger, classifier, encoders, heads, trainer, metrics, model directory."""
+"""Downstream tasks: the task registry, tagger, classifier, encoders, heads, training loop, metrics,
+model directory.
 
-from veclift.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder
-from veclift.tasks.api import load_model, model_class, train_and_evaluate
-from veclift.tasks.classifier import TextClassifier
-from veclift.tasks.config import ClassifierConfig, TaggerConfig, TaskConfig
-from veclift.tasks.registry import ScoreTable, Task, TransferColumn, get_task, register_task, task_names
-from veclift.tasks.tagger import SequenceTagger
-from veclift.tasks.trainer import TrainResult
+The public names load their module on first use, so the command line can read a task's settings
+(`veclift.tasks.config`, `veclift.tasks.registry`) without importing torch."""
 
-__all__ = [
-    "ClassifierConfig",
-    "ScoreTable",
-    "SequenceTagger",
-    "StackedEmbedder",
-    "TaggerConfig",
-    "Task",
-    "TaskConfig",
-    "TextClassifier",
-    "TokenBatch",
-    "TokenEmbedder",
-    "TrainResult",
-    "TransferColumn",
-    "WordEmbedder",
-    "get_task",
-    "load_model",
-    "model_class",
-    "register_task",
-    "task_names",
-    "train_and_evaluate",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "ClassifierConfig": "veclift.tasks.config",
+    "TaggerConfig": "veclift.tasks.config",
+    "TaskConfig": "veclift.tasks.config",
+    "ScoreTable": "veclift.tasks.registry",
+    "Task": "veclift.tasks.registry",
+    "TransferColumn": "veclift.tasks.registry",
+    "get_task": "veclift.tasks.registry",
+    "register_task": "veclift.tasks.registry",
+    "task_names": "veclift.tasks.registry",
+    "SequenceTagger": "veclift.tasks.tagger",
+    "TextClassifier": "veclift.tasks.classifier",
+    "TrainResult": "veclift.tasks.trainer",
+    "Callback": "veclift.tasks.loop",
+    "Loop": "veclift.tasks.loop",
+    "load_model": "veclift.tasks.api",
+    "model_class": "veclift.tasks.api",
+    "train_and_evaluate": "veclift.tasks.api",
+}
+
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

@@ -123,6 +123,8 @@ class Checkpoint(Callback):
     a foreign, damaged or mismatched file is one `VecliftError`.
     """
 
+    last = True
+
     def __init__(self, path: str | Path, generators: Mapping[str, Generator] | None = None):
         self.path = Path(path)
         self.generators = dict(generators or {})

@@ -72,6 +72,10 @@ class TextClassifier(TaskModel):
     task = "classify"
     config_class = ClassifierConfig
 
+    @property
+    def dev_metric(self) -> str:
+        return self.config.metric
+
     def __init__(self, config: ClassifierConfig | None = None, **options: Any):
         super().__init__(config, **options)
         self.multi_label = bool(self.config.multi_label)

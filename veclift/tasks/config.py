@@ -9,6 +9,7 @@ its range (``min``, ``max``) and option names (``flags``, default ``--field-name
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -197,6 +198,7 @@ class ClassifierConfig(TaskConfig):
         self.kernel_sizes = tuple(self.kernel_sizes)
 
 
+MAX_INT = 2**31 - 1  # beyond it torch and numpy overflow instead of refusing
 _SCALAR_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
 
 
@@ -210,6 +212,10 @@ def _check_types(config: TaskConfig) -> None:
             continue
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             raise VecliftError(f"option {field.name} must be {' or '.join(declared)}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise VecliftError(f"option {field.name} must be a finite number, got {value!r}")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            raise VecliftError(f"option {field.name} is out of range (at most {MAX_INT:,}), got {value}")
 
 
 def _at_least(config: TaskConfig, name: str, bound: float, *, strict: bool = False) -> None:

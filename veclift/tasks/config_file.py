@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from veclift.errors import VecliftError
 from veclift.tasks.config import TaskConfig
+from veclift.tasks.registry import task_names
 from veclift.tasks.settings import (
     SECTIONS,
     DataSettings,
@@ -102,6 +103,8 @@ def read_config_file(path: str | Path, task: Task, settings: Mapping[str, Settin
     values: dict[str, Any] = {}
     for section, table in tables.items():
         if section == "task":
+            if not isinstance(table, str):
+                raise VecliftError(f"'task' must be the name of a task ({', '.join(task_names())}), found {table!r}", path)
             if table != task.name:
                 raise VecliftError(f"this config is for task {table!r}: train it with `veclift train {table} --config {path}`", path)
             continue
@@ -143,10 +146,18 @@ def parse_overrides(args: Sequence[str]) -> list[tuple[str, str, str]]:
             raise VecliftError(f"no such option: --{name} (a config setting is --SECTION.KEY VALUE, e.g. --trainer.lr 0.001)")
         if not has_value:
             text = next(items, None)
-            if text is None:
+            if text is None or (text.startswith("--") and not _is_number(text)):
                 raise VecliftError(f"--{name} needs a value")
         found.append((f"--{name}", name, text))
     return found
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def config_toml(task: Task) -> str:

@@ -2,8 +2,9 @@
 optimizer step per batch, gradient clipping, an optional dev score per epoch, and hooks for
 callbacks (`veclift.tasks.callbacks`: early stopping, checkpoints, schedules, progress).
 
-Every hook runs the callbacks in the order given; a `Checkpoint` goes last, so that it saves what
-the others did in the same epoch, and restores all of it in ``setup``, before anything starts.
+Every hook runs the callbacks in the order given; a callback marked ``last`` (a `Checkpoint`) must
+come last, so that it saves what the others did in the same epoch, and restores all of it in
+``setup``, before anything starts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import nn
@@ -28,6 +29,8 @@ class Step(NamedTuple):
 
 class Callback:
     """Hooks into a `Loop`, each a no-op here; ``state_dict`` is what a `Checkpoint` saves of it."""
+
+    last: ClassVar[bool] = False  # must follow every other callback (it saves their state)
 
     def setup(self, loop: Loop) -> None:
         """Before training starts, in the order given (a `Checkpoint` restores the saved state here)."""
@@ -88,6 +91,8 @@ class Loop:
         names = [type(callback).__name__ for callback in callbacks]
         if len(set(names)) < len(names):
             raise ValueError(f"two callbacks of one class ({', '.join(names)}): their saved states would clash")
+        if any(callback.last for callback in callbacks[:-1]):
+            raise ValueError(f"{', '.join(names)}: a callback marked last must come after all the others")
         self.network, self.optimizer, self.batches = network, optimizer, batches
         self.max_epochs, self.step, self.clip, self.validate = max_epochs, step, clip, validate
         self.callbacks = list(callbacks)

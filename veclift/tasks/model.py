@@ -80,6 +80,11 @@ class TaskModel:
     def _initialise_network(self) -> None:
         """Load pre-trained weights into the freshly built network (a pre-trained encoder); none by default."""
 
+    @property
+    def dev_metric(self) -> str:
+        """The name of what ``_dev_score`` measures, for messages ("F1", "accuracy")."""
+        return "score"
+
     def _dev_score(self, dev: Sequence[Any]) -> float:
         raise NotImplementedError
 

@@ -23,6 +23,8 @@ CONFIG_FILE = "encoder.json"
 WEIGHTS_FILE = "weights.safetensors"
 KIND = "veclift-pretrained-encoder"
 FORMAT_VERSION = 1
+FEATURE_KINDS = ("char-cnn", "char-lstm", "casing")
+"""The token features a pre-trained encoder carries (never a transformer: it would name a folder)."""
 # The tagger options that shape the saved weights: a tagger must have the same ones to load them.
 ARCHITECTURE_FIELDS = ("encoder", "hidden", "layers", "char", "char_dim", "char_filters", "casing", "casing_dim")
 
@@ -74,10 +76,16 @@ class PretrainedEncoder:
             raise VecliftError(f"broken pre-trained encoder: {exc}", directory) from None
         if not isinstance(config, dict) or config.get("kind") != KIND:
             raise VecliftError(f"not a pre-trained encoder ({CONFIG_FILE} is not one of `veclift pretrain encoder`)", directory)
-        architecture = config["architecture"]
-        features = [embedder_from_dict(d) for d in config["features"]]
-        tagger = TaggerConfig(**{k: architecture[k] for k in ARCHITECTURE_FIELDS})
-        encoder = token_encoder(architecture["word_dim"] + sum(f.dim for f in features), tagger)
+        try:
+            architecture = config["architecture"]
+            if not all(isinstance(d, dict) and d.get("kind") in FEATURE_KINDS for d in config["features"]):
+                raise VecliftError(f"features may only be of the kinds {', '.join(FEATURE_KINDS)}", directory / CONFIG_FILE)
+            features = [embedder_from_dict(d, directory) for d in config["features"]]
+            tagger = TaggerConfig(**{k: architecture[k] for k in ARCHITECTURE_FIELDS})
+            encoder = token_encoder(architecture["word_dim"] + sum(f.dim for f in features), tagger)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise VecliftError(f"broken pre-trained encoder description ({type(exc).__name__}: {exc}); "
+                               f"was {CONFIG_FILE} edited?", directory) from None  # fmt: skip
         try:
             encoder.load_state_dict(_part(state, "encoder."))
             for i, feature in enumerate(features):

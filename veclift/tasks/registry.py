@@ -8,13 +8,14 @@ entry; nothing else names it.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from veclift.errors import VecliftError
+from veclift.errors import VecliftError, warn
 
 if TYPE_CHECKING:
     from veclift.tasks.model import TaskModel
@@ -105,15 +106,31 @@ def get_task(name: str) -> Task:
 def task_names() -> list[str]:
     """Registered task names: the built-in ones first, then others in the order they registered."""
     _load_builtin()
-    builtin = [name for name in BUILTIN_NAMES if name in TASKS]
-    return builtin + [name for name in TASKS if name not in builtin]
+    def rank(name: str) -> int:
+        module = TASKS[name].model_class.__module__
+        return BUILTIN.index(module) if module in BUILTIN else len(BUILTIN)
+
+    return sorted(TASKS, key=rank)  # stable: other tasks keep the order they registered in
 
 
 BUILTIN = ("veclift.tasks.tagger", "veclift.tasks.classifier")
-"""Modules that register the built-in tasks when imported."""
-BUILTIN_NAMES = ("ner", "classify")
+"""Modules that register the built-in tasks when imported, in the order the CLI lists them."""
+
+
+ENTRY_POINTS = "veclift.tasks"
+"""The entry-point group through which an installed package makes its tasks known (the module named
+is imported; it registers its tasks), so `veclift evaluate` and `predict` load their models too."""
+_plugins_loaded = False
 
 
 def _load_builtin() -> None:
+    global _plugins_loaded
     for module in BUILTIN:
         importlib.import_module(module)
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        for entry in importlib.metadata.entry_points(group=ENTRY_POINTS):
+            try:
+                entry.load()
+            except Exception as exc:  # a broken plugin must not take the built-in tasks down with it
+                warn(f"the task plugin {entry.name!r} ({entry.value}) failed to load: {exc}")

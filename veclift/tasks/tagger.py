@@ -73,6 +73,7 @@ class SequenceTagger(TaskModel):
 
     task = "ner"
     config_class = TaggerConfig
+    dev_metric = "F1"
 
     def _label_set(self, train: Sequence[Any]) -> list[str]:
         tags = {t for s in train for t in s.tags}

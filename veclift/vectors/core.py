@@ -217,12 +217,11 @@ class Vectors:
     @cached_property
     def lowercase(self) -> bool:
         """Whether the words are lower-cased: the metadata's ``lowercase`` flag when it has one, else whether
-        at most 0.1% of the first 20,000 words have a capital (GloVe 6B has none)."""
+        none of the first 20,000 words has a capital (GloVe 6B has none)."""
         flag = self.meta.get("lowercase")
         if flag is not None:
             return bool(flag)
-        sample = self._words[:20_000]
-        return sum(1 for w in sample if w != w.lower()) <= 0.001 * max(1, len(sample))
+        return not any(w != w.lower() for w in self._words[:20_000])
 
     # --- queries (see veclift.vectors.query) ---------------------------------------------------
     def similarity(self, w1: str | np.ndarray, w2: str | np.ndarray) -> float:

@@ -31,7 +31,8 @@ def register_executor(name: str, factory: ExecutorFactory, help: str) -> None:
 
 
 def unregister_executor(name: str) -> None:
-    del _EXECUTORS[name]
+    """Forget ``name`` (nothing happens when it is not registered)."""
+    _EXECUTORS.pop(name, None)
 
 
 def executor_names() -> list[str]:

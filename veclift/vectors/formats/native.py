@@ -85,9 +85,10 @@ def _read_words(file: Path) -> list[str]:
     return words
 
 
-def _read_norms(path: Path, count: int, matrix: np.ndarray) -> np.ndarray | None:
+def _read_norms(path: Path, count: int, matrix: np.ndarray, *, every_row: bool) -> np.ndarray | None:
     """The stored norms of the ``count`` rows, memory-mapped, cut to those of ``matrix`` (None when the
-    directory has none): finite, not negative, and those of `NORM_CHECKS` rows equal to the rows' own."""
+    directory has none): finite, not negative, and equal to the rows' own: every row's for a folder
+    from elsewhere, `NORM_CHECKS` rows' for veclift's own cache."""
     if not (path / NORMS).is_file():
         return None
     norms = load_matrix(resolved_inside(path, NORMS), ndim=1)
@@ -95,7 +96,8 @@ def _read_norms(path: Path, count: int, matrix: np.ndarray) -> np.ndarray | None
     if norms.shape != (count,):
         raise VecliftError(f"{len(norms)} row norms for {count} rows: {redo}", path / NORMS)
     norms = norms[: len(matrix)]
-    rows = np.unique(np.linspace(0, len(matrix) - 1, min(NORM_CHECKS, len(matrix))).astype(np.int64))
+    rows = (np.arange(len(matrix)) if every_row
+            else np.unique(np.linspace(0, len(matrix) - 1, min(NORM_CHECKS, len(matrix))).astype(np.int64)))  # fmt: skip
     if not (np.isfinite(norms).all() and (norms >= 0).all() and np.allclose(norms[rows], row_norms(matrix[rows]), rtol=1e-5)):
         raise VecliftError(f"the row norms do not match the matrix: {redo}", path / NORMS)
     return norms
@@ -144,10 +146,11 @@ def read_native(path: str | Path, options: ReadOptions = ReadOptions(), *, trust
         words, matrix = words[:max_words], matrix[:max_words]
     if not trusted:
         finite.check(matrix)
-    norms = None if finite.bad else _read_norms(path, count, matrix)
+    norms = None if finite.bad else _read_norms(path, count, matrix, every_row=not trusted)
     if finite.bad:
         words, matrix = finite.apply(words, matrix)
-        meta = {k: v for k, v in meta.items() if k not in ("sha256", "count")}  # other rows now
+    if len(words) < count:  # other rows now: caches keyed on the digest must not serve these
+        meta = {k: v for k, v in meta.items() if k not in ("sha256", "count")}
     if not words:
         raise VecliftError("no vectors in the directory", path)
     subwords = _read_subwords(path, matrix.shape[1]) if (path / SUBWORDS).is_dir() else None

@@ -1,0 +1,91 @@
+"""Does every benchmark still run? Each script in bench/ runs once, on a small budget, from a copy of
+bench/ (and tests/, whose hostile cases hostile_bench runs) in a temporary folder, so the figures kept in bench/results/ stay untouched. For the scripts
+whose figures do not depend on a training budget (spaces_bench: similarity, alignment, debias) the
+figures of the run are compared with the kept ones.
+
+    python bench/smoke_all.py [--only NAME,...]   # writes bench/results/smoke_all.{json,md}
+
+With --only, the other scripts' rows of the last run are kept (each row has its date).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import DATA, RESULTS, ROOT, markdown_table, write_results
+
+# script -> arguments of a small run that still goes through the whole script
+RUNS = {
+    "vectors_bench.py": ["--reps", "1"],
+    "vectors_query_bench.py": [],
+    "spaces_bench.py": [],
+    "ner_bench.py": ["--quick", "--sections", "a,b", "--systems", "veclift"],
+    "ner_settings_bench.py": ["--sizes", "200", "--settings", "frozen", "--seeds", "1", "--jobs", "1"],
+    "classify_bench.py": ["--quick", "--sections", "mr"],
+    "study_bench.py": ["--studies", "sst2", "--sizes", "100", "--seeds", "1", "--strategies", "frozen", "--jobs", "1",
+                       "--", "--epochs", "2"],
+    "encoder_pretrain_bench.py": ["--quick"],
+    "pretrain_bench.py": ["--quick"],
+    "contextual_bench.py": ["--sizes", "conll=100", "--sizes", "sst2=100", "--seeds", "1", "--strategies", "frozen"],
+    "demo_bench.py": [],
+    "hostile_bench.py": ["--only", "usage,numeric", "--no-write"],
+    "house_bench.py": [],
+}
+# Figures that do not depend on the budget: (result file, JSON path) compared with the kept run.
+STABLE = {"spaces_bench.py": ("spaces_bench.json", ("alignment_sanity_rotated_glove", "similarity", "debias", "reduce"))}
+
+
+def run(script: str, args: list[str], copy: Path, timeout: float) -> dict:
+    env = {**os.environ, "VECLIFT_DATA": str(DATA), "OMP_NUM_THREADS": "1"}
+    began = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, str(copy / "bench" / script), *args], cwd=copy, env=env,
+                              capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        rc, tail = done.returncode, (done.stderr or done.stdout).strip().splitlines()[-1:] or [""]
+    except subprocess.TimeoutExpired:
+        rc, tail = "timeout", [f"over {timeout:.0f} s"]
+    row = {"script": script, "args": " ".join(args), "rc": rc, "seconds": round(time.perf_counter() - began, 1),
+           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "last_line": tail[0][:120] if rc != 0 else ""}  # fmt: skip
+    if script in STABLE and rc == 0:
+        name, keys = STABLE[script]
+        kept, now = json.loads((RESULTS / name).read_text()), json.loads((copy / "bench" / "results" / name).read_text())
+        row["same_figures"] = all(kept.get(k) == now.get(k) for k in keys)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="comma-separated script names (default: all)")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per script")
+    args = parser.parse_args()
+    chosen = [s for s in RUNS if not args.only or s in args.only.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="veclift-bench-") as tmp:
+        copy = Path(tmp)
+        shutil.copytree(ROOT / "bench", copy / "bench", ignore=shutil.ignore_patterns("work", "__pycache__"))
+        shutil.copytree(ROOT / "tests", copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))  # hostile_bench's cases
+        for script in chosen:
+            row = run(script, RUNS[script], copy, args.timeout)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    if args.only and (RESULTS / "smoke_all.json").is_file():
+        earlier = json.loads((RESULTS / "smoke_all.json").read_text())["rows"]
+        fresh = {r["script"]: r for r in rows}
+        rows = [fresh.pop(r["script"], r) for r in earlier] + list(fresh.values())
+    ran = sum(r["rc"] == 0 for r in rows)
+    summary = f"{ran} of {len(rows)} benchmark scripts ran to the end on a small budget."
+    write_results("smoke_all", {"rows": rows, "summary": summary}, summary + "\n\n" + markdown_table(rows))
+    print(summary)
+
+
+if __name__ == "__main__":
+    main()
