@@ -102,6 +102,21 @@ def _cli_case() -> dict:
     return {"case": "cli-train-ner", "seed": 3, "metric": "f1", "score": round(scores["f1"], 6)}
 
 
+def _settings_case(data: dict) -> dict:
+    """A run at the full budget of the tagger settings study (ner_settings_bench "frozen", 200 sentences,
+    seed 1): early stopping on its 1,000 valid.txt sentences, scored on all of valid.txt."""
+    from ner_bench import STOPPING_SENTENCES
+    from ner_settings_bench import BUDGET as FULL
+    from ner_settings_bench import SETTINGS
+
+    dev = read_conll(DATA / "ner" / "conll2003" / "valid.txt")
+    model = SequenceTagger(**FULL, **SETTINGS["frozen"])
+    model.fit(subsample(data["ner_pool"], 200, seed=1), subsample(dev, STOPPING_SENTENCES, seed=0), vectors=data["glove"],
+              seed=1, extra_tokens=[s.tokens for s in dev], progress=False)  # fmt: skip
+    return {"case": "ner-settings-frozen-200", "seed": 1, "metric": "f1", "score": round(model.evaluate(dev)["f1"], 6),
+            "losses": [round(h["loss"], 6) for h in model.train_result.history]}  # fmt: skip
+
+
 def _write_conll(path: Path, sentences: list) -> Path:
     path.write_text("\n\n".join("\n".join(f"{t} {g}" for t, g in zip(s.tokens, s.tags)) for s in sentences) + "\n")
     return path
@@ -133,6 +148,7 @@ def run_all() -> list[dict]:
     rows.append(_pretrain_case(data))
     rows.append(_cli_case())
     rows.append(_study_case(data))
+    rows.append(_settings_case(data))
     return rows
 
 

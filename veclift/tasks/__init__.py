@@ -6,8 +6,7 @@ The public names load their module on first use, so the command line can read a 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from veclift.lazy import lazy_attributes
 
 _HOMES = {
     "ClassifierConfig": "veclift.tasks.config",
@@ -32,9 +31,4 @@ _HOMES = {
 __all__ = list(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES)

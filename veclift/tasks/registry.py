@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +91,7 @@ def register_task(task: Task) -> Task:
 
 
 def unregister_task(name: str) -> None:
+    """Forget ``name`` (nothing happens when it is not registered)."""
     TASKS.pop(name, None)
 
 
@@ -106,6 +106,7 @@ def get_task(name: str) -> Task:
 def task_names() -> list[str]:
     """Registered task names: the built-in ones first, then others in the order they registered."""
     _load_builtin()
+
     def rank(name: str) -> int:
         module = TASKS[name].model_class.__module__
         return BUILTIN.index(module) if module in BUILTIN else len(BUILTIN)
@@ -115,8 +116,6 @@ def task_names() -> list[str]:
 
 BUILTIN = ("veclift.tasks.tagger", "veclift.tasks.classifier")
 """Modules that register the built-in tasks when imported, in the order the CLI lists them."""
-
-
 ENTRY_POINTS = "veclift.tasks"
 """The entry-point group through which an installed package makes its tasks known (the module named
 is imported; it registers its tasks), so `veclift evaluate` and `predict` load their models too."""
@@ -124,6 +123,7 @@ _plugins_loaded = False
 
 
 def _load_builtin() -> None:
+    """Import the built-in task modules and, once, the modules installed packages name."""
     global _plugins_loaded
     for module in BUILTIN:
         importlib.import_module(module)
