@@ -167,7 +167,7 @@ def test_progress_shows_every_batch_and_logs_each_epoch(monkeypatch, tmp_path):
     monkeypatch.setattr(callbacks_module, "progress", fake_progress)
     scores = iter([0.25, 0.75, 0.5])
     stopping = EarlyStopping(patience=0)
-    loop = make_loop(3, stopping, Progress("Fitting", 40, extra=stopping.describe), validate=lambda: next(scores))
+    loop = make_loop(3, stopping, Progress("Fitting", 40, extra=stopping.progress_text), validate=lambda: next(scores))
     history = loop.run()
     assert opened == [("Fitting", 120, True)]
     assert updates[0] == (0, None, False) and [u[0] for u in updates[1:6]] == [8] * 5  # a step's size: its rows

@@ -49,7 +49,7 @@ class EarlyStopping(Callback):
         if self.best_state is not None:
             loop.network.load_state_dict(self.best_state)
 
-    def describe(self, loop: Loop) -> str:
+    def progress_text(self, loop: Loop) -> str:
         """' dev 0.8123 best 0.8456 @3' (the last epoch's score and the best), '' before any epoch."""
         if self.best_score is None:
             return ""

@@ -132,7 +132,7 @@ def train(
     callbacks = [
         *([stopping] if stopping else []),
         LRSchedule(step_schedule(optimizer, config, n_batches)),
-        Progress(description, n_batches, extra=stopping.describe if stopping else None, enabled=progress),
+        Progress(description, n_batches, extra=stopping.progress_text if stopping else None, enabled=progress),
         *([Checkpoint(checkpoint, {"batches": rng})] if checkpoint else []),
     ]
 
