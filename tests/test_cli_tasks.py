@@ -89,7 +89,10 @@ def test_ner_train_evaluate_predict(files):
     (root / "in.jsonl").write_text(json.dumps({"tokens": ["Mary", "lives", "in", "Rome"], "id": 7}) + "\n")
     record = json.loads(invoke("predict", model, root / "in.jsonl"))
     assert record["id"] == 7 and record["tags"] == ["B-PER", "O", "O", "B-LOC"]
-    assert record["entities"] == [{"type": "PER", "start": 0, "end": 1, "text": "Mary"}, {"type": "LOC", "start": 3, "end": 4, "text": "Rome"}]
+    assert [{k: e[k] for k in ("label", "start", "end", "token_start", "token_end", "text")} for e in record["entities"]] == [
+        {"label": "PER", "start": 0, "end": 4, "token_start": 0, "token_end": 1, "text": "Mary"},
+        {"label": "LOC", "start": 14, "end": 18, "token_start": 3, "token_end": 4, "text": "Rome"}]  # fmt: skip
+    assert all(0 < e["score"] <= 1 for e in record["entities"]) and record["text"] == "Mary lives in Rome"
 
 
 def test_classify_train_evaluate_and_predict_with_probabilities(files):

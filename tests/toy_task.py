@@ -93,7 +93,8 @@ def _score_table(scores: dict[str, Any]) -> ScoreTable:
     return ScoreTable(columns=("metric", "value"), rows=[("accuracy", f"{scores['accuracy']:.4f}")], lines=[])
 
 
-def _predict_records(model: ToyTopicModel, records: list[dict[str, Any]], vectors: Any) -> list[dict[str, Any]]:
+def _predict_records(model: ToyTopicModel, records: list[dict[str, Any]], vectors: Any, *,
+                     marginals: bool = False) -> list[dict[str, Any]]:  # fmt: skip
     labels = model.predict([r["tokens"] for r in records], vectors=vectors)
     return [{**record, "label": label} for record, label in zip(records, labels)]
 

@@ -18,6 +18,11 @@ class PredictFormat(str, Enum):  # the formats of `veclift.data.predictions.FORM
     text = "text"
 
 
+class PredictOutput(str, Enum):
+    conll = "conll"
+    jsonl = "jsonl"
+
+
 @app.command("predict")
 def predict_command(
     model_dir: Path = typer.Argument(..., metavar="MODEL", help="A model directory written by `veclift train`."),
@@ -26,8 +31,13 @@ def predict_command(
         None, "--format", help="Input: conll (token per line), jsonl ({'tokens'|'text'} per line) or text (one "
         "sentence/text per line). Default: jsonl for .jsonl/.json, conll for .conll, else text."),  # fmt: skip
     vectors: str | None = typer.Option(None, "--vectors", help="Vectors giving rows to words the model lacks."),
+    output_format: PredictOutput | None = typer.Option(
+        None, "--output-format", help="Output: jsonl (every field: entities with character offsets and confidences) or "
+        "conll (token and tag columns, taggers). Default: conll for a tagger's conll/text input, else jsonl."),  # fmt: skip
+    marginals: bool = typer.Option(False, "--marginals", help="Taggers: each token's probability of every tag (JSONL)."),
 ) -> None:
-    """Tag or classify new text; results on stdout (CoNLL or JSONL for taggers, JSONL with probabilities for classifiers)."""
+    """Tag or classify new text; results on stdout: CoNLL or JSONL for taggers (JSONL: entities with character
+    offsets and confidences), JSONL with every class probability for classifiers."""
     from veclift.data.predictions import input_format, read_records, write_records
     from veclift.data.textfile import decode_text, read_text
     from veclift.tasks import load_model
@@ -44,9 +54,12 @@ def predict_command(
         raise VecliftError(f"--format conll is for taggers; use text or jsonl for a {model.task} model", source)
     records = read_records(text, chosen, source)
     try:
-        answered = task.predict_records(model, records, vectors)
+        answered = task.predict_records(model, records, vectors, marginals=marginals)
     except VecliftError as exc:
         if exc.path is not None:
             raise
         raise VecliftError(exc.message, source) from None
-    write_records(answered, chosen, sys.stdout.write)
+    if output_format is PredictOutput.conll and not task.token_tags:
+        raise VecliftError(f"--output-format conll is for taggers; a {model.task} model writes jsonl", source)
+    columns = output_format is PredictOutput.conll or (output_format is None and chosen != "jsonl" and not marginals)
+    write_records(answered, columns, sys.stdout.write)

@@ -62,11 +62,11 @@ def _json_record(line: str, source: str, number: int) -> dict[str, Any]:
     raise VecliftError('each line needs "tokens" (a list of strings) or "text"', source, number)
 
 
-def write_records(records: Sequence[dict[str, Any]], format: str, write: Callable[[str], Any]) -> None:
-    """Answered records as JSON lines; as CoNLL token/tag columns (a blank line after each sentence)
-    when they carry ``tags`` and the input (``format``) was not JSONL."""
+def write_records(records: Sequence[dict[str, Any]], columns: bool, write: Callable[[str], Any]) -> None:
+    """Answered records as JSON lines; with ``columns``, those carrying ``tags`` as CoNLL token/tag
+    columns (a blank line after each sentence)."""
     for record in records:
-        if format != "jsonl" and "tags" in record:
+        if columns and "tags" in record:
             write("".join(f"{token}\t{tag}\n" for token, tag in zip(record["tokens"], record["tags"])) + "\n")
         else:
             write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -50,3 +50,25 @@ def tokenize(text: str, lowercase: bool = False) -> list[str]:
     """Tokens of ``text`` (see the module docstring for the rules), lower-cased if asked."""
     tokens = [token for token, _, _ in tokenize_with_offsets(text)]
     return [token.lower() for token in tokens] if lowercase else tokens
+
+
+def joined_with_offsets(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The tokens joined by single spaces, and each token's ``(start, end)`` in that text."""
+    offsets, position = [], 0
+    for token in tokens:
+        offsets.append((position, position + len(token)))
+        position += len(token) + 1
+    return " ".join(tokens), offsets
+
+
+def token_offsets(text: str, tokens: list[str]) -> list[tuple[int, int]] | None:
+    """Each token's ``(start, end)`` in ``text``, found in order with anything between them; None
+    when a token is not there."""
+    offsets, position = [], 0
+    for token in tokens:
+        start = text.find(token, position)
+        if start < 0 or (token and not token.strip()):
+            return None
+        offsets.append((start, start + len(token)))
+        position = start + len(token)
+    return offsets

@@ -160,7 +160,9 @@ def _score_table(scores: dict[str, Any]) -> ScoreTable:
     )
 
 
-def _predict_records(model: TextClassifier, records: list[dict[str, Any]], vectors: Any) -> list[dict[str, Any]]:
+def _predict_records(model: TextClassifier, records: list[dict[str, Any]], vectors: Any, *,
+                     marginals: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+    """Each record with its label(s) and every class's probability (``marginals``: no per-token view)."""
     proba = model.predict_proba([record["tokens"] for record in records], vectors=vectors)
     key = "labels" if model.multi_label else "label"
     return [{**record, key: label, "probabilities": {name: round(float(p), 6) for name, p in zip(model.labels, row)}}

@@ -1,4 +1,5 @@
-"""Linear-chain CRF: forward algorithm (log-partition) and batched Viterbi, vectorised over the batch.
+"""Linear-chain CRF for training: forward algorithm (log-partition) and path scores, vectorised over
+the batch; decoding (Viterbi, forward-backward) is in `veclift.tasks.decoding`, in NumPy.
 
 Written here rather than taken from pytorch-crf/torchcrf: a few dozen lines, no extra dependency,
 and masks for padded batches with any sequence order (checked against brute force in the tests).
@@ -41,21 +42,7 @@ class CRF(nn.Module):
         """Negative log-likelihood per sequence -> (B,)."""
         return self.log_partition(emissions, mask) - self.score(emissions, tags, mask)
 
-    @torch.no_grad()
-    def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Best tag sequences (B, T); positions beyond each length hold arbitrary tags."""
-        score = self.start + emissions[:, 0]
-        history = []
-        for t in range(1, emissions.shape[1]):
-            best, index = (score[:, :, None] + self.transitions).max(dim=1)
-            score = torch.where(mask[:, t, None], best + emissions[:, t], score)
-            history.append(index)
-        current = (score + self.end).argmax(dim=1)
-        lengths = mask.sum(1)
-        path = torch.empty(mask.shape, dtype=torch.long)
-        for t in range(emissions.shape[1] - 1, -1, -1):
-            path[:, t] = current
-            if t > 0:
-                previous = history[t - 1].gather(1, current[:, None]).squeeze(1)
-                current = torch.where(t < lengths, previous, current)
-        return path
+    def weights(self) -> dict:
+        """The CRF's parameters as NumPy arrays, for `veclift.tasks.decoding.Decoder`."""
+        return {"transitions": self.transitions.detach().numpy(), "start": self.start.detach().numpy(),
+                "end": self.end.detach().numpy()}

@@ -159,8 +159,15 @@ class TaskModel:
     def words(self) -> WordEmbedder:
         return self.embedder.part(WordEmbedder)
 
+    def _items(self, items: Iterable[Any]) -> list[Any]:
+        """``items`` as a list; a bare string (which would be read character by character) is refused."""
+        if isinstance(items, str):
+            raise VecliftError(f"{type(self).__name__} predicts a list of texts or token lists, not one string: "
+                               "pass [text]")  # fmt: skip
+        return list(items)
+
     def _tokens(self, items: Iterable[Any]) -> list[list[str]]:
-        return as_token_lists(items)
+        return as_token_lists(self._items(items))
 
     def _run(
         self, token_lists: list[list[str]], fn: Callable[[TokenBatch], list], *, empty: Any = None,
@@ -208,6 +215,18 @@ class TaskModel:
         """(train vocabulary as keys, known-to-the-vectors test, key function) for the metrics."""
         words = self.words
         return {words.key(w) for w in words.train_words}, words.knows, words.key
+
+    def summary(self) -> dict[str, Any]:
+        """What a service tells of this model: task, labels, embeddings, vectors and the training scores."""
+        words = self.words
+        result = self.train_result
+        training = None if result is None else {
+            "dev_metric": self.dev_metric, "best_dev_score": result.best_score, "best_epoch": result.best_epoch,
+            "epochs": len(result.history), "seconds": round(result.seconds, 3), "stopped_early": result.stopped_early,
+        }  # fmt: skip
+        return {"task": self.task, "labels": list(self.labels), "embeddings": self.config.embeddings,
+                "vectors": {"source": self.vectors_source, "dim": words.dim, "rows": len(words.index)},
+                "training": training}  # fmt: skip
 
     # --- model directory ------------------------------------------------------------------------
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:

@@ -53,8 +53,9 @@ class Task:
     scored_noun: str  # what the test scores count: "entities"
     transfer_columns: tuple[TransferColumn, ...]  # the groups of the transfer view
     score_table: Callable[[dict[str, Any]], ScoreTable]  # `evaluate()` scores -> terminal table
-    predict_records: Callable[[TaskModel, list[dict[str, Any]], Any], list[dict[str, Any]]]
-    # (model, records with "tokens", vectors) -> the records with the model's answers, JSON-ready
+    predict_records: Callable[..., list[dict[str, Any]]]
+    # (model, records with "tokens" (and maybe "text"), vectors, *, marginals=False) -> the records with
+    # the model's answers, JSON-ready; ``marginals``: per-token probabilities, where the task has them
     stratify: Callable[[Any], Hashable] | None = None  # class of an item, for stratified subsamples
     token_tags: bool = False  # answers one tag per token: CoNLL columns fit its input and output
 

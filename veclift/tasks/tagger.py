@@ -9,10 +9,12 @@ import torch
 from torch import nn
 
 from veclift.data.readers import TaggedReaderOptions, read_tagged_files
-from veclift.data.schemes import spans
+from veclift.data.tokenize import joined_with_offsets, token_offsets, tokenize_with_offsets
 from veclift.embeddings import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder, TokenBatch, TokenEmbedder
 from veclift.tasks.config import TaggerConfig
+from veclift.errors import VecliftError
 from veclift.tasks.crf import CRF
+from veclift.tasks.decoding import Decoder
 from veclift.tasks.encoders import token_encoder
 from veclift.tasks.metrics import ner_scores, unseen_entity_scores
 from veclift.tasks.model import TaskModel
@@ -59,10 +61,29 @@ class TaggerNetwork(nn.Module):
             return self.crf.nll(scores, tags, batch.mask).mean()
         return nn.functional.cross_entropy(scores[batch.mask], tags[batch.mask])
 
-    def decode(self, batch: TokenBatch) -> list[list[int]]:
-        scores = self.emissions(batch)
-        best = self.crf.viterbi(scores, batch.mask) if self.crf is not None else scores.argmax(-1)
-        return [best[b, :n].tolist() for b, n in enumerate(batch.lengths.tolist())]
+    def decode(self, batch: TokenBatch, labels: Sequence[str], *, confidences: bool = False,
+               marginals: bool = False) -> list[dict[str, Any]]:
+        """Per sentence: ``tags`` and, with ``confidences``, ``entities`` with their confidence (and
+        per-token ``marginals`` if asked); see `veclift.tasks.decoding`."""
+        decoder = Decoder(labels, self.crf.weights() if self.crf is not None else None)
+        emissions, lengths = self.emissions(batch).numpy(), batch.lengths.numpy()
+        if not confidences:
+            return [{"tags": [labels[i] for i in row]} for row in decoder.tag_ids(emissions, lengths)]
+        return decoder.decode(emissions, lengths, marginals=marginals)
+
+
+def entity_answer(
+    text: str, tokens: list[str], offsets: Sequence[tuple[int, int]], decoded: dict[str, Any], labels: Sequence[str],
+    marginals: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """One tagged text as `SequenceTagger.predict_entities` answers it, from a `Decoder` result."""
+    entities = [{"text": text[offsets[s][0] : offsets[e - 1][1]], "label": kind, "start": offsets[s][0],
+                 "end": offsets[e - 1][1], "token_start": s, "token_end": e, "score": round(score, 6)}
+                for kind, s, e, score in decoded["entities"]]  # fmt: skip
+    answer = {"text": text, "tokens": tokens, "tags": decoded["tags"], "entities": entities}
+    if marginals:
+        answer["marginals"] = [{label: round(float(p), 6) for label, p in zip(labels, row)} for row in decoded["marginals"]]
+    return answer
 
 
 class SequenceTagger(TaskModel):
@@ -100,12 +121,9 @@ class SequenceTagger(TaskModel):
         return ner_scores([s.tags for s in dev], pred)["f1"]
 
     def _tag(self, token_lists: list[list[str]], *, vectors: Any = None, prepare: bool = True) -> list[list[str]]:
-        labels = self.labels
-
-        def decode(batch: TokenBatch) -> list[list[str]]:
-            return [[labels[i] for i in row] for row in self.network.decode(batch)]
-
-        return self._run(token_lists, decode, empty=[], vectors=vectors, prepare=prepare)
+        decoded = self._run(token_lists, lambda batch: self.network.decode(batch, self.labels), empty={"tags": []},
+                            vectors=vectors, prepare=prepare)  # fmt: skip
+        return [row["tags"] for row in decoded]
 
     def predict(self, items: Iterable[Any], *, vectors: Any = None) -> list[list[str]]:
         """IOB2 tags for each token list (or `TaggedSentence`, or raw string, tokenised).
@@ -113,6 +131,38 @@ class SequenceTagger(TaskModel):
         ``vectors``: a vector source giving rows to words this model has no row for.
         """
         return self._tag(self._tokens(items), vectors=vectors)
+
+    def predict_entities(self, items: Iterable[Any], *, vectors: Any = None, marginals: bool = False) -> list[dict[str, Any]]:
+        """Per text (a raw string, tokenised with its offsets kept) or token list (offsets into the
+        tokens joined by spaces): ``text``, ``tokens``, ``tags`` and ``entities``, each with ``text``,
+        ``label``, character ``start``/``end`` (end exclusive), ``token_start``/``token_end`` and a
+        confidence ``score`` in 0..1; per-token label probabilities under ``marginals`` if asked."""
+        texts, token_lists, offsets = [], [], []
+        for item in self._items(items):
+            if isinstance(item, str):
+                found = tokenize_with_offsets(item)
+                texts.append(item)
+                token_lists.append([token for token, _, _ in found])
+                offsets.append([(start, end) for _, start, end in found])
+            else:
+                tokens = list(item.tokens) if hasattr(item, "tokens") else list(item)
+                text, spans = joined_with_offsets(tokens)
+                texts.append(text)
+                token_lists.append(tokens)
+                offsets.append(spans)
+        return self.entities(texts, token_lists, offsets, vectors=vectors, marginals=marginals)
+
+    def entities(
+        self, texts: Sequence[str], token_lists: list[list[str]], offsets: Sequence[Sequence[tuple[int, int]]], *,
+        vectors: Any = None, marginals: bool = False,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """`predict_entities` for texts already tokenised, ``offsets`` the (start, end) of each token."""
+        decoded = self._run(
+            token_lists, lambda batch: self.network.decode(batch, self.labels, confidences=True, marginals=marginals),
+            empty={"tags": [], "entities": [], "marginals": []}, vectors=vectors,
+        )  # fmt: skip
+        return [entity_answer(text, tokens, spans, row, self.labels, marginals)
+                for text, tokens, spans, row in zip(texts, token_lists, offsets, decoded)]  # fmt: skip
 
     def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
         """conlleval scores (``f1``, ``precision``, ``recall``, ``per_type``...) and the transfer view."""
@@ -138,12 +188,22 @@ def _score_table(scores: dict[str, Any]) -> ScoreTable:
     )
 
 
-def _predict_records(model: SequenceTagger, records: list[dict[str, Any]], vectors: Any) -> list[dict[str, Any]]:
-    tags = model.predict([record["tokens"] for record in records], vectors=vectors)
-    return [{**record, "tags": row,
-             "entities": [{"type": kind, "start": s, "end": e, "text": " ".join(record["tokens"][s:e])}
-                          for kind, s, e in spans(row)]}
-            for record, row in zip(records, tags)]  # fmt: skip
+def _predict_records(model: SequenceTagger, records: list[dict[str, Any]], vectors: Any, *,
+                     marginals: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+    texts, offsets = [], []
+    for number, record in enumerate(records, 1):
+        text = record.get("text")
+        if isinstance(text, str):
+            spans = token_offsets(text, record["tokens"])
+            if spans is None:
+                raise VecliftError(f"record {number}: its tokens are not, in order, in its text")
+        else:
+            text, spans = joined_with_offsets(record["tokens"])
+        texts.append(text)
+        offsets.append(spans)
+    answers = model.entities(texts, [list(record["tokens"]) for record in records], offsets, vectors=vectors,
+                             marginals=marginals)  # fmt: skip
+    return [{**record, **answer} for record, answer in zip(records, answers)]
 
 
 register_task(Task(
