@@ -11,7 +11,8 @@ from veclift.errors import VecliftError
 from veclift.embeddings import StackedEmbedder, TokenBatch
 from veclift.tasks import SequenceTagger, TaggerConfig
 from veclift.embeddings.words import UNK, build_word_embedder
-from veclift.embeddings.casing import CasingEmbedder, casing
+from veclift.data.features import casing
+from veclift.embeddings.casing import CasingEmbedder
 from veclift.embeddings.chars import CharCNNEmbedder
 from veclift.tasks.trainer import make_optimizer
 from veclift.vectors.core import Vectors

@@ -25,7 +25,8 @@ class PredictOutput(str, Enum):
 
 @app.command("predict")
 def predict_command(
-    model_dir: Path = typer.Argument(..., metavar="MODEL", help="A model directory written by `veclift train`."),
+    model_dir: Path = typer.Argument(..., metavar="MODEL", help="A model directory written by `veclift train`, or an "
+                                     "ONNX export of one (`veclift export`; run with onnxruntime)."),  # fmt: skip
     input_path: Path | None = typer.Argument(None, metavar="[INPUT]", help="Input file; standard input when omitted."),
     format: PredictFormat | None = typer.Option(
         None, "--format", help="Input: conll (token per line), jsonl ({'tokens'|'text'} per line) or text (one "
@@ -40,10 +41,10 @@ def predict_command(
     offsets and confidences), JSONL with every class probability for classifiers."""
     from veclift.data.predictions import input_format, read_records, write_records
     from veclift.data.textfile import decode_text, read_text
-    from veclift.tasks import load_model
+    from veclift.tasks.onnx_model import load_predictor
     from veclift.tasks.registry import get_task
 
-    model = load_model(model_dir)
+    model = load_predictor(model_dir)
     if input_path is not None and not input_path.is_file():
         raise VecliftError("no such file", input_path)
     source = str(input_path) if input_path is not None else "<stdin>"

@@ -8,30 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from veclift.data.features import CASINGS, casing_ids
 from veclift.embeddings.base import TokenBatch, TokenEmbedder, register_embedder
-
-CASINGS = ("numeric", "mostly_numeric", "lower", "upper", "title", "has_digit", "other")
-
-
-def casing(token: str) -> int:
-    """Casing class of a token, 1-based (0 is padding): Reimers & Gurevych's word-shape categories."""
-    digits = sum(c.isdigit() for c in token)
-    if token.isdigit():
-        name = "numeric"
-    elif digits / max(len(token), 1) > 0.5:
-        name = "mostly_numeric"
-    elif token.islower():
-        name = "lower"
-    elif token.isupper():
-        name = "upper"
-    elif token[:1].isupper():
-        name = "title"
-    elif digits:
-        name = "has_digit"
-    else:
-        name = "other"
-    return CASINGS.index(name) + 1
-
 
 @register_embedder
 class CasingEmbedder(TokenEmbedder):
@@ -45,11 +23,7 @@ class CasingEmbedder(TokenEmbedder):
         self.embedding = nn.Embedding(len(CASINGS) + 1, dim, padding_idx=0)
 
     def forward(self, batch: TokenBatch) -> torch.Tensor:
-        ids = torch.zeros(batch.mask.shape, dtype=torch.long)
-        for b, tokens in enumerate(batch.tokens):
-            if tokens:
-                ids[b, : len(tokens)] = torch.tensor([casing(t) for t in tokens])
-        return self.embedding(ids)
+        return self.embedding(torch.from_numpy(casing_ids(batch.tokens, batch.width)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "dim": self.dim}

@@ -13,9 +13,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from veclift.data.features import char_inputs
 from veclift.embeddings.base import TokenBatch, TokenEmbedder, register_embedder
 
-MAX_WORD_CHARS = 30  # longer words are cut: their first 30 characters carry the shape signal
 
 
 class CharEmbedder(TokenEmbedder):
@@ -30,29 +30,13 @@ class CharEmbedder(TokenEmbedder):
         self.embedding = nn.Embedding(len(self.chars) + 2, char_dim, padding_idx=0)
         self._cache: dict[str, list[int]] = {}
 
-    def char_ids(self, word: str) -> list[int]:
-        ids = self._cache.get(word)
-        if ids is None:
-            ids = [self.char_index.get(c, 1) for c in word[:MAX_WORD_CHARS]] or [1]
-            self._cache[word] = ids
-        return ids
-
     def forward(self, batch: TokenBatch) -> torch.Tensor:
-        position: dict[str, int] = {}
-        where = torch.zeros(batch.mask.shape, dtype=torch.long)
-        for b, tokens in enumerate(batch.tokens):
-            if tokens:
-                where[b, : len(tokens)] = torch.tensor([position.setdefault(t, len(position)) for t in tokens])
-        words = list(position)
-        if not words:
-            return torch.zeros(*batch.mask.shape, self.dim)
-        ids = [self.char_ids(w) for w in words]
-        lengths = torch.tensor([len(i) for i in ids])
-        chars = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long)
-        for i, row in enumerate(ids):
-            chars[i, : len(row)] = torch.tensor(row)
-        encoded = self.encode(chars, lengths)
-        return encoded[where] * batch.mask[..., None]
+        chars, lengths, where = char_inputs(batch.tokens, self.char_index, batch.width, self._cache)
+        return self.from_inputs(torch.from_numpy(chars), torch.from_numpy(lengths), torch.from_numpy(where), batch.mask)
+
+    def from_inputs(self, chars: torch.Tensor, lengths: torch.Tensor, where: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Features from `veclift.data.features.char_inputs` arrays (also the exported graph's inputs)."""
+        return self.encode(chars, lengths)[where] * mask[..., None]
 
     def encode(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(words, chars) ids -> (words, dim) features."""
@@ -96,5 +80,9 @@ class CharLSTMEmbedder(CharEmbedder):
 
     def encode(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         packed = nn.utils.rnn.pack_padded_sequence(self.embedding(chars), lengths, batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.lstm(packed)
-        return torch.cat([h[0], h[1]], dim=-1)
+        out, _ = nn.utils.rnn.pad_packed_sequence(self.lstm(packed)[0], batch_first=True)
+        half = self.lstm.hidden_size
+        # The final states, read from the outputs (the same numbers as h_n): this form exports to ONNX.
+        last = (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[2])
+        forward = out.gather(1, last)[:, 0, :half]
+        return torch.cat([forward, out[:, 0, half:]], dim=-1)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from veclift.data.features import UNK, word_ids
 from veclift.embeddings.base import TokenBatch, TokenEmbedder, register_embedder
 from veclift.errors import VecliftError
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from veclift.vectors.core import Vectors
     from veclift.vectors.oov import OOVChain
 
-PAD, UNK = 0, 1
+PAD = 0
 KNOWN = "known"  # origin of a row found in the vectors under its own key
 
 
@@ -127,12 +128,7 @@ class WordEmbedder(TokenEmbedder):
         return row is not None and row >= self.n_new and self.origins[row - self.n_new] == KNOWN
 
     def ids(self, batch: TokenBatch) -> torch.Tensor:
-        ids = torch.zeros(batch.mask.shape, dtype=torch.long)
-        index, key = self.index, self.key
-        for b, tokens in enumerate(batch.tokens):
-            if tokens:
-                ids[b, : len(tokens)] = torch.tensor([index.get(key(t), UNK) for t in tokens])
-        return ids
+        return torch.from_numpy(word_ids(batch.tokens, self.index, self.lowercase, batch.width))
 
     # --- rows for unseen words ------------------------------------------------------------------
     def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
@@ -145,30 +141,10 @@ class WordEmbedder(TokenEmbedder):
         missing = sorted(k for k in keys if k not in self.index and (vectors is not None or k not in self.unresolved))
         if not missing:
             return
-        words, rows, origins = [], [], []
-        still_missing = []
-        if vectors is not None:
-            vindex = vectors.index
-            for k in missing:
-                r = vindex.get(k)
-                if r is None:
-                    still_missing.append(k)
-                else:
-                    words.append(k)
-                    rows.append(np.asarray(vectors.matrix[r], np.float32))
-                    origins.append(KNOWN)
-        else:
-            still_missing = missing
-        for k in still_missing:
-            found = self.oov.resolve(k) if self.oov is not None else None
-            if found is None:
-                self.unresolved.add(k)
-            else:
-                words.append(k)
-                rows.append(np.asarray(found[0], np.float32))
-                origins.append(found[1])
+        words, rows, origins, unresolved = resolve_rows(missing, vectors, self.oov)
+        self.unresolved.update(unresolved)
         if words:
-            self.add_fixed(words, np.stack(rows), origins)
+            self.add_fixed(words, rows, origins)
 
     def add_fixed(self, words: Sequence[str], rows: np.ndarray, origins: Sequence[str]) -> None:
         self.fixed = torch.cat([self.fixed, torch.as_tensor(rows, dtype=self.fixed.dtype)])
@@ -208,6 +184,12 @@ class WordEmbedder(TokenEmbedder):
                 out = torch.where(inside[..., None], rows, out)
         return out * batch.mask[..., None]
 
+    def from_ids(self, ids: torch.Tensor, extra_rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Rows of ``ids`` in all segments followed by ``extra_rows`` (an exported graph's word input:
+        rows for words resolved at prediction time), zero beyond each length."""
+        table = torch.cat([self.new, self.tuned, self.fixed, extra_rows])
+        return nn.functional.embedding(ids, table) * mask[..., None]
+
     def finetuned_parameters(self) -> list[nn.Parameter]:
         return [self.tuned] if self.n_tuned else []
 
@@ -243,6 +225,25 @@ class WordEmbedder(TokenEmbedder):
     def load_rows(self, state: dict[str, torch.Tensor], prefix: str) -> None:
         """Resize the growable fixed rows to the saved ones before ``load_state_dict``."""
         self.fixed = torch.zeros_like(state[prefix + "fixed"])
+
+
+def resolve_rows(
+    keys: Sequence[str], vectors: Vectors | None, oov: OOVChain | None,
+) -> tuple[list[str], np.ndarray, list[str], list[str]]:  # fmt: skip
+    """Rows for unseen ``keys``: from ``vectors`` under their own spelling, else from the ``oov``
+    chain -> (words found, their (n, dim) rows, their origins, the keys nothing resolved)."""
+    words, rows, origins, unresolved = [], [], [], []
+    vindex = vectors.index if vectors is not None else {}
+    for k in keys:
+        r = vindex.get(k)
+        found = (np.asarray(vectors.matrix[r], np.float32), KNOWN) if r is not None else oov.resolve(k) if oov is not None else None
+        if found is None:
+            unresolved.append(k)
+        else:
+            words.append(k)
+            rows.append(np.asarray(found[0], np.float32))
+            origins.append(found[1])
+    return words, np.stack(rows) if rows else np.zeros((0, 0), np.float32), origins, unresolved
 
 
 def build_word_embedder(

@@ -19,6 +19,17 @@ from veclift.tasks.model import TaskModel
 from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, register_task
 
 
+def labels_from_proba(proba: np.ndarray, labels: Sequence[str], multi_label: bool) -> list:
+    """The label of each row of (texts, labels) probabilities; multi-label: those >= 0.5, at least the top one."""
+    if not multi_label:
+        return [labels[i] for i in proba.argmax(1)]
+    out = []
+    for row in proba:
+        chosen = [labels[i] for i in np.flatnonzero(row >= 0.5)]
+        out.append(chosen or [labels[int(row.argmax())]])
+    return out
+
+
 class ClassifierNetwork(nn.Module):
     """Token features -> sentence vector -> one score per label (softmax, or sigmoid when multi-label)."""
 
@@ -39,8 +50,11 @@ class ClassifierNetwork(nn.Module):
         self.output = nn.Linear(width, n_labels)
 
     def logits(self, batch: TokenBatch) -> torch.Tensor:
-        x = self.embed_dropout(self.embedder(batch))
-        sentence = self.dropout(self.encoder(x, batch.mask))
+        return self.from_features(self.embedder(batch), batch.mask)
+
+    def from_features(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Label scores (B, labels) from the embedded tokens (B, T, dim)."""
+        sentence = self.dropout(self.encoder(self.embed_dropout(features), mask))
         return self.output(self.mlp(sentence) if self.mlp is not None else sentence)
 
     def collate(self, targets: Sequence[Any], batch: TokenBatch) -> torch.Tensor:
@@ -58,7 +72,9 @@ class ClassifierNetwork(nn.Module):
         return nn.functional.cross_entropy(logits, targets)
 
     def probabilities(self, batch: TokenBatch) -> torch.Tensor:
-        logits = self.logits(batch)
+        return self.probabilities_from(self.logits(batch))
+
+    def probabilities_from(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
 
 
@@ -115,13 +131,7 @@ class TextClassifier(TaskModel):
         return np.stack(rows) if rows else np.zeros((0, len(self.labels)), np.float32)
 
     def labels_from_proba(self, proba: np.ndarray) -> list:
-        if not self.multi_label:
-            return [self.labels[i] for i in proba.argmax(1)]
-        out = []
-        for row in proba:
-            chosen = [self.labels[i] for i in np.flatnonzero(row >= 0.5)]
-            out.append(chosen or [self.labels[int(row.argmax())]])
-        return out
+        return labels_from_proba(proba, self.labels, self.multi_label)
 
     def _gold(self, data: Sequence[Any]) -> list:
         return [list(item.labels) if self.multi_label else item.labels[0] for item in data]

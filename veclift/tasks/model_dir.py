@@ -94,6 +94,9 @@ def load_model(directory: str | Path) -> TaskModel:
     if not directory.is_dir():
         raise VecliftError("not a model directory (no such directory)", directory)
     refuse_symlinks(directory)
+    if (directory / "export.json").is_file() and not (directory / CONFIG_FILE).exists():
+        raise VecliftError("this is an ONNX export (`veclift export`): `predict` and `serve` run it; this command "
+                           "needs the model directory it was exported from", directory)  # fmt: skip
     meta = _read_json(directory, CONFIG_FILE)
     _check_meta(meta, directory / CONFIG_FILE)
     if not isinstance(meta.get("format", FORMAT_VERSION), int) or meta.get("format", FORMAT_VERSION) > FORMAT_VERSION:

@@ -46,8 +46,11 @@ class TaggerNetwork(nn.Module):
         self.crf = CRF(n_tags) if config.head == "crf" else None
 
     def emissions(self, batch: TokenBatch) -> torch.Tensor:
-        x = self.embed_dropout(self.embedder(batch))
-        return self.output(self.dropout(self.encoder(x, batch.mask)))
+        return self.from_features(self.embedder(batch), batch.mask)
+
+    def from_features(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Tag scores (B, T, tags) from the embedded tokens (B, T, dim)."""
+        return self.output(self.dropout(self.encoder(self.embed_dropout(features), mask)))
 
     def collate(self, targets: Sequence[Sequence[int]], batch: TokenBatch) -> torch.Tensor:
         tags = torch.zeros(batch.mask.shape, dtype=torch.long)
@@ -70,6 +73,25 @@ class TaggerNetwork(nn.Module):
         if not confidences:
             return [{"tags": [labels[i] for i in row]} for row in decoder.tag_ids(emissions, lengths)]
         return decoder.decode(emissions, lengths, marginals=marginals)
+
+
+def texts_with_offsets(items: Sequence[Any]) -> tuple[list[str], list[list[str]], list[list[tuple[int, int]]]]:
+    """(texts, token lists, token offsets) of raw strings (tokenised, offsets kept) and token lists or
+    sentences (offsets into the tokens joined by spaces)."""
+    texts, token_lists, offsets = [], [], []
+    for item in items:
+        if isinstance(item, str):
+            found = tokenize_with_offsets(item)
+            texts.append(item)
+            token_lists.append([token for token, _, _ in found])
+            offsets.append([(start, end) for _, start, end in found])
+        else:
+            tokens = list(item.tokens) if hasattr(item, "tokens") else list(item)
+            text, spans = joined_with_offsets(tokens)
+            texts.append(text)
+            token_lists.append(tokens)
+            offsets.append(spans)
+    return texts, token_lists, offsets
 
 
 def entity_answer(
@@ -137,19 +159,7 @@ class SequenceTagger(TaskModel):
         tokens joined by spaces): ``text``, ``tokens``, ``tags`` and ``entities``, each with ``text``,
         ``label``, character ``start``/``end`` (end exclusive), ``token_start``/``token_end`` and a
         confidence ``score`` in 0..1; per-token label probabilities under ``marginals`` if asked."""
-        texts, token_lists, offsets = [], [], []
-        for item in self._items(items):
-            if isinstance(item, str):
-                found = tokenize_with_offsets(item)
-                texts.append(item)
-                token_lists.append([token for token, _, _ in found])
-                offsets.append([(start, end) for _, start, end in found])
-            else:
-                tokens = list(item.tokens) if hasattr(item, "tokens") else list(item)
-                text, spans = joined_with_offsets(tokens)
-                texts.append(text)
-                token_lists.append(tokens)
-                offsets.append(spans)
+        texts, token_lists, offsets = texts_with_offsets(self._items(items))
         return self.entities(texts, token_lists, offsets, vectors=vectors, marginals=marginals)
 
     def entities(

@@ -1,0 +1,77 @@
+"""Token lists to the integer arrays an embedding layer looks up: word row ids, characters, casing.
+
+NumPy only, shared by the torch embedders (`veclift.embeddings`) and the ONNX runtime
+(`veclift.tasks.onnx_model`), so both feed their networks the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+UNK = 1  # row of unknown words; 0 pads
+MAX_WORD_CHARS = 30  # longer words are cut: their first 30 characters carry the shape signal
+CASINGS = ("numeric", "mostly_numeric", "lower", "upper", "title", "has_digit", "other")
+
+
+def casing(token: str) -> int:
+    """Casing class of a token, 1-based (0 is padding): Reimers & Gurevych's word-shape categories."""
+    digits = sum(c.isdigit() for c in token)
+    if token.isdigit():
+        name = "numeric"
+    elif digits / max(len(token), 1) > 0.5:
+        name = "mostly_numeric"
+    elif token.islower():
+        name = "lower"
+    elif token.isupper():
+        name = "upper"
+    elif token[:1].isupper():
+        name = "title"
+    elif digits:
+        name = "has_digit"
+    else:
+        name = "other"
+    return CASINGS.index(name) + 1
+
+
+def padded(token_lists: Sequence[Sequence[str]], value: Callable[[str], int], width: int) -> np.ndarray:
+    """(B, width) int64: ``value(token)`` at each real position, 0 beyond each length."""
+    out = np.zeros((len(token_lists), width), np.int64)
+    for b, tokens in enumerate(token_lists):
+        if tokens:
+            out[b, : len(tokens)] = [value(t) for t in tokens]
+    return out
+
+
+def word_ids(token_lists: Sequence[Sequence[str]], index: Mapping[str, int], lowercase: bool, width: int) -> np.ndarray:
+    """Row of each token's (lower-cased if ``lowercase``) form in ``index``, `UNK` when absent."""
+    if lowercase:
+        return padded(token_lists, lambda t: index.get(t.lower(), UNK), width)
+    return padded(token_lists, lambda t: index.get(t, UNK), width)
+
+
+def casing_ids(token_lists: Sequence[Sequence[str]], width: int) -> np.ndarray:
+    return padded(token_lists, casing, width)
+
+
+def char_inputs(
+    token_lists: Sequence[Sequence[str]], char_index: Mapping[str, int], width: int,
+    cache: dict[str, list[int]] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Each distinct word of the batch once: (words, chars) character ids (1: unknown character),
+    (words,) lengths, and (B, width) the word at each position (0 for padding, masked later)."""
+    cache = {} if cache is None else cache
+    position: dict[str, int] = {}
+    where = padded(token_lists, lambda t: position.setdefault(t, len(position)), width)
+    rows = []
+    for word in position:
+        ids = cache.get(word)
+        if ids is None:
+            ids = cache[word] = [char_index.get(c, 1) for c in word[:MAX_WORD_CHARS]] or [1]
+        rows.append(ids)
+    lengths = np.array([len(r) for r in rows] or [1], np.int64)
+    chars = np.zeros((max(len(rows), 1), int(lengths.max())), np.int64)
+    for i, r in enumerate(rows):
+        chars[i, : len(r)] = r
+    return chars, lengths, where
