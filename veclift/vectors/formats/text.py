@@ -68,6 +68,9 @@ def _is_number(field: bytes) -> bool:
     return True
 
 
+BLOCK = 1 << 22  # bytes of a chunk pyarrow parses as one block
+
+
 def _parse_rows(chunk: bytes, dim: int) -> tuple[list[bytes], np.ndarray] | None:
     """Words and float32 rows of a chunk of well-formed rows, or None if any value is not a number.
 
@@ -81,7 +84,9 @@ def _parse_rows(chunk: bytes, dim: int) -> tuple[list[bytes], np.ndarray] | None
     try:
         table = csv.read_csv(
             io.BytesIO(chunk),
-            read_options=csv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
+            # Threads only where there are several blocks to share out: a one-block chunk gains nothing,
+            # and a thread pool started for a small file could abort the process at exit beside torch's.
+            read_options=csv.ReadOptions(autogenerate_column_names=True, block_size=BLOCK, use_threads=len(chunk) > BLOCK),
             parse_options=csv.ParseOptions(delimiter=" ", quote_char=False, escape_char=False, double_quote=False),
             convert_options=csv.ConvertOptions(column_types=types, null_values=[], strings_can_be_null=False),
         )
