@@ -18,6 +18,8 @@ FORBIDDEN = [
     ("contextual", "embeddings"), ("contextual", "tasks"),
     ("tasks", "study"), ("tasks", "pretrain"),
     *((low, "cli") for low in ("vectors", "data", "embeddings", "contextual", "tasks", "pretrain", "study")),
+    *((low, "serve") for low in ("vectors", "data", "embeddings", "contextual", "tasks", "pretrain", "study")),
+    ("serve", "cli"),
 ]  # fmt: skip
 
 
@@ -74,6 +76,7 @@ def test_the_walk_sees_imports_inside_functions(tmp_path):
     graph = import_graph()
     assert "contextual" in graph["embeddings"]  # a module-level import
     assert "pretrain" in graph["cli"]  # imported inside the command functions only
+    assert "serve" in graph["cli"] and "data" in graph["serve"]
 
 
 def test_no_import_circles_between_sub_packages():
