@@ -40,6 +40,7 @@ RUNS = {
     "demo_bench.py": [],
     "hostile_bench.py": ["--only", "usage,numeric", "--no-write"],
     "house_bench.py": [],
+    "serve_bench.py": ["--epochs", "1", "--requests", "200", "--clients", "4"],
 }
 def _same_sections(kept: dict, now: dict) -> str:
     """spaces_bench: its figures (not its timings) equal the kept ones."""

@@ -19,7 +19,7 @@ def evaluate_command(
     data: list[Path] = typer.Argument(..., help="Labeled data in the training formats (classify: several files are one file per label)."),
     vectors: str | None = typer.Option(None, "--vectors", help="Vectors giving rows to words the model lacks."),
     tag_column: int | None = typer.Option(None, "--tag-column", help="ner: column of the tag (default last)."),
-    scheme: str | None = typer.Option(None, "--scheme", help="ner: tag scheme of the files: auto | iob1 | iob2 | bioes."),
+    scheme: str | None = typer.Option(None, "--scheme", help="ner: tag scheme of the files: auto | iob1 | iob2 | bioes | io (bare type tags)."),
     text_column: str | None = typer.Option(None, "--text-column", help="classify: text column (name or index) or JSONL field."),
     label_column: str | None = typer.Option(None, "--label-column", help="classify: label column (name or index) or JSONL field."),
     label_separator: str | None = typer.Option(None, "--label-separator", help="classify: split label cells (multi-label)."),

@@ -18,7 +18,7 @@ class TaggedReaderOptions:
     """CoNLL column files (IOB1/IOB2/BIOES, -DOCSTART-) or JSONL; several are read one after the other."""
 
     tag_column: int = field(default=-1, metadata={"help": "Column of the tag (default last)."})
-    scheme: str = field(default="auto", metadata={"help": "Tag scheme of the files: auto | iob1 | iob2 | bioes."})
+    scheme: str = field(default="auto", metadata={"help": "Tag scheme of the files: auto | iob1 | iob2 | bioes | io (bare type tags)."})
 
 
 @dataclass

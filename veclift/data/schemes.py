@@ -1,4 +1,5 @@
-"""Entity tag schemes (IOB1, IOB2, BIOES): detection, validation, repair, conversion and chunking.
+"""Entity tag schemes (IOB1, IOB2, BIOES, and IO: plain type tags such as ``PER``): detection,
+validation, repair, conversion and chunking.
 
 The internal scheme is IOB2 (``B-`` starts every entity). Chunking follows conlleval exactly,
 so any scheme, and any ill-formed sequence, is read the way conlleval reads it: an ``I-X``
@@ -13,9 +14,15 @@ from typing import NamedTuple
 
 from veclift.errors import VecliftError
 
-SCHEMES = ("iob1", "iob2", "bioes")
+SCHEMES = ("iob1", "iob2", "bioes", "io")
 INTERNAL_SCHEME = "iob2"
 _PREFIXES = {"iob1": "BI", "iob2": "BI", "bioes": "BIES"}
+SCHEME_RULES = {
+    "iob1": "tags are O, I-TYPE, or B-TYPE between two adjacent entities of one type",
+    "iob2": "tags are O, B-TYPE (an entity's first token) or I-TYPE (the tokens after it)",
+    "bioes": "tags are O, B-TYPE, I-TYPE, E-TYPE (last token) or S-TYPE (a one-token entity)",
+    "io": "tags are O or a bare TYPE; a run of one TYPE is one entity",
+}
 
 Span = tuple[str, int, int]
 """An entity: (type, start, end) over token positions, end exclusive."""
@@ -54,8 +61,19 @@ def _start_of_chunk(prev_tag: str, tag: str, prev_type: str, kind: str) -> bool:
     return tag not in ("O", ".") and prev_type != kind
 
 
+def io_spans(tags: Sequence[str]) -> list[Span]:
+    """Entities of plain (IO) tags: each maximal run of one non-``O`` tag."""
+    found: list[Span] = []
+    for i, tag in enumerate([*tags, "O"]):
+        if found and found[-1][2] == i and found[-1][0] == tag:
+            found[-1] = (tag, found[-1][1], i + 1)
+        elif tag != "O" and i < len(tags):
+            found.append((tag, i, i + 1))
+    return found
+
+
 def spans(tags: Sequence[str]) -> list[Span]:
-    """Entities of one sentence as conlleval chunks them, in any of the three schemes."""
+    """Entities of one sentence as conlleval chunks them, in any of the prefixed schemes."""
     found: list[Span] = []
     prev_tag, prev_type, start = "O", "", None
     for i, tag in enumerate(tags):
@@ -72,12 +90,15 @@ def spans(tags: Sequence[str]) -> list[Span]:
 
 
 def tags_from_spans(entities: Iterable[Span], length: int, scheme: str = INTERNAL_SCHEME) -> list[str]:
-    """Write non-overlapping entities as a tag sequence of ``length`` tokens in ``scheme``."""
+    """Write non-overlapping entities as a tag sequence of ``length`` tokens in ``scheme`` (in IO,
+    two adjacent entities of one type become one)."""
     scheme = check_scheme(scheme)
     tags = ["O"] * length
     previous: Span | None = None
     for kind, start, end in sorted(entities, key=lambda s: s[1]):
-        if scheme == "bioes" and end - start == 1:
+        if scheme == "io":
+            tags[start:end] = [kind] * (end - start)
+        elif scheme == "bioes" and end - start == 1:
             tags[start] = f"S-{kind}"
         else:
             adjacent = previous is not None and previous[2] == start and previous[0] == kind
@@ -94,7 +115,7 @@ def tags_from_spans(entities: Iterable[Span], length: int, scheme: str = INTERNA
 def convert_tags(tags: Sequence[str], source: str, target: str) -> list[str]:
     """Convert one sentence's tags between schemes; ill-formed input is read as conlleval does."""
     check_scheme(source)
-    return tags_from_spans(spans(tags), len(tags), target)
+    return tags_from_spans(io_spans(tags) if source == "io" else spans(tags), len(tags), target)
 
 
 def detect_scheme(tag_sequences: Iterable[Sequence[str]]) -> str:
@@ -134,6 +155,8 @@ def tag_problems(tags: Sequence[str], scheme: str) -> list[TagProblem]:
     ``I-X`` or ``E-X``. IOB1 allows an ``I-`` anywhere.
     """
     scheme = check_scheme(scheme)
+    if scheme == "io":
+        return [TagProblem(i, "an empty tag", False) for i, tag in enumerate(tags) if not tag]
     allowed = _PREFIXES[scheme]
     problems: list[TagProblem] = []
     parts = [split_tag(tag) for tag in tags]
@@ -142,7 +165,8 @@ def tag_problems(tags: Sequence[str], scheme: str) -> list[TagProblem]:
         if tag == "O":
             continue
         if prefix not in allowed or not kind:
-            problems.append(TagProblem(i, f"tag {tag!r} is not a valid {scheme.upper()} tag", False))
+            problems.append(TagProblem(i, f"tag {tag!r} is not a valid {scheme.upper()} tag: {SCHEME_RULES[scheme]}"
+                                          f"{' (plain type tags: scheme io)' if '-' not in tag else ''}", False))  # fmt: skip
             continue
         prev_prefix, prev_type = parts[i - 1] if i else ("O", "")
         if scheme != "iob1" and prefix in ("I", "E") and not (prev_prefix in ("B", "I") and prev_type == kind):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -9,14 +10,47 @@ import numpy as np
 import torch
 from torch import nn
 
+from veclift.data.labeled import LabeledText
 from veclift.data.readers import LabeledReaderOptions, read_labeled_files
 from veclift.embeddings import TokenBatch, TokenEmbedder
 from veclift.errors import VecliftError
 from veclift.tasks.config import ClassifierConfig
 from veclift.tasks.encoders import SentenceEncoder
+from veclift.tasks.inputs import pair
 from veclift.tasks.metrics import classification_scores, unseen_word_accuracy
 from veclift.tasks.model import TaskModel
 from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, register_task
+
+
+def labeled_example(text: Any, label: Any, number: int) -> LabeledText:
+    """A raw text (tokenised) or token list with its label (a list of labels: multi-label)."""
+    from veclift.data.tokenize import tokenize
+
+    if isinstance(text, str):
+        tokens = tokenize(text)
+    elif isinstance(text, (list, tuple)) and all(isinstance(t, str) for t in text):
+        tokens, text = list(text), " ".join(text)
+    else:
+        raise VecliftError(f"text {number}: expected a string or a list of token strings, got {type(text).__name__}")
+    labels = [label] if isinstance(label, str) else list(label) if isinstance(label, (list, tuple)) else None
+    if not labels or not all(isinstance(name, str) and name for name in labels):
+        raise VecliftError(f"text {number}: a label must be a non-empty string (or a list of them), got {label!r}")
+    return LabeledText(tokens, labels, text)
+
+
+def _is_label_column(train: Any, dev: Any) -> bool:
+    """Whether ``fit(train, dev)`` was called scikit-learn's way, ``fit(X, y)``: ``dev`` is one label
+    per text (a string; or a list of labels when ``train`` holds raw strings), never a dev set of
+    `LabeledText` items or ``(text, label)`` pairs."""
+    if isinstance(train, (str, os.PathLike)) or not isinstance(dev, (list, tuple, np.ndarray)) or not len(dev):
+        return False
+    train = list(train)
+    if len(train) != len(dev):
+        return False
+    if all(isinstance(y, str) for y in dev):
+        return not any(isinstance(x, LabeledText) for x in train)
+    label_lists = all(isinstance(y, (list, tuple)) and all(isinstance(t, str) for t in y) for y in dev)
+    return label_lists and all(isinstance(x, str) for x in train)
 
 
 def labels_from_proba(proba: np.ndarray, labels: Sequence[str], multi_label: bool) -> list:
@@ -95,6 +129,38 @@ class TextClassifier(TaskModel):
     def __init__(self, config: ClassifierConfig | None = None, **options: Any):
         super().__init__(config, **options)
         self.multi_label = bool(self.config.multi_label)
+
+    def _example(self, value: Any, number: int) -> LabeledText:
+        if isinstance(value, LabeledText):
+            return value
+        text, label = pair(value, number, ("text", "label"))
+        return labeled_example(text, label, number)
+
+    def _training_sets(self, train: Any, dev: Any) -> tuple[list, list]:
+        """``fit(X, y)`` as in scikit-learn (texts or token lists, then their labels; no dev set), or
+        ``fit(train, dev)``."""
+        if _is_label_column(train, dev):
+            return [labeled_example(x, label, n) for n, (x, label) in enumerate(zip(train, dev), 1)], []
+        return super()._training_sets(train, dev)
+
+    # --- scikit-learn conventions -------------------------------------------------------------------
+    @property
+    def classes_(self) -> np.ndarray:
+        """The labels, in the column order of `predict_proba` (scikit-learn's name)."""
+        return np.array(self.labels)
+
+    def score(self, X: Sequence[Any], y: Sequence[Any]) -> float:
+        """Accuracy of ``predict(X)`` against ``y`` (multi-label: exact label sets)."""
+        pred = self.predict(X)
+        gold = [sorted(label) if isinstance(label, (list, tuple)) else label for label in y]
+        pred = [sorted(label) if isinstance(label, list) else label for label in pred]
+        return float(np.mean([p == g for p, g in zip(pred, gold)])) if gold else 0.0
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True), classifier_tags=ClassifierTags(),
+                    input_tags=InputTags(one_d_array=True, two_d_array=False, string=True))  # fmt: skip
 
     def _label_set(self, train: Sequence[Any]) -> list[str]:
         labels = sorted({label for item in train for label in item.labels})

@@ -9,6 +9,7 @@ its range (``min``, ``max``) and option names (``flags``, default ``--field-name
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -112,9 +113,12 @@ class TaskConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TaskConfig:
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
+        unknown = sorted(set(values) - names)
         if unknown:
-            raise VecliftError(f"unknown {cls.task} option(s): {', '.join(sorted(unknown))}")
+            close = difflib.get_close_matches(unknown[0], sorted(names), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise VecliftError(f"unknown {cls.task} option(s): {', '.join(unknown)}{hint}; the options are "
+                               f"{', '.join(sorted(names))}")  # fmt: skip
         return cls(**values)
 
     def replace(self, **changes: Any) -> TaskConfig:

@@ -6,6 +6,7 @@ save/load of the model directory, and the transfer-view bookkeeping.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -88,6 +89,20 @@ class TaskModel:
     def _dev_score(self, dev: Sequence[Any]) -> float:
         raise NotImplementedError
 
+    def _example(self, value: Any, number: int) -> Any:
+        """One element of a user's sequence as this task's item (see `veclift.tasks.inputs`); by
+        default the element itself, taken to be the task's item already."""
+        return value
+
+    def _as_items(self, data: Any, what: str) -> list:
+        """A path, a ``datasets.Dataset`` or a sequence of examples as this task's items."""
+        from veclift.tasks.inputs import task_items
+
+        return task_items(data, self.task, self._example, what=what)
+
+    def _training_sets(self, train: Any, dev: Any) -> tuple[list, list]:
+        return self._as_items(train, "training data"), self._as_items(dev, "dev data")
+
     def _extra_state(self) -> dict[str, Any]:
         """Task-specific fields saved in config.json and restored by `_restore_extra`."""
         return {}
@@ -98,8 +113,8 @@ class TaskModel:
     # --- training ---------------------------------------------------------------------------------
     def fit(
         self,
-        train: Sequence[Any],
-        dev: Sequence[Any] | None = None,
+        train: Any,
+        dev: Any = None,
         *,
         vectors: Any = None,
         seed: int = 0,
@@ -109,9 +124,11 @@ class TaskModel:
     ) -> TaskModel:
         """Train on ``train`` with early stopping on ``dev``; ``vectors`` a `Vectors` or a source name.
 
-        Words of ``dev`` and ``extra_tokens`` (e.g. the test set) get frozen pre-trained rows.
+        ``train``/``dev``: a file path (read as ``veclift train`` reads it), a ``datasets.Dataset``, or a
+        list of the task's items or plain pairs (``(tokens, tags)``, ``(text, label)``). Words of
+        ``dev`` and ``extra_tokens`` (e.g. the test set) get frozen pre-trained rows.
         """
-        train, dev = list(train), list(dev or [])
+        train, dev = self._training_sets(train, dev)
         if not train:
             raise VecliftError("the training data is empty")
         vectors = open_vectors(vectors)
@@ -195,11 +212,11 @@ class TaskModel:
                         out[i] = empty
         return out
 
-    def _evaluation_data(self, data: Iterable[Any], unit: str, kind: str, outputs: Callable[[Any], Iterable[str]]) -> list:
-        """The evaluation items as a list, refused when empty; a ``kind`` (tag, label) this model never
-        learned is named in a warning and left in to count as missed, as conlleval and scikit-learn
-        count it. ``unit`` names an item in the message ("sentence 3: tag ...")."""
-        data = list(data)
+    def _evaluation_data(self, data: Any, unit: str, kind: str, outputs: Callable[[Any], Iterable[str]]) -> list:
+        """The evaluation items (anything `fit` takes) as a list, refused when empty; a ``kind`` (tag,
+        label) this model never learned is named in a warning and left in to count as missed, as
+        conlleval and scikit-learn count it. ``unit`` names an item in the message ("sentence 3: tag ...")."""
+        data = self._as_items(data, "evaluation data")
         if not data:
             raise VecliftError("the evaluation data is empty")
         known = set(self.labels)
@@ -215,6 +232,15 @@ class TaskModel:
         """(train vocabulary as keys, known-to-the-vectors test, key function) for the metrics."""
         words = self.words
         return {words.key(w) for w in words.train_words}, words.knows, words.key
+
+    # --- scikit-learn conventions ------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Every option of the config, as scikit-learn's ``clone`` and ``GridSearchCV`` read them."""
+        return {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
+
+    def set_params(self, **params: Any) -> TaskModel:
+        self.config = self.config.replace(**params)
+        return self
 
     def summary(self) -> dict[str, Any]:
         """What a service tells of this model: task, labels, embeddings, vectors and the training scores."""

@@ -18,9 +18,13 @@ distinct word once, see `veclift.data.features.char_inputs`); with casing ``casi
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +115,21 @@ def min_width(model: Any) -> int:
     return max(config.kernel_sizes) if model.task == "classify" and config.encoder == "cnn" else 1
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence what the exporter's C++ side prints straight to file descriptor 2 (shape-inference notes
+    on packed sequences, not errors: those raise)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def export_onnx(model: Any, output: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``model`` (a trained tagger or classifier) as an ONNX export directory (see the module docstring)."""
     from veclift import __version__
@@ -140,7 +159,7 @@ def export_onnx(model: Any, output: str | Path, *, overwrite: bool = False) -> P
     words = model.words
     output = Path(output)
     with atomic_path(output, directory=True, overwrite=overwrite) as tmp:
-        with warnings.catch_warnings(), torch.no_grad():
+        with warnings.catch_warnings(), torch.no_grad(), _quiet_stderr():
             warnings.simplefilter("ignore")  # the TorchScript exporter's notes on deprecation and RNN batch sizes
             torch.onnx.export(graph, inputs, str(tmp / GRAPH_FILE), input_names=names, output_names=[output_name],
                               dynamic_axes={n: axes[n] for n in [*names, output_name]}, opset_version=OPSET,

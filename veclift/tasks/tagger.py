@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -9,6 +10,8 @@ import torch
 from torch import nn
 
 from veclift.data.readers import TaggedReaderOptions, read_tagged_files
+from veclift.data.schemes import INTERNAL_SCHEME, check_scheme, repair_tags
+from veclift.data.tagged import TaggedSentence
 from veclift.data.tokenize import joined_with_offsets, token_offsets, tokenize_with_offsets
 from veclift.embeddings import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder, TokenBatch, TokenEmbedder
 from veclift.tasks.config import TaggerConfig
@@ -16,6 +19,7 @@ from veclift.errors import VecliftError
 from veclift.tasks.crf import CRF
 from veclift.tasks.decoding import Decoder
 from veclift.tasks.encoders import token_encoder
+from veclift.tasks.inputs import is_hf_dataset, pair, task_items
 from veclift.tasks.metrics import ner_scores, unseen_entity_scores
 from veclift.tasks.model import TaskModel
 from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, register_task
@@ -75,6 +79,22 @@ class TaggerNetwork(nn.Module):
         return decoder.decode(emissions, lengths, marginals=marginals)
 
 
+def tagged_example(value: Any, number: int, scheme: str) -> TaggedSentence:
+    """A `TaggedSentence` or a ``(tokens, tags)`` pair as an IOB2 sentence; tags that fit no ``scheme``
+    are refused with the scheme's rule (ill-formed transitions are read as conlleval reads them)."""
+    tokens, tags = (value.tokens, value.tags) if isinstance(value, TaggedSentence) else pair(value, number, ("tokens", "tags"))
+    for name, values in (("tokens", tokens), ("tags", tags)):
+        if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+            raise VecliftError(f"sentence {number}: {name} must be a list of strings")
+    if len(tokens) != len(tags):
+        raise VecliftError(f"sentence {number}: {len(tokens)} tokens but {len(tags)} tags")
+    try:
+        iob2, _ = repair_tags(list(tags), scheme)
+    except VecliftError as exc:
+        raise VecliftError(f"sentence {number}: {exc.message}") from None
+    return TaggedSentence(tokens, iob2)
+
+
 def texts_with_offsets(items: Sequence[Any]) -> tuple[list[str], list[list[str]], list[list[tuple[int, int]]]]:
     """(texts, token lists, token offsets) of raw strings (tokenised, offsets kept) and token lists or
     sentences (offsets into the tokens joined by spaces)."""
@@ -117,6 +137,20 @@ class SequenceTagger(TaskModel):
     task = "ner"
     config_class = TaggerConfig
     dev_metric = "F1"
+
+    def fit(self, train: Any, dev: Any = None, *, scheme: str = INTERNAL_SCHEME, **options: Any) -> SequenceTagger:
+        """`TaskModel.fit`; ``scheme``: the tags of plain ``(tokens, tags)`` examples and sentences
+        (iob2, iob1, bioes, or io for bare type tags such as ``PER``), converted to IOB2."""
+        return super().fit(self._tagged(train, scheme, "training data"), self._tagged(dev, scheme, "dev data"), **options)
+
+    def _tagged(self, data: Any, scheme: str, what: str) -> Any:
+        if data is None or isinstance(data, (str, os.PathLike)) or is_hf_dataset(data):
+            return data  # the readers convert files and datasets themselves
+        scheme = check_scheme(scheme)
+        return task_items(data, self.task, lambda value, number: tagged_example(value, number, scheme), what=what)
+
+    def _example(self, value: Any, number: int) -> TaggedSentence:
+        return tagged_example(value, number, INTERNAL_SCHEME)
 
     def _label_set(self, train: Sequence[Any]) -> list[str]:
         tags = {t for s in train for t in s.tags}
@@ -174,9 +208,11 @@ class SequenceTagger(TaskModel):
         return [entity_answer(text, tokens, spans, row, self.labels, marginals)
                 for text, tokens, spans, row in zip(texts, token_lists, offsets, decoded)]  # fmt: skip
 
-    def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
-        """conlleval scores (``f1``, ``precision``, ``recall``, ``per_type``...) and the transfer view."""
-        data = self._evaluation_data(data, "sentence", "tag", lambda sentence: sentence.tags)
+    def evaluate(self, data: Any, *, vectors: Any = None, scheme: str = INTERNAL_SCHEME) -> dict[str, Any]:
+        """conlleval scores (``f1``, ``precision``, ``recall``, ``per_type``...) and the transfer view;
+        ``data`` and ``scheme`` as `fit` takes them."""
+        data = self._evaluation_data(self._tagged(data, scheme, "evaluation data"), "sentence", "tag",
+                                     lambda sentence: sentence.tags)  # fmt: skip
         pred = self._tag([list(s.tokens) for s in data], vectors=vectors)
         scores = ner_scores([s.tags for s in data], pred)
         vocab, knows, key = self.transfer_helpers()
