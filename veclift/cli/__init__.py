@@ -24,6 +24,21 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from veclift import __version__
+
+        print(f"veclift {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Root options (``--version``), read before any command."""
+
+
 def _register() -> None:
     """Attach every command group: each module of this package adds its commands to `app`."""
     import importlib

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -24,8 +25,25 @@ def _open(source: str, oov: str = "none"):
     return Vectors.load(source, oov=None if oov == "none" else oov)
 
 
-def _unknown(exc: KeyError) -> VecliftError:
-    return VecliftError(exc.args[0] if exc.args else str(exc))
+def _unknown(exc: KeyError, vectors, words: Sequence[str], oov: str) -> VecliftError:
+    """The failed lookup as one line; without ``--oov``, it names the strategy that would find the word."""
+    message = exc.args[0] if exc.args else str(exc)
+    missing = next((w for w in words if w not in vectors), None)
+    if oov == "none" and missing is not None:
+        message = f"{message}; {_oov_hint(vectors, missing)}"
+    return VecliftError(message)
+
+
+def _oov_hint(vectors, word: str) -> str:
+    """``--oov lower`` when a case or digit variant of ``word`` has a row (saying so for lower-cased vectors),
+    else ``--oov char-ngram``."""
+    from veclift.vectors.oov import LowerFallback
+
+    found = next((form for form in LowerFallback.variants(word) if vectors.has_row(form)), None)
+    if found is None:
+        return "try --oov char-ngram, which builds a vector from the spelling"
+    cased = "these vectors are lower-cased: " if vectors.lowercase and found == word.lower() else ""
+    return f"{cased}try --oov lower (it finds {found!r})"
 
 
 def _print_json(data) -> None:
@@ -46,7 +64,7 @@ def neighbors(
     try:
         results = vectors.most_similar_many(words, topn=topn, restrict_vocab=restrict)
     except KeyError as exc:
-        raise _unknown(exc) from None
+        raise _unknown(exc, vectors, words, oov) from None
     if as_json:
         _print_json({w: [[n, round(s, 6)] for n, s in res] for w, res in zip(words, results)})
         return
@@ -86,7 +104,7 @@ def analogy(
     try:
         answers = vectors.analogy(a, b, c, topn=topn, method=method, restrict_vocab=restrict)
     except KeyError as exc:
-        raise _unknown(exc) from None
+        raise _unknown(exc, vectors, [a, b, c], oov) from None
     if as_json:
         _print_json({"query": [a, b, c], "method": method.lower(), "answers": [[w, round(s, 6)] for w, s in answers]})
         return
@@ -106,7 +124,7 @@ def similarity(
     try:
         value = vectors.similarity(w1, w2)
     except KeyError as exc:
-        raise _unknown(exc) from None
+        raise _unknown(exc, vectors, [w1, w2], oov) from None
     if as_json:
         _print_json({"w1": w1, "w2": w2, "similarity": value})
     else:

@@ -113,7 +113,7 @@ def continue_training(
         most_moved=[(trained[i], float(cosines[i])) for i in order],
         neighbors={
             w: {
-                "before": most_similar(initial, w, topn=topn) if w in initial else [],
+                "before": most_similar(initial, w, topn=topn) if initial.has_row(w) else [],
                 "after": most_similar(adapted, w, topn=topn) if w in adapted else [],
             }
             for w in neighbors

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from veclift.vectors.gensim_api import GensimNames
 from veclift.vectors.normalize import normalize_rows, row_norms
 
 if TYPE_CHECKING:
@@ -16,11 +17,12 @@ if TYPE_CHECKING:
     from veclift.vectors.subword import SubwordModel
 
 
-class Vectors:
+class Vectors(GensimNames):
     """Word vectors: row ``i`` of ``matrix`` belongs to ``words[i]``; rows stay in file order.
 
     The matrix is read-only (memory-mapped when opened from the native format). Unknown words
     are resolved by the optional OOV chain (see ``veclift.vectors.oov``), else ``KeyError``.
+    gensim's ``KeyedVectors`` names work too (see ``veclift.vectors.gensim_api``).
     """
 
     def __init__(
@@ -151,7 +153,15 @@ class Vectors:
         return len(self._words)
 
     def __contains__(self, word: object) -> bool:
-        return word in self.index
+        """``word in v`` is True exactly when ``v[word]`` gives a vector: the word has a row, or the OOV chain
+        recovers it (with ``char-ngram`` or ``unk`` every word does). `has_row` asks for a row of its own."""
+        if not isinstance(word, str):
+            return False
+        return word in self.index or (self._oov is not None and any(s.covers(word) for s in self._oov.strategies))
+
+    def has_row(self, word: object) -> bool:
+        """Whether the word has a row of its own (``word in v.key_to_index``), whatever the OOV chain."""
+        return isinstance(word, str) and word in self.index
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._words)
@@ -166,14 +176,15 @@ class Vectors:
             return self.get_vector(key)
         return np.stack([self.get_vector(w) for w in key]) if len(key) else np.zeros((0, self.dim), np.float32)
 
-    def get_vector(self, word: str) -> np.ndarray:
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        """The word's row, else its vector from the OOV chain, else ``KeyError``; ``norm``: scaled to unit length."""
         row = self.index.get(word)
         if row is not None:
-            return np.asarray(self._matrix[row])
+            return self.unit_rows(row) if norm else np.asarray(self._matrix[row])
         if self._oov is not None:
             vec = self._oov.vector(word)
             if vec is not None:
-                return vec
+                return normalize_rows(vec) if norm else vec
         raise KeyError(f"word {word!r} is not in the vectors ({self.source or 'unnamed'}) and no OOV strategy recovers it")
 
     def lookup(self, words: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:
