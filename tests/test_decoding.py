@@ -67,11 +67,30 @@ def test_marginals_and_entity_confidences_equal_brute_force(seed):
         for kind, s, e, score in answers[b]["entities"]:
             def same_entity(path):
                 tags = [LABELS[i] for i in path]
-                return tags[s:e] == answers[b]["tags"][s:e] and (e == n or tags[e] != f"I-{kind}")
+                return tags[s:e] == answers[b]["tags"][s:e] and (kind, s, e) in chunks(tags)
 
             expected = sum(p for path, p in probabilities.items() if same_entity(path))
             assert score == pytest.approx(expected, abs=1e-6)
             assert 0 < score <= 1
+
+
+def test_a_span_opened_by_a_stray_inside_tag_counts_only_paths_where_it_is_a_span():
+    """[O, I-PER] decoded: paths with B-PER or I-PER before it make one longer entity, not this one."""
+    labels = ["O", "B-PER", "I-PER"]
+    zeros = {"transitions": np.zeros((3, 3), np.float32), "start": np.zeros(3, np.float32), "end": np.zeros(3, np.float32)}
+    emissions = np.log(np.array([[[0.4, 0.35, 0.25], [0.05, 0.05, 0.9]]], np.float32))
+    answer = Decoder(labels, zeros).decode(emissions, np.array([2]))[0]
+    assert answer["tags"] == ["O", "I-PER"]
+    assert answer["entities"] == [("PER", 1, 2, pytest.approx(0.4 * 0.9, abs=1e-6))]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_chunks_equal_the_conlleval_spans_on_random_tags(seed):
+    from veclift.data.schemes import spans
+
+    rng = np.random.default_rng(seed)
+    tags = list(rng.choice(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"], size=int(rng.integers(0, 12))))
+    assert chunks(tags) == [tuple(s) for s in spans(tags)]
 
 
 def test_numpy_viterbi_is_the_torch_viterbi_it_replaced():
@@ -118,6 +137,7 @@ def test_chunks_agree_with_the_conlleval_reading(tags, expected):
 def test_offsets_of_tokens_in_their_text():
     assert token_offsets("Kevin  flew to\tVienna.", ["Kevin", "flew", "to", "Vienna", "."]) == [(0, 5), (7, 11), (12, 14), (15, 21), (21, 22)]
     assert token_offsets("Kevin flew", ["Kevin", "ran"]) is None
+    assert token_offsets("Parisian Paris", ["Paris"]) is None and token_offsets("the cat sat", ["a", "sat"]) is None
     assert joined_with_offsets(["New", "York"]) == ("New York", [(0, 3), (4, 8)])
 
 
@@ -187,4 +207,21 @@ def test_predict_cli_writes_offsets_confidences_and_marginals(tagger, tmp_path, 
     assert json.loads(lines.out)["entities"][0]["label"] == "PER"
     source.write_text(json.dumps({"text": "Lucy lives", "tokens": ["Lucy", "sleeps"]}) + "\n")
     mismatch = run_cli("predict", str(tmp_path / "model"), str(source))
-    assert mismatch.code == 2 and "tokens are not, in order, in its text" in mismatch.err and mismatch.err.count("\n") == 1
+    assert mismatch.code == 2 and "tokens do not spell its text" in mismatch.err and mismatch.err.count("\n") == 1
+
+
+def test_rows_for_words_met_at_prediction_stay_bounded(tagger, monkeypatch):
+    """A service meets endless new words: the rows added for them are dropped past a bound, and
+    predictions stay what a fresh model gives."""
+    import veclift.embeddings.words as words_module
+
+    monkeypatch.setattr(words_module, "MAX_ADDED_ROWS", 50)
+    words = tagger.words
+    start = len(words.fixed_words)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        batch = [["".join(rng.choice(list("abcdefgh"), 7)) for _ in range(20)] + ["lives", "in", "Vienna"]]
+        first = tagger.predict(batch)
+        assert len(words.fixed_words) - start <= 50 + 23 and len(words.fixed) == len(words.fixed_words)
+    assert tagger.predict(batch) == first
+    assert tagger.predict([["Lucy", "lives", "in", "Vienna", "."]]) == [["B-PER", "O", "O", "B-LOC", "O"]]

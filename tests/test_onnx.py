@@ -86,6 +86,8 @@ def test_export_and_predict_from_the_command_line(tmp_path):
         assert run.returncode == 0, run.stderr
         answers.append([json.loads(line) for line in run.stdout.splitlines()])
     assert [a["tags"] for a in answers[0]] == [b["tags"] for b in answers[1]]
+    inside = subprocess.run([*veclift, "export", str(tmp_path / "model"), "--to", "onnx", str(tmp_path / "model" / "x")], capture_output=True, text=True)
+    assert inside.returncode == 2 and "inside the model" in inside.stderr
     again = subprocess.run([*veclift, "export", str(tmp_path / "model"), "--to", "onnx", str(tmp_path / "onnx")], capture_output=True, text=True)
     assert again.returncode == 2 and "--overwrite" in again.stderr and again.stderr.count("\n") == 1
     evaluate = subprocess.run([*veclift, "evaluate", str(tmp_path / "onnx"), str(source)], capture_output=True, text=True)
@@ -93,20 +95,53 @@ def test_export_and_predict_from_the_command_line(tmp_path):
 
 
 def test_a_decoder_shipped_beside_the_graph_runs_without_veclift(tmp_path):
-    """The export's decoding.py imports nothing from veclift: a plain NumPy module."""
-    model = SequenceTagger(max_epochs=3, **FAST).fit(tagged_sentences(30), vectors=tiny_vectors(), seed=0, progress=False)
+    """The export's graph and decoding.py, run by onnxruntime and NumPy in a process where veclift
+    cannot be imported, give the torch model's tags."""
+    model = SequenceTagger(max_epochs=3, char="none", casing=False, **FAST).fit(
+        tagged_sentences(30), vectors=tiny_vectors(), seed=0, progress=False)  # fmt: skip
     export_onnx(model, tmp_path / "onnx")
-    source = (tmp_path / "onnx" / "decoding.py").read_text()
-    assert "veclift" not in source.replace("`veclift", "").split('"""', 2)[2]
-    meta = json.loads((tmp_path / "onnx" / "export.json").read_text())
-    assert meta["labels"] == model.labels and set(meta["crf"]) == {"transitions", "start", "end"}
+    sentence = ["Lucy", "lives", "in", "Vienna"]
+    script = f"""
+import json, sys
+sys.modules["veclift"] = None  # importing veclift now fails
+import numpy as np, onnxruntime
+sys.path.insert(0, {str(tmp_path / "onnx")!r})
+from decoding import Decoder
+meta = json.load(open({str(tmp_path / "onnx" / "export.json")!r}))
+words = meta["features"][0]
+index = {{w: i for i, w in enumerate(words["words"]) if w}}
+ids = np.array([[index.get(t.lower() if words["lowercase"] else t, 1) for t in {sentence!r}]])
+session = onnxruntime.InferenceSession({str(tmp_path / "onnx" / "model.onnx")!r})
+emissions = session.run(None, {{"mask": ids > -1, "word_ids": ids, "extra_rows": np.zeros((0, words["dim"]), np.float32)}})[0]
+crf = {{k: np.array(v, np.float32) for k, v in meta["crf"].items()}}
+print(json.dumps(Decoder(meta["labels"], crf).decode(emissions, np.array([4]))[0]["tags"]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == model.predict([sentence])[0]
 
 
 def test_models_that_cannot_be_exported_and_broken_exports_are_one_error(tmp_path):
     model = SequenceTagger(max_epochs=1, **FAST).fit(tagged_sentences(20), vectors=tiny_vectors(), seed=0, progress=False)
     export_onnx(model, tmp_path / "onnx")
+    good = {name: (tmp_path / "onnx" / name).read_bytes() for name in ("model.onnx", "export.json", "oov_rows.npy")}
+    (tmp_path / "onnx" / "oov_rows.npy").write_bytes(good["oov_rows.npy"][:100])
+    with pytest.raises(VecliftError, match="cannot read the OOV chain's rows"):
+        OnnxModel(tmp_path / "onnx")
+    np.save(tmp_path / "onnx" / "oov_rows.npy", np.zeros((2, 3), np.float32))
+    with pytest.raises(VecliftError, match="float32 rows, found"):
+        OnnxModel(tmp_path / "onnx")
+    (tmp_path / "onnx" / "oov_rows.npy").write_bytes(good["oov_rows.npy"])
+    meta = json.loads(good["export.json"])
+    (tmp_path / "onnx" / "export.json").write_text(json.dumps({**meta, "inputs": meta["inputs"][::-1]}))
+    with pytest.raises(VecliftError, match="inputs .* do not match export.json"):
+        OnnxModel(tmp_path / "onnx")
+    (tmp_path / "onnx" / "export.json").write_text(json.dumps({**meta, "labels": ["O", "O"]}))
+    with pytest.raises(VecliftError, match="labels must be distinct"):
+        OnnxModel(tmp_path / "onnx")
+    (tmp_path / "onnx" / "export.json").write_bytes(good["export.json"])
     (tmp_path / "onnx" / "model.onnx").write_bytes(b"not a graph")
-    with pytest.raises(VecliftError, match="cannot load model.onnx"):
+    with pytest.raises(VecliftError, match="cannot read model.onnx"):
         OnnxModel(tmp_path / "onnx")
     (tmp_path / "onnx" / "export.json").write_text('{"format": 1, "task": "ner"}')
     with pytest.raises(VecliftError, match="broken export.json"):
@@ -122,6 +157,25 @@ def test_models_that_cannot_be_exported_and_broken_exports_are_one_error(tmp_pat
 
     with pytest.raises(VecliftError, match="cannot be exported to ONNX"):
         feature_descriptions(Network())
+
+
+def test_vectors_given_at_prediction_give_the_same_rows_in_both_runtimes(tmp_path):
+    from veclift.vectors import Vectors
+
+    model = SequenceTagger(max_epochs=4, **FAST).fit(tagged_sentences(40), vectors=tiny_vectors(), seed=0, progress=False)
+    export_onnx(model, tmp_path / "onnx")
+    exported = OnnxModel(tmp_path / "onnx", threads=1)
+    base = tiny_vectors()
+    rng = np.random.default_rng(0)
+    extra = Vectors([*base.words, "zyxwv", "qortl"], np.vstack([base.matrix, rng.normal(size=(2, base.dim)).astype(np.float32)]))
+    sentences = [["Zyxwv", "lives", "in", "Qortl"], ["Lucy", "met", "Zyxwv"]]
+    for vectors in (None, extra, None):
+        assert_same_entities(model.predict_entities(sentences, vectors=vectors, marginals=True),
+                             exported.predict_entities(sentences, vectors=vectors, marginals=True))  # fmt: skip
+    wrong = Vectors(["zyxwv"], np.zeros((1, base.dim + 1), np.float32))
+    for runtime in (model, exported):
+        with pytest.raises(VecliftError, match="dimensions"):
+            runtime.predict_entities([["Zyxwv", "Qortl", "x"]], vectors=wrong)
 
 
 @pytest.mark.slow

@@ -34,6 +34,9 @@ def export_command(
         raise VecliftError("ONNX export needs the onnx package: pip install 'veclift[onnx]'") from None
     from veclift.tasks.onnx_export import export_onnx
 
+    source, target = model_dir.resolve(), output.resolve()
+    if source == target or source in target.parents or target in source.parents:
+        raise VecliftError("the export would replace or sit inside the model it is made from: choose another OUTPUT", output)
     check_output(output, overwrite=overwrite, directory=True)
     model = load_model(model_dir)
     export_onnx(model, output, overwrite=overwrite)

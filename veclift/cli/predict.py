@@ -53,14 +53,16 @@ def predict_command(
     task = get_task(model.task)
     if chosen == "conll" and not task.token_tags:
         raise VecliftError(f"--format conll is for taggers; use text or jsonl for a {model.task} model", source)
+    if output_format is PredictOutput.conll and not task.token_tags:
+        raise VecliftError(f"--output-format conll is for taggers; a {model.task} model writes jsonl", source)
+    if marginals and (not task.token_tags or output_format is PredictOutput.conll):
+        raise VecliftError("--marginals is for taggers, with JSONL output", source)
     records = read_records(text, chosen, source)
     try:
-        answered = task.predict_records(model, records, vectors, marginals=marginals)
+        answered = task.predict_records(model, records, vectors, **({"marginals": True} if marginals else {}))
     except VecliftError as exc:
         if exc.path is not None:
             raise
         raise VecliftError(exc.message, source) from None
-    if output_format is PredictOutput.conll and not task.token_tags:
-        raise VecliftError(f"--output-format conll is for taggers; a {model.task} model writes jsonl", source)
     columns = output_format is PredictOutput.conll or (output_format is None and chosen != "jsonl" and not marginals)
     write_records(answered, columns, sys.stdout.write)

@@ -12,6 +12,7 @@ import numpy as np
 
 UNK = 1  # row of unknown words; 0 pads
 MAX_WORD_CHARS = 30  # longer words are cut: their first 30 characters carry the shape signal
+CACHE_LIMIT = 200_000  # words whose character ids are kept between batches
 CASINGS = ("numeric", "mostly_numeric", "lower", "upper", "title", "has_digit", "other")
 
 
@@ -44,6 +45,11 @@ def padded(token_lists: Sequence[Sequence[str]], value: Callable[[str], int], wi
     return out
 
 
+def char_index(chars: Sequence[str]) -> dict[str, int]:
+    """Id of each known character: 0 pads, 1 is an unknown character."""
+    return {c: i + 2 for i, c in enumerate(chars)}
+
+
 def word_ids(token_lists: Sequence[Sequence[str]], index: Mapping[str, int], lowercase: bool, width: int) -> np.ndarray:
     """Row of each token's (lower-cased if ``lowercase``) form in ``index``, `UNK` when absent."""
     if lowercase:
@@ -62,6 +68,8 @@ def char_inputs(
     """Each distinct word of the batch once: (words, chars) character ids (1: unknown character),
     (words,) lengths, and (B, width) the word at each position (0 for padding, masked later)."""
     cache = {} if cache is None else cache
+    if len(cache) > CACHE_LIMIT:  # a long-running service meets no end of new words
+        cache.clear()
     position: dict[str, int] = {}
     where = padded(token_lists, lambda t: position.setdefault(t, len(position)), width)
     rows = []

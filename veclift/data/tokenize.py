@@ -62,13 +62,13 @@ def joined_with_offsets(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
 
 
 def token_offsets(text: str, tokens: list[str]) -> list[tuple[int, int]] | None:
-    """Each token's ``(start, end)`` in ``text``, found in order with anything between them; None
-    when a token is not there."""
+    """Each token's ``(start, end)`` in ``text``, the tokens spelling the whole text in order with only
+    whitespace (or nothing) between them; None when they do not."""
     offsets, position = [], 0
     for token in tokens:
-        start = text.find(token, position)
-        if start < 0 or (token and not token.strip()):
+        start = len(text) - len(text[position:].lstrip())
+        if not token or not text.startswith(token, start):
             return None
         offsets.append((start, start + len(token)))
         position = start + len(token)
-    return offsets
+    return offsets if not text[position:].strip() else None

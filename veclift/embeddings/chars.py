@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from veclift.data.features import char_inputs
+from veclift.data.features import char_index, char_inputs
 from veclift.embeddings.base import TokenBatch, TokenEmbedder, register_embedder
 
 
@@ -24,7 +24,7 @@ class CharEmbedder(TokenEmbedder):
     def __init__(self, chars: Sequence[str], char_dim: int, size: int):
         super().__init__()
         self.chars = list(chars)
-        self.char_index = {c: i + 2 for i, c in enumerate(self.chars)}
+        self.char_index = char_index(self.chars)
         self.char_dim = char_dim
         self.size = size
         self.embedding = nn.Embedding(len(self.chars) + 2, char_dim, padding_idx=0)

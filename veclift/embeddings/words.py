@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from veclift.vectors.oov import OOVChain
 
 PAD = 0
+MAX_ADDED_ROWS = 200_000  # words met at prediction time kept at most (see `WordEmbedder.forget_added`)
 KNOWN = "known"  # origin of a row found in the vectors under its own key
 
 
@@ -99,6 +100,7 @@ class WordEmbedder(TokenEmbedder):
             "replaceable",
             torch.zeros(len(self.new_words) + 2, dtype=torch.bool) if replaceable is None else torch.tensor(np.asarray(replaceable, bool)),
         )
+        self.base_fixed = len(self.fixed_words)  # the rows it was built or loaded with
         self._reindex()
 
     # --- vocabulary -------------------------------------------------------------------------
@@ -141,10 +143,21 @@ class WordEmbedder(TokenEmbedder):
         missing = sorted(k for k in keys if k not in self.index and (vectors is not None or k not in self.unresolved))
         if not missing:
             return
-        words, rows, origins, unresolved = resolve_rows(missing, vectors, self.oov)
+        if len(self.fixed_words) - self.base_fixed + len(missing) > MAX_ADDED_ROWS or len(self.unresolved) > MAX_ADDED_ROWS:
+            self.forget_added()
+        words, rows, origins, unresolved = resolve_rows(missing, vectors, self.oov, self.dim)
         self.unresolved.update(unresolved)
         if words:
             self.add_fixed(words, rows, origins)
+
+    def forget_added(self) -> None:
+        """Drop the rows added for words met at prediction time (a long-running service meets no end
+        of them); they are found again when next needed."""
+        keep = self.base_fixed
+        self.fixed = self.fixed[:keep].clone()
+        del self.fixed_words[keep:], self.origins[self.n_tuned + keep :]
+        self.unresolved.clear()
+        self._reindex()
 
     def add_fixed(self, words: Sequence[str], rows: np.ndarray, origins: Sequence[str]) -> None:
         self.fixed = torch.cat([self.fixed, torch.as_tensor(rows, dtype=self.fixed.dtype)])
@@ -228,10 +241,12 @@ class WordEmbedder(TokenEmbedder):
 
 
 def resolve_rows(
-    keys: Sequence[str], vectors: Vectors | None, oov: OOVChain | None,
+    keys: Sequence[str], vectors: Vectors | None, oov: OOVChain | None, dim: int,
 ) -> tuple[list[str], np.ndarray, list[str], list[str]]:  # fmt: skip
     """Rows for unseen ``keys``: from ``vectors`` under their own spelling, else from the ``oov``
     chain -> (words found, their (n, dim) rows, their origins, the keys nothing resolved)."""
+    if vectors is not None and vectors.dim != dim:
+        raise VecliftError(f"these vectors have {vectors.dim} dimensions, the model's word rows {dim}", vectors.source or None)
     words, rows, origins, unresolved = [], [], [], []
     vindex = vectors.index if vectors is not None else {}
     for k in keys:

@@ -127,9 +127,15 @@ class Decoder:
         return out
 
     def _span_probability(self, emissions, alpha, beta, log_z, ids, span, crf) -> float:
-        """P(the span's tokens carry their decoded tags and the next token does not continue the span)."""
+        """P(the span's tokens carry their decoded tags, the next token does not continue the span and,
+        for a span opened by a stray ``I-X``, the previous token does not run into it)."""
         kind, s, e = span
-        log_p = alpha[s, ids[s]]
+        inside = np.array([label in (f"B-{kind}", f"I-{kind}") for label in self.labels])
+        if s > 0 and self.labels[ids[s]] == f"I-{kind}":
+            before = alpha[s - 1] + crf["transitions"][:, ids[s]]
+            log_p = logsumexp(before[~inside], axis=0) + float(emissions[s, ids[s]])
+        else:
+            log_p = alpha[s, ids[s]]
         for t in range(s + 1, e):
             log_p += crf["transitions"][ids[t - 1], ids[t]] + float(emissions[t, ids[t]])
         if e == len(ids):

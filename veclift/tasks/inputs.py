@@ -47,3 +47,24 @@ def pair(value: Any, number: int, names: tuple[str, str]) -> tuple[Any, Any]:
         return value[0], value[1]
     raise VecliftError(f"example {number}: expected a ({names[0]}, {names[1]}) pair or the task's own example "
                        f"type, got {type(value).__name__}")  # fmt: skip
+
+
+def item_list(items: Any, owner: str) -> list:
+    """``items`` as a list; a bare string (which would be read character by character) is refused."""
+    if isinstance(items, str):
+        raise VecliftError(f"{owner} predicts a list of texts or token lists, not one string: pass [text]")
+    return list(items)
+
+
+def in_length_batches(token_lists: list[list[str]], fn: Callable[[list[list[str]]], list], empty: Any,
+                      size: int) -> list:  # fmt: skip
+    """``fn`` over batches of at most ``size`` token lists of similar length (shortest first), the
+    results back in input order; an empty token list gets ``empty`` without a call."""
+    order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
+    out: list = [empty] * len(token_lists)
+    for start in range(0, len(order), size):
+        chunk = [i for i in order[start : start + size] if token_lists[i]]
+        if chunk:
+            for i, value in zip(chunk, fn([token_lists[i] for i in chunk])):
+                out[i] = value
+    return out

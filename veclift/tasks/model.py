@@ -18,6 +18,7 @@ from torch import nn
 from veclift.errors import VecliftError, warn
 from veclift.tasks.config import TaskConfig, split_strategy
 from veclift.embeddings import StackedEmbedder, TokenBatch, TokenEmbedder, WordEmbedder, build_word_embedder
+from veclift.tasks.inputs import in_length_batches
 from veclift.tasks.trainer import TrainResult, seed_everything
 from veclift.tasks.trainer import train as train_network
 
@@ -177,11 +178,9 @@ class TaskModel:
         return self.embedder.part(WordEmbedder)
 
     def _items(self, items: Iterable[Any]) -> list[Any]:
-        """``items`` as a list; a bare string (which would be read character by character) is refused."""
-        if isinstance(items, str):
-            raise VecliftError(f"{type(self).__name__} predicts a list of texts or token lists, not one string: "
-                               "pass [text]")  # fmt: skip
-        return list(items)
+        from veclift.tasks.inputs import item_list
+
+        return item_list(items, type(self).__name__)
 
     def _tokens(self, items: Iterable[Any]) -> list[list[str]]:
         return as_token_lists(self._items(items))
@@ -198,19 +197,8 @@ class TaskModel:
         if prepare:
             self.embedder.prepare(token_lists, open_vectors(vectors))
         network.eval()
-        order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
-        out: list = [None] * len(token_lists)
         with torch.no_grad():
-            for start in range(0, len(order), PREDICT_BATCH):
-                chunk = order[start : start + PREDICT_BATCH]
-                nonempty = [i for i in chunk if token_lists[i]]
-                if nonempty:
-                    for i, value in zip(nonempty, fn(TokenBatch.of([token_lists[i] for i in nonempty]))):
-                        out[i] = value
-                for i in chunk:
-                    if not token_lists[i]:
-                        out[i] = empty
-        return out
+            return in_length_batches(token_lists, lambda chunk: fn(TokenBatch.of(chunk)), empty, PREDICT_BATCH)
 
     def _evaluation_data(self, data: Any, unit: str, kind: str, outputs: Callable[[Any], Iterable[str]]) -> list:
         """The evaluation items (anything `fit` takes) as a list, refused when empty; a ``kind`` (tag,

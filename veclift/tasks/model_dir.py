@@ -31,6 +31,7 @@ EMBEDDERS_FILE = "embedders.json"
 WEIGHTS_FILE = "weights.safetensors"
 OOV_DIR = "oov"
 FORMAT_VERSION = 1
+EXPORT_FILE = "export.json"  # marks an ONNX export (`veclift.tasks.onnx_export`), not a model directory
 
 
 def save_model(model: TaskModel, directory: str | Path, *, overwrite: bool = False) -> Path:
@@ -94,7 +95,7 @@ def load_model(directory: str | Path) -> TaskModel:
     if not directory.is_dir():
         raise VecliftError("not a model directory (no such directory)", directory)
     refuse_symlinks(directory)
-    if (directory / "export.json").is_file() and not (directory / CONFIG_FILE).exists():
+    if (directory / EXPORT_FILE).is_file() and not (directory / CONFIG_FILE).exists():
         raise VecliftError("this is an ONNX export (`veclift export`): `predict` and `serve` run it; this command "
                            "needs the model directory it was exported from", directory)  # fmt: skip
     meta = _read_json(directory, CONFIG_FILE)

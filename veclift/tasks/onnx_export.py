@@ -32,11 +32,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from veclift.data.features import casing_ids, char_inputs, word_ids
+from veclift.data.features import casing_ids, char_index, char_inputs, word_ids
 from veclift.embeddings import CasingEmbedder, CharEmbedder, WordEmbedder
 from veclift.errors import VecliftError
+from veclift.tasks.model_dir import EXPORT_FILE
 
-EXPORT_FILE = "export.json"
 GRAPH_FILE = "model.onnx"
 DECODER_FILE = "decoding.py"
 OOV_DIR = "oov"
@@ -103,7 +103,7 @@ def example_inputs(described: list[dict[str, Any]], min_width: int) -> list[np.n
             ids[0, 1] = len(part["words"])  # the first extra row
             arrays += [ids, np.zeros((1, part["dim"]), np.float32)]
         elif part["kind"] == "chars":
-            arrays += list(char_inputs(tokens, {c: i + 2 for i, c in enumerate(part["chars"])}, width))
+            arrays += list(char_inputs(tokens, char_index(part["chars"]), width))
         else:
             arrays.append(casing_ids(tokens, width))
     return arrays
@@ -138,6 +138,8 @@ def export_onnx(model: Any, output: str | Path, *, overwrite: bool = False) -> P
 
     if model.task not in OUTPUTS:
         raise VecliftError(f"ONNX export supports ner and classify models, not {model.task!r}")
+    if tuple(int(p) for p in torch.__version__.split(".")[:2]) < (2, 5):
+        raise VecliftError(f"ONNX export needs torch 2.5 or later (this is {torch.__version__})")
     network = model.network
     described = feature_descriptions(network)
     width = min_width(model)
@@ -161,9 +163,12 @@ def export_onnx(model: Any, output: str | Path, *, overwrite: bool = False) -> P
     with atomic_path(output, directory=True, overwrite=overwrite) as tmp:
         with warnings.catch_warnings(), torch.no_grad(), _quiet_stderr():
             warnings.simplefilter("ignore")  # the TorchScript exporter's notes on deprecation and RNN batch sizes
-            torch.onnx.export(graph, inputs, str(tmp / GRAPH_FILE), input_names=names, output_names=[output_name],
-                              dynamic_axes={n: axes[n] for n in [*names, output_name]}, opset_version=OPSET,
-                              dynamo=False)  # fmt: skip
+            try:
+                torch.onnx.export(graph, inputs, str(tmp / GRAPH_FILE), input_names=names, output_names=[output_name],
+                                  dynamic_axes={n: axes[n] for n in [*names, output_name]}, opset_version=OPSET,
+                                  dynamo=False)  # fmt: skip
+            except (RuntimeError, ValueError, TypeError) as exc:  # an operator without ONNX form, a graph over 2 GiB
+                raise VecliftError(f"the exporter failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         (tmp / EXPORT_FILE).write_text(json.dumps(meta, ensure_ascii=False) + "\n", encoding="utf-8")
         shutil.copyfile(decoding.__file__, tmp / DECODER_FILE)
         if words.oov is not None:

@@ -7,19 +7,22 @@ else the saved OOV chain), passed to the graph as ``extra_rows`` for that batch 
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from veclift.data.features import casing_ids, char_inputs, word_ids
+from veclift.data.features import casing_ids, char_index, char_inputs, word_ids
 from veclift.data.textfile import read_json
 from veclift.errors import VecliftError
 from veclift.tasks.decoding import Decoder
+from veclift.tasks.inputs import in_length_batches, item_list
+from veclift.tasks.tagger import EntityPredictor
 from veclift.tasks.onnx_export import EXPORT_FILE, FORMAT_VERSION, GRAPH_FILE, OOV_DIR, OOV_ROWS_FILE
 
-PREDICT_BATCH = 256
+MAX_MIN_WIDTH = 64  # a CNN classifier's widest kernel; export.json asking more is not veclift's
 
 
 def is_onnx_export(directory: str | Path) -> bool:
@@ -41,31 +44,57 @@ class WordInputs:
             from veclift.vectors.core import Vectors
             from veclift.vectors.oov import OOVChain
 
-            rows = np.load(directory / OOV_ROWS_FILE, allow_pickle=False)
-            base = Vectors(list(description["oov_words"]), rows, meta={"lowercase": self.lowercase})
+            words = list(description["oov_words"])
+            base = Vectors(words, read_rows(directory / OOV_ROWS_FILE, len(words), self.dim), meta={"lowercase": self.lowercase})
             self.oov = OOVChain.load(directory / OOV_DIR, base)
 
     def key(self, word: str) -> str:
         return word.lower() if self.lowercase else word
 
     def arrays(self, token_lists: Sequence[Sequence[str]], width: int, vectors: Any) -> list[np.ndarray]:
-        from veclift.embeddings.words import resolve_rows
+        from veclift.embeddings.words import MAX_ADDED_ROWS, resolve_rows
 
-        keys = sorted({self.key(t) for tokens in token_lists for t in tokens} - self.index.keys())
-        if self.strategy == "scratch":
-            keys = []
+        keys = [] if self.strategy == "scratch" else sorted({self.key(t) for tokens in token_lists for t in tokens} - self.index.keys())
         asked = [k for k in keys if k not in self.found or (vectors is not None and self.found[k] is None)]
         if asked:
-            words, rows, _, unresolved = resolve_rows(asked, vectors, self.oov)
+            if len(self.found) + len(asked) > MAX_ADDED_ROWS:  # a long-running service meets no end of new words
+                self.found.clear()
+            words, rows, _, unresolved = resolve_rows(asked, vectors, self.oov, self.dim)
             self.found.update(zip(words, rows))
             self.found.update((k, self.found.get(k)) for k in unresolved)
         extra = [k for k in keys if self.found.get(k) is not None]
-        index = {**self.index, **{k: self.n_rows + i for i, k in enumerate(extra)}}
+        index = ChainMap({k: self.n_rows + i for i, k in enumerate(extra)}, self.index)
         rows = np.stack([self.found[k] for k in extra]) if extra else np.zeros((0, self.dim), np.float32)
         return [word_ids(token_lists, index, self.lowercase, width), rows.astype(np.float32)]
 
 
-class OnnxModel:
+def read_rows(path: Path, count: int, dim: int) -> np.ndarray:
+    """The OOV chain's pre-trained rows: a plain float32 (count, dim) ``.npy``, never a pickle."""
+    try:
+        rows = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise VecliftError(f"cannot read the OOV chain's rows: {exc}", path) from None
+    if rows.dtype != np.float32 or rows.shape != (count, dim):
+        raise VecliftError(f"expected {count} x {dim} float32 rows, found {rows.shape} {rows.dtype}", path)
+    return rows
+
+
+def check_graph(path: Path, inputs: list[str], output: str) -> None:
+    """The graph keeps its weights inside its own file and has the inputs and output export.json names."""
+    import onnx
+
+    try:
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception as exc:  # onnx raises protobuf's and its own error types for broken files
+        raise VecliftError(f"cannot read {GRAPH_FILE}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", path) from None
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in graph.initializer):
+        raise VecliftError(f"{GRAPH_FILE} names weights in other files; veclift's exports keep them inside", path)
+    found = [i.name for i in graph.input if i.name not in {t.name for t in graph.initializer}]
+    if found != inputs or [o.name for o in graph.output] != [output]:
+        raise VecliftError(f"the graph's inputs {found} and outputs do not match {EXPORT_FILE}", path)
+
+
+class OnnxModel(EntityPredictor):
     """An exported tagger or classifier; ``threads``: onnxruntime's intra-op threads (0: its default)."""
 
     def __init__(self, directory: str | Path, *, threads: int = 0):
@@ -82,9 +111,13 @@ class OnnxModel:
         try:
             self.task: str = meta["task"]
             self.labels: list[str] = list(meta["labels"])
+            if not self.labels or len(set(self.labels)) != len(self.labels) or not all(isinstance(x, str) for x in self.labels):
+                raise ValueError("labels must be distinct strings")
             self.multi_label = bool(meta["multi_label"])
             self.vectors_source = meta["vectors_source"]
             self.min_width = int(meta["min_width"])
+            if not 1 <= self.min_width <= MAX_MIN_WIDTH:
+                raise ValueError(f"min_width must be in 1..{MAX_MIN_WIDTH}")
             self.input_names = list(meta["inputs"])
             self._summary = dict(meta["summary"])
             self.parts = []
@@ -92,13 +125,18 @@ class OnnxModel:
                 if part["kind"] == "words":
                     self.parts.append(("words", WordInputs(part, directory)))
                 elif part["kind"] == "chars":
-                    self.parts.append(("chars", {c: i + 2 for i, c in enumerate(part["chars"])}))
+                    self.parts.append(("chars", char_index(part["chars"])))
                 else:
                     self.parts.append(("casing", None))
-            crf = meta["crf"]
-            self.decoder = Decoder(self.labels, None if crf is None else {k: np.asarray(v, np.float32) for k, v in crf.items()})
+            crf = None if meta["crf"] is None else {k: np.asarray(meta["crf"][k], np.float32) for k in ("transitions", "start", "end")}
+            n = len(self.labels)
+            if crf is not None and [crf[k].shape for k in ("transitions", "start", "end")] != [(n, n), (n,), (n,)]:
+                raise ValueError(f"the CRF weights must be {n} x {n}, {n} and {n} for {n} labels")
+            self.decoder = Decoder(self.labels, crf)
+            self.output_name = str(meta["output"])
         except (KeyError, TypeError, ValueError) as exc:
             raise VecliftError(f"broken {EXPORT_FILE} ({type(exc).__name__}: {exc})", directory / EXPORT_FILE) from None
+        check_graph(directory / GRAPH_FILE, self.input_names, self.output_name)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -127,25 +165,16 @@ class OnnxModel:
 
     def _batches(self, token_lists: list[list[str]], vectors: Any, fn, empty: Any) -> list:
         """``fn(outputs, lengths)`` over length-sorted batches, answers back in input order."""
-        from veclift.tasks.model import open_vectors
+        from veclift.tasks.model import PREDICT_BATCH, open_vectors
 
         vectors = open_vectors(vectors)
-        order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
-        out: list = [empty] * len(token_lists)
-        for start in range(0, len(order), PREDICT_BATCH):
-            chunk = [i for i in order[start : start + PREDICT_BATCH] if token_lists[i]]
-            if chunk:
-                batch = [token_lists[i] for i in chunk]
-                answers = fn(self._outputs(batch, vectors), np.array([len(t) for t in batch], np.int64))
-                for i, answer in zip(chunk, answers):
-                    out[i] = answer
-        return out
+        return in_length_batches(
+            token_lists, lambda batch: fn(self._outputs(batch, vectors), np.array([len(t) for t in batch], np.int64)),
+            empty, PREDICT_BATCH,
+        )  # fmt: skip
 
-    @staticmethod
-    def _items(items: Iterable[Any]) -> list[Any]:
-        if isinstance(items, str):
-            raise VecliftError("an ONNX model predicts a list of texts or token lists, not one string: pass [text]")
-        return list(items)
+    def _items(self, items: Iterable[Any]) -> list[Any]:
+        return item_list(items, "an ONNX model")
 
     # --- tagger ---------------------------------------------------------------------------------
     def entities(
@@ -160,13 +189,6 @@ class OnnxModel:
                                 {"tags": [], "entities": [], "marginals": []})  # fmt: skip
         return [entity_answer(text, tokens, spans, row, self.labels, marginals)
                 for text, tokens, spans, row in zip(texts, token_lists, offsets, decoded)]  # fmt: skip
-
-    def predict_entities(self, items: Iterable[Any], *, vectors: Any = None, marginals: bool = False) -> list[dict[str, Any]]:
-        """As `SequenceTagger.predict_entities`."""
-        from veclift.tasks.tagger import texts_with_offsets
-
-        texts, token_lists, offsets = texts_with_offsets(self._items(items))
-        return self.entities(texts, token_lists, offsets, vectors=vectors, marginals=marginals)
 
     # --- classifier -----------------------------------------------------------------------------
     def predict_proba(self, items: Iterable[Any], *, vectors: Any = None) -> np.ndarray:

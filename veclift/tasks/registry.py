@@ -54,8 +54,8 @@ class Task:
     transfer_columns: tuple[TransferColumn, ...]  # the groups of the transfer view
     score_table: Callable[[dict[str, Any]], ScoreTable]  # `evaluate()` scores -> terminal table
     predict_records: Callable[..., list[dict[str, Any]]]
-    # (model, records with "tokens" (and maybe "text"), vectors, *, marginals=False) -> the records with
-    # the model's answers, JSON-ready; ``marginals``: per-token probabilities, where the task has them
+    # (model, records with "tokens" (and maybe "text"), vectors) -> the records with the model's answers,
+    # JSON-ready; a task with token tags also takes ``marginals=True`` (per-token probabilities)
     stratify: Callable[[Any], Hashable] | None = None  # class of an item, for stratified subsamples
     token_tags: bool = False  # answers one tag per token: CoNLL columns fit its input and output
 

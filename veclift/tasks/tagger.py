@@ -128,7 +128,19 @@ def entity_answer(
     return answer
 
 
-class SequenceTagger(TaskModel):
+class EntityPredictor:
+    """`predict_entities` over a model's ``entities`` (the torch tagger and its ONNX export alike)."""
+
+    def predict_entities(self, items: Iterable[Any], *, vectors: Any = None, marginals: bool = False) -> list[dict[str, Any]]:
+        """Per text (a raw string, tokenised with its offsets kept) or token list (offsets into the
+        tokens joined by spaces): ``text``, ``tokens``, ``tags`` and ``entities``, each with ``text``,
+        ``label``, character ``start``/``end`` (end exclusive), ``token_start``/``token_end`` and a
+        confidence ``score`` in 0..1; per-token label probabilities under ``marginals`` if asked."""
+        texts, token_lists, offsets = texts_with_offsets(self._items(items))
+        return self.entities(texts, token_lists, offsets, vectors=vectors, marginals=marginals)
+
+
+class SequenceTagger(EntityPredictor, TaskModel):
     """A named-entity (or any IOB2) tagger: ``SequenceTagger(config).fit(train, dev, vectors=...)``.
 
     ``train``/``dev`` are `veclift.data.TaggedSentence` lists; ``predict`` takes token lists.
@@ -188,14 +200,6 @@ class SequenceTagger(TaskModel):
         """
         return self._tag(self._tokens(items), vectors=vectors)
 
-    def predict_entities(self, items: Iterable[Any], *, vectors: Any = None, marginals: bool = False) -> list[dict[str, Any]]:
-        """Per text (a raw string, tokenised with its offsets kept) or token list (offsets into the
-        tokens joined by spaces): ``text``, ``tokens``, ``tags`` and ``entities``, each with ``text``,
-        ``label``, character ``start``/``end`` (end exclusive), ``token_start``/``token_end`` and a
-        confidence ``score`` in 0..1; per-token label probabilities under ``marginals`` if asked."""
-        texts, token_lists, offsets = texts_with_offsets(self._items(items))
-        return self.entities(texts, token_lists, offsets, vectors=vectors, marginals=marginals)
-
     def entities(
         self, texts: Sequence[str], token_lists: list[list[str]], offsets: Sequence[Sequence[tuple[int, int]]], *,
         vectors: Any = None, marginals: bool = False,
@@ -242,7 +246,7 @@ def _predict_records(model: SequenceTagger, records: list[dict[str, Any]], vecto
         if isinstance(text, str):
             spans = token_offsets(text, record["tokens"])
             if spans is None:
-                raise VecliftError(f"record {number}: its tokens are not, in order, in its text")
+                raise VecliftError(f"record {number}: its tokens do not spell its text (in order, only whitespace between)")
         else:
             text, spans = joined_with_offsets(record["tokens"])
         texts.append(text)
