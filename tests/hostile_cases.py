@@ -339,6 +339,21 @@ def b_predict_clf(d, fx):
     return Spec(["predict", "model", "input.txt"])
 
 
+def b_export(d, fx):
+    fx.copy_model("ner", d / "model")
+    return Spec(["export", "model", "--to", "onnx", "out"], outputs=("out",))
+
+
+def b_predict_onnx(d, fx):
+    """predict on an ONNX export of the ner fixture (made by the case's own `veclift export`)."""
+    fx.copy_model("ner", d / "model")
+    done = fx.runner(["export", "model", "--to", "onnx", "onnx"], cwd=d, env=case_env(fx.root / "home"))
+    if done.code != 0:
+        raise RuntimeError(f"fixture: veclift export failed: {done.stderr.strip()[-300:]}")
+    (d / "input.txt").write_text("Mary lives in Rome .\n", encoding="utf-8")
+    return Spec(["predict", "onnx", "input.txt"])
+
+
 def b_study(d, fx):
     return Spec(["study", "ner", "--train", write_conll(d), "--test", write_conll(d, "test.conll", n=4, seed=1),
                  "--vectors", write_vectors(d), "--sizes", "5", "--strategies", "scratch", "--seeds", "1",
@@ -837,6 +852,51 @@ def _(d, fx):
     return Spec(["predict", "no-model", "input.txt"], expect="no-model")
 
 
+@case("model", "export-model-missing")
+def _(d, fx):
+    return Spec(["export", "no-model", "--to", "onnx", "out"], outputs=("out",), expect="no-model")
+
+
+@case("model", "export-model-empty-folder")
+def _(d, fx):
+    spec = b_export(d, fx)
+    shutil.rmtree(d / "model")
+    (d / "model").mkdir()
+    return replace(spec, expect="model")
+
+
+@case("model", "export-into-its-own-model")
+def _(d, fx):
+    spec = b_export(d, fx)
+    return replace(spec, args=["export", "model", "--to", "onnx", "model/onnx", "--overwrite"], outputs=("model/onnx",),
+                   expect="inside the model")  # fmt: skip
+
+
+def _broken_export(name: str, change: Callable[[Path], None], markers: tuple[str, ...] = ()) -> None:
+    def build(d, fx):
+        spec = b_predict_onnx(d, fx)
+        change(d / "onnx")
+        return replace(spec, expect="onnx", markers=markers)
+
+    add("model", f"onnx-{name}", build)
+
+
+_broken_export("graph-not-onnx", lambda e: (e / "model.onnx").write_bytes(binary_bytes()))
+_broken_export("graph-missing", lambda e: (e / "model.onnx").unlink())
+_broken_export("graph-truncated", lambda e: (e / "model.onnx").write_bytes((e / "model.onnx").read_bytes()[:5000]))
+_broken_export("export-json-not-json", lambda e: (e / "export.json").write_text("{nope"))
+_broken_export("export-json-a-list", lambda e: (e / "export.json").write_text("[1, 2]"))
+_broken_export("export-json-no-labels", lambda e: (e / "export.json").write_text(
+    json.dumps({k: v for k, v in json.loads((e / "export.json").read_text()).items() if k != "labels"})))
+_broken_export("export-json-huge-min-width", lambda e: (e / "export.json").write_text(
+    json.dumps({**json.loads((e / "export.json").read_text()), "min_width": 10**12})))
+_broken_export("export-json-crf-wrong-shape", lambda e: (e / "export.json").write_text(
+    json.dumps({**json.loads((e / "export.json").read_text()), "crf": {"transitions": [[0]], "start": [0], "end": [0]}})))
+_broken_export("oov-rows-pickle", lambda e: (e / "oov_rows.npy").write_bytes(pickle_payload(e / "ran-code")), ("onnx/ran-code",))
+_broken_export("oov-rows-truncated", lambda e: (e / "oov_rows.npy").write_bytes((e / "oov_rows.npy").read_bytes()[:90]))
+_broken_export("graph-symlink", lambda e: ((e / "model.onnx").rename(e.parent / "elsewhere.onnx"), (e / "model.onnx").symlink_to(e.parent / "elsewhere.onnx")))
+
+
 # === class: data — hostile data files for train / evaluate / predict / coverage / pretrain / label ===
 def data_case(name: str, base, filename: str, content: bytes | Callable[[Path], bytes], replaces: str | None,
               *, stdin: bytes | None = None, options: dict | None = None) -> None:  # fmt: skip
@@ -988,6 +1048,7 @@ OUTPUT_TARGETS = {
     "terms": (b_terms, "--output", False),
     "label": (b_label, "--output", False),
     "plot": (b_plot, "--output", False),
+    "export": (b_export, None, True),
 }
 
 
