@@ -20,6 +20,8 @@ FORBIDDEN = [
     *((low, "cli") for low in ("vectors", "data", "embeddings", "contextual", "tasks", "pretrain", "study")),
     *((low, "serve") for low in ("vectors", "data", "embeddings", "contextual", "tasks", "pretrain", "study")),
     ("serve", "cli"),
+    *((low, "integrations") for low in ("vectors", "data", "embeddings", "contextual", "tasks", "pretrain", "study", "serve")),
+    *(("integrations", high) for high in ("pretrain", "study", "serve", "cli")),
 ]  # fmt: skip
 
 
