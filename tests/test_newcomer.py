@@ -101,3 +101,36 @@ def test_the_classifier_works_in_grid_search():
     search = GridSearchCV(base, {"lr": [1e-4, 0.05]}, cv=2).fit(X, y, vectors=tiny_vectors(), progress=False)
     assert search.best_params_ == {"lr": 0.05}  # 6 epochs at 1e-4 barely move from the majority class
     assert search.best_estimator_.score(X, y) > 0.6
+
+
+def test_the_classifier_refuses_a_bare_string_too():
+    from veclift import TextClassifier
+
+    X, y = sklearn_data(20, 3)
+    clf = TextClassifier(max_epochs=1).fit(X, y, vectors=tiny_vectors(), progress=False)
+    with pytest.raises(VecliftError, match=r"pass \[text\]"):
+        clf.predict("a wonderful film")
+
+
+def test_vectors_answer_to_gensim_names():
+    from gensim.models import KeyedVectors
+
+    from veclift import Vectors
+
+    v = tiny_vectors()
+    assert v.key_to_index["paris"] == v.index_to_key.index("paris") and v.vector_size == v.dim
+    assert np.allclose(np.linalg.norm(v.get_vector("paris", norm=True)), 1, atol=1e-6)
+    assert v.vectors.shape == (len(v), v.dim)
+    kv = v.to_gensim()
+    assert isinstance(kv, KeyedVectors) and kv.n_similarity(["paris"], ["rome"]) == pytest.approx(v.n_similarity(["paris"], ["rome"]), abs=1e-6)
+    assert Vectors.from_gensim(kv).index_to_key == v.index_to_key
+
+
+def test_in_agrees_with_lookup_under_the_oov_chain():
+    v = tiny_vectors()
+    assert ("Paris" in v) is False
+    lowered = v.with_oov("lower")
+    assert "Paris" in lowered and np.array_equal(lowered["Paris"], v["paris"])
+    assert "Qwzx" not in lowered
+    with pytest.raises(KeyError):
+        lowered["Qwzx"]
