@@ -78,7 +78,8 @@ def test_file_then_dotted_overrides_then_shorthands(tmp_path):
                                        '[trainer]\nlr = 1\n[output]\npath = "m"\n')  # fmt: skip
     run = resolve_config(task, path=tmp_path / "run.toml")
     assert (run.model.hidden, run.model.char, run.model.lr, run.data.train, run.output.path) == (6, "lstm", 1.0, [Path("a.conll")], Path("m"))
-    assert run.model.head == "crf" and run.reader == {"tag_column": -1, "scheme": "auto"} and run.data.seed == 0
+    assert run.model.head == "crf" and run.reader == {"tag_column": -1, "scheme": "auto", "tokens_field": "tokens", "tags_field": "ner_tags",
+                                                         "label_names": None, "split": None} and run.data.seed == 0
     overrides = parse_overrides(["--model.hidden", "7", "--trainer.max-epochs=4", "--data.scheme", "iob1", "--model.casing", "false"])
     run = resolve_config(task, path=tmp_path / "run.toml", overrides=overrides)
     assert (run.model.hidden, run.model.max_epochs, run.reader["scheme"], run.model.casing) == (7, 4, "iob1", False)
@@ -86,7 +87,8 @@ def test_file_then_dotted_overrides_then_shorthands(tmp_path):
     assert (run.model.hidden, run.model.max_epochs, run.output.path) == (8, 4, Path("n"))
     run = resolve_config(get_task("classify"), overrides=parse_overrides(["--model.kernel_sizes", "[2, 3]"]),
                          options={"data.train": [Path("t.tsv")], "output.path": Path("o")})  # fmt: skip
-    assert run.model.kernel_sizes == (2, 3) and run.reader == {"text_column": None, "label_column": None, "label_separator": None}
+    assert run.model.kernel_sizes == (2, 3) and run.reader == {"text_column": None, "label_column": None, "label_separator": None,
+                                                                   "label_names": None, "split": None}
 
 
 def test_a_config_sets_what_the_cli_trains(files, tmp_path):

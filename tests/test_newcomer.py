@@ -134,3 +134,26 @@ def test_in_agrees_with_lookup_under_the_oov_chain():
     assert "Qwzx" not in lowered
     with pytest.raises(KeyError):
         lowered["Qwzx"]
+
+
+def test_fit_takes_a_hugging_face_dataset():
+    datasets = pytest.importorskip("datasets")
+    from veclift import SequenceTagger, TextClassifier
+
+    sentences = tagged_sentences(60)
+    names = sorted({t for s in sentences for t in s.tags})
+    features = datasets.Features({"tokens": datasets.Sequence(datasets.Value("string")),
+                                  "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names))})  # fmt: skip
+    dataset = datasets.Dataset.from_dict({"tokens": [list(s.tokens) for s in sentences],
+                                          "ner_tags": [[names.index(t) for t in s.tags] for s in sentences]}, features=features)  # fmt: skip
+    from_dataset = SequenceTagger(max_epochs=4, **FAST).fit(dataset, vectors=tiny_vectors(), seed=0, progress=False)
+    from_list = SequenceTagger(max_epochs=4, **FAST).fit(sentences, vectors=tiny_vectors(), seed=0, progress=False)
+    test = [list(s.tokens) for s in tagged_sentences(20, seed=1)]
+    assert from_dataset.predict(test) == from_list.predict(test)
+    texts = labeled_texts(40)
+    label_names = sorted({t.label for t in texts})
+    labeled = datasets.Dataset.from_dict({"text": [t.text for t in texts], "label": [label_names.index(t.label) for t in texts]},
+                                         features=datasets.Features({"text": datasets.Value("string"),
+                                                                     "label": datasets.ClassLabel(names=label_names)}))  # fmt: skip
+    clf = TextClassifier(max_epochs=2).fit(labeled, vectors=tiny_vectors(), progress=False)
+    assert sorted(clf.labels) == label_names

@@ -23,6 +23,10 @@ def evaluate_command(
     text_column: str | None = typer.Option(None, "--text-column", help="classify: text column (name or index) or JSONL field."),
     label_column: str | None = typer.Option(None, "--label-column", help="classify: label column (name or index) or JSONL field."),
     label_separator: str | None = typer.Option(None, "--label-separator", help="classify: split label cells (multi-label)."),
+    tokens_field: str | None = typer.Option(None, "--tokens-field", help="ner: tokens field of Hugging Face data (default tokens)."),
+    tags_field: str | None = typer.Option(None, "--tags-field", help="ner: tags field of Hugging Face data (default ner_tags)."),
+    label_names: list[str] | None = typer.Option(None, "--label-names", help="Names of integer tags or labels in Hugging Face data, in order (O,B-PER,...)."),
+    split: str | None = typer.Option(None, "--split", help="Split of a saved Hugging Face DatasetDict folder (default train)."),
     as_json: bool = typer.Option(False, "--json", help="Print all scores as one JSON object."),
 ) -> None:
     """Score a model on labeled data: entity F1 (ner) or accuracy/macro-F1 (classify), with the transfer view."""
@@ -34,7 +38,8 @@ def evaluate_command(
     model = load_model(model_dir)
     task = get_task(model.task)
     given = {"tag_column": tag_column, "scheme": scheme, "text_column": text_column, "label_column": label_column,
-             "label_separator": label_separator}  # fmt: skip
+             "label_separator": label_separator, "tokens_field": tokens_field, "tags_field": tags_field,
+             "label_names": label_names, "split": split}  # fmt: skip
     reader = {f.name: given[f.name] for f in dataclasses.fields(task.reader_options) if given.get(f.name) is not None}
     items = task.read_files(data, **reader)
     try:

@@ -1,5 +1,16 @@
-"""Readers and writers for tagged and labeled text, tag schemes, tokenisation and splits."""
+"""Readers and writers for tagged and labeled text (also spaCy DocBin and Hugging Face data), tag
+schemes, tokenisation and splits."""
 
+from veclift.data.docbin import read_docbin, read_docbin_labeled, write_docbin
+from veclift.data.formats import data_format
+from veclift.data.hf import (
+    labeled_from_dataset,
+    read_hf_labeled,
+    read_hf_tagged,
+    tagged_from_dataset,
+    write_labeled_parquet,
+    write_tagged_parquet,
+)
 from veclift.data.labeled import (
     LabeledText,
     read_label_files,
@@ -25,9 +36,15 @@ __all__ = [
     "LabeledText",
     "TaggedSentence",
     "convert_tags",
+    "data_format",
     "detect_scheme",
     "kfold",
+    "labeled_from_dataset",
     "read_conll",
+    "read_docbin",
+    "read_docbin_labeled",
+    "read_hf_labeled",
+    "read_hf_tagged",
     "read_label_files",
     "read_label_folders",
     "read_labeled",
@@ -39,10 +56,14 @@ __all__ = [
     "spans",
     "stratified_subsample",
     "subsample",
+    "tagged_from_dataset",
     "tags_from_spans",
     "tokenize",
     "tokenize_with_offsets",
     "train_test_split",
     "write_conll",
+    "write_docbin",
+    "write_labeled_parquet",
     "write_tagged_jsonl",
+    "write_tagged_parquet",
 ]

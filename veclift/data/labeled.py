@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+from veclift.data.formats import TABLE_FORMATS, data_format, unreadable
 from veclift.data.textfile import JSONL_SUFFIXES, json_lines, read_text, text_lines
 from veclift.data.tokenize import tokenize
 from veclift.errors import VecliftError
@@ -21,6 +22,8 @@ TEXT_COLUMNS = ("text", "sentence")
 """Header names tried, in order, when no text column is given."""
 TABLE_SUFFIXES = {".tsv": "\t", ".tab": "\t", ".csv": ","}
 _TEXT_SUFFIXES = {".txt", ".text"}
+LABELED_FORMATS = ("labeled texts (TSV/CSV, JSONL, text files or folders per label, spaCy DocBin, parquet, Arrow, "
+                   "or a saved Hugging Face dataset folder)")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -220,17 +223,30 @@ def read_labeled_jsonl(
 
 
 def read_labeled(paths: str | PathLike | Sequence[str | PathLike], **options) -> list[LabeledText]:
-    """Read labeled texts, choosing the reader from what is given: a directory -> folders per
-    label; several files -> one file per label; ``.jsonl`` -> JSONL; anything else -> a table.
-    ``options`` go to that reader."""
+    """Read labeled texts, choosing the reader from what is given: a saved Hugging Face dataset folder,
+    parquet or Arrow -> `~veclift.data.hf.read_hf_labeled`; a spaCy DocBin -> its ``doc.cats``
+    (`~veclift.data.docbin.read_docbin_labeled`); another directory -> folders per label; several
+    files -> one file per label; ``.jsonl`` -> JSONL; anything else -> a table. ``options`` go to that reader."""
     if isinstance(paths, (str, PathLike)):
         paths = [paths]
     paths = [Path(p) for p in paths]
     if not paths:
         raise VecliftError("no input files given")
+    kinds = [data_format(path, options.get("encoding", "utf-8")) for path in paths]
+    for path, kind in zip(paths, kinds):
+        if kind not in ("text", "folder") and (len(paths) > 1 or kind == "binary"):
+            raise unreadable(path, kind, LABELED_FORMATS if kind == "binary" else "one of several per-label text files (give it alone)")
     if len(paths) > 1:
         return read_label_files(paths, **options)
-    path = paths[0]
+    path, kind = paths[0], kinds[0]
+    if kind in TABLE_FORMATS:
+        from veclift.data.hf import read_hf_labeled
+
+        return read_hf_labeled(path, **options)
+    if kind == "docbin":
+        from veclift.data.docbin import read_docbin_labeled
+
+        return read_docbin_labeled(path, **options)
     if path.is_dir():
         return read_label_folders(path, **options)
     if path.suffix.lower() in JSONL_SUFFIXES:

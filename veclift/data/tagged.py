@@ -13,6 +13,7 @@ from os import PathLike
 from pathlib import Path
 
 from veclift.atomic import atomic_path
+from veclift.data.formats import TABLE_FORMATS, data_format, unreadable
 from veclift.data.schemes import (
     INTERNAL_SCHEME,
     check_scheme,
@@ -29,6 +30,8 @@ from veclift.errors import VecliftError, warn
 DOCSTART = "-DOCSTART-"
 _AUTO_PREFIX = re.compile(r"^[a-z]{2,3}:(?=.)")
 _SPACES = re.compile(r" +")
+_HF_OPTIONS = ("tokens_field", "tags_field", "label_names", "split")
+TAGGED_FORMATS = "tagged sentences (CoNLL, JSONL, spaCy DocBin, parquet, Arrow, or a saved Hugging Face dataset folder)"
 
 
 @dataclass(frozen=True)
@@ -240,7 +243,8 @@ def read_tagged_jsonl(
             if tokens:
                 raw.append(_RawSentence(tokens, tags, [number] * len(tokens)))
         else:
-            raise VecliftError('expected "text" (with "spans") or "tokens" and "tags"', path, number)
+            raise VecliftError('expected "text" (with "spans"), or "tokens" and "tags" (or "ner_tags"; other names: '
+                               "--tokens-field, --tags-field)", path, number)  # fmt: skip
     if from_text and raw:
         raise VecliftError('mixes "text" lines and "tokens" lines; use one form per file', path)
     return from_text if from_text else _finish(raw, path, scheme, strict)
@@ -255,19 +259,43 @@ def write_tagged_jsonl(sentences: Iterable[TaggedSentence], path: str | PathLike
 
 
 def read_tagged(path: str | PathLike, **options) -> list[TaggedSentence]:
-    """Read tagged sentences from JSONL (by suffix, or a first line starting with ``{``) or CoNLL.
+    """Read tagged sentences, the format told by content: a saved Hugging Face dataset folder, parquet or
+    Arrow (`~veclift.data.hf.read_hf_tagged`), a spaCy DocBin (`~veclift.data.docbin.read_docbin`), JSONL
+    (by suffix, or a first line starting with ``{``; lines with ``tags_field``, default ``ner_tags``, go to
+    ``read_hf_tagged``) or CoNLL.
 
-    ``options`` are those of :func:`read_conll`; JSONL uses ``scheme``, ``strict`` and ``encoding``.
+    ``options`` are those of :func:`read_conll` and ``read_hf_tagged``; each reader takes its own.
     """
     path = Path(path)
-    is_jsonl = path.suffix.lower() in JSONL_SUFFIXES
-    if not is_jsonl:
-        try:
-            with open(path, encoding=options.get("encoding", "utf-8"), errors="replace") as handle:
-                first = next((line for line in handle if line.strip()), "")
-        except (OSError, LookupError) as exc:
-            raise VecliftError(f"cannot read file: {getattr(exc, 'strerror', None) or exc}", path) from None
-        is_jsonl = first.lstrip().startswith("{")
-    if is_jsonl:
-        return read_tagged_jsonl(path, **{k: v for k, v in options.items() if k in ("scheme", "strict", "encoding")})
+    hf = {k: options.pop(k) for k in _HF_OPTIONS if k in options}
+    common = {k: v for k, v in options.items() if k in ("scheme", "strict", "encoding")}
+    kind = data_format(path, options.get("encoding", "utf-8"))
+    if kind == "docbin":
+        from veclift.data.docbin import read_docbin
+
+        return read_docbin(path)
+    if kind not in (*TABLE_FORMATS, "text"):
+        raise unreadable(path, kind, TAGGED_FORMATS)
+    from veclift.data.hf import TAGS_FIELD, read_hf_tagged
+
+    if kind in TABLE_FORMATS:
+        return read_hf_tagged(path, **hf, **common)
+    try:
+        with open(path, encoding=options.get("encoding", "utf-8"), errors="replace") as handle:
+            first = next((line for line in handle if line.strip()), "")
+    except (OSError, LookupError) as exc:
+        raise VecliftError(f"cannot read file: {getattr(exc, 'strerror', None) or exc}", path) from None
+    if path.suffix.lower() in JSONL_SUFFIXES or first.lstrip().startswith("{"):
+        if hf.get("tags_field", TAGS_FIELD) in _json_keys(first):
+            return read_hf_tagged(path, **hf, **common)
+        return read_tagged_jsonl(path, **common)
     return read_conll(path, **options)
+
+
+def _json_keys(line: str) -> list[str]:
+    """The keys of the JSON object on ``line`` (none when it holds none)."""
+    try:
+        item = json.loads(line)
+    except (ValueError, RecursionError):
+        return []
+    return list(item) if isinstance(item, dict) else []

@@ -138,11 +138,15 @@ def _disagreements(vectors: Vectors, counts: Counter, missing: Counter) -> list[
 
 
 def _tokens_of_file(path: Path) -> list[list[str]]:
-    """Sentences of a CoNLL-like file (token first, a tag last: read with `read_tagged`), else
-    the lines of a plain text file, tokenised like the task readers."""
+    """Sentences of tagged data in any format `read_tagged` knows (CoNLL-like text: token first, a
+    tag last; DocBin, parquet, Arrow, a saved dataset), else the lines of a plain text file,
+    tokenised like the task readers."""
     from veclift.data import read_tagged, tokenize
+    from veclift.data.formats import data_format
     from veclift.data.textfile import read_text, text_lines
 
+    if data_format(path) != "text":
+        return [list(sentence.tokens) for sentence in read_tagged(path)]
     lines = [line for line in text_lines(read_text(path)) if line.strip()]
     rows = [line.split() for line in lines]
     if rows and sum(1 for r in rows if len(r) >= 2 and _TAG.match(r[-1])) >= 0.9 * len(rows):
