@@ -54,6 +54,18 @@ def test_a_bare_string_is_refused_not_tagged_per_character():
     assert len(model.predict(["Kevin flew to Vienna ."])[0]) == 5
 
 
+def test_predict_reads_a_file_given_as_a_path(tmp_path):
+    from veclift import SequenceTagger
+
+    model = SequenceTagger(max_epochs=4, **FAST).fit(tagged_sentences(40), vectors=tiny_vectors(), progress=False)
+    (tmp_path / "in.txt").write_text("Lucy lives in Vienna .\nPaul met Anna\n")
+    assert model.predict(tmp_path / "in.txt") == model.predict(["Lucy lives in Vienna .", "Paul met Anna"])
+    [first, _] = model.predict_entities(tmp_path / "in.txt")
+    assert first["text"] == "Lucy lives in Vienna ." and first["entities"][0]["end"] == 4
+    write_conll(tagged_sentences(3, seed=4), tmp_path / "in.conll")
+    assert len(model.predict(tmp_path / "in.conll")) == 3
+
+
 def test_tags_that_fit_no_scheme_are_refused_unless_the_scheme_is_named():
     from veclift import SequenceTagger
 

@@ -50,9 +50,22 @@ def pair(value: Any, number: int, names: tuple[str, str]) -> tuple[Any, Any]:
 
 
 def item_list(items: Any, owner: str) -> list:
-    """``items`` as a list; a bare string (which would be read character by character) is refused."""
+    """``items`` as a list; a `pathlib.Path` is read as `veclift predict` reads a file (raw texts from
+    text lines or JSONL ``text``, token lists from CoNLL or JSONL ``tokens``); a bare string (which
+    would be read character by character) is refused."""
     if isinstance(items, str):
-        raise VecliftError(f"{owner} predicts a list of texts or token lists, not one string: pass [text]")
+        raise VecliftError(f"{owner} predicts a list of texts or token lists, not one string: pass [text], "
+                           "or a pathlib.Path to read a file")  # fmt: skip
+    if isinstance(items, os.PathLike):
+        from veclift.data.predictions import input_format, read_records
+        from veclift.data.textfile import read_text
+
+        from veclift.data.tokenize import tokenize
+
+        path = Path(items)
+        records = read_records(read_text(path), input_format(path), str(path))
+        return [r["text"] if isinstance(r.get("text"), str) and tokenize(r["text"]) == r["tokens"] else r["tokens"]
+                for r in records]  # fmt: skip
     return list(items)
 
 
