@@ -1,12 +1,15 @@
 """`veclift serve`: a real uvicorn in a subprocess, called over HTTP with httpx. Answers equal the
-offline predictions, bounds and bad requests are one-line JSON 4xx errors, a model that does not
-load stops the start, SIGTERM lets requests in flight finish. The micro-batcher and the 500 answer
-are checked in-process."""
+offline predictions, bounds and bad requests are one-line JSON 4xx errors, a full queue is a 503
+busy, a model that does not load stops the start, SIGTERM lets requests in flight finish. The
+micro-batcher, a bad request among good ones, the 500 answer, the shutdown 503 and what
+``GET /models`` tells of paths are checked in-process."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -154,7 +157,7 @@ def assert_same(got, want, where: str = "answer", tolerance: float = 2e-6) -> No
 
 
 def assert_error(response: httpx.Response, status: int | tuple[int, ...]) -> str:
-    """A 4xx whose body is exactly one-line JSON ``{"error": "..."}``; its message."""
+    """An error (4xx or 503) whose body is exactly one-line JSON ``{"error": "..."}``; its message."""
     statuses = (status,) if isinstance(status, int) else status
     assert response.status_code in statuses, (response.status_code, response.text)
     assert response.headers["content-type"].startswith("application/json")
@@ -231,7 +234,8 @@ def test_models_health_and_the_openapi_page(pair):
     models = pair.get("/models").json()["models"]
     assert [(m["name"], m["task"]) for m in models] == [("ner", "ner"), ("sentiment", "classify")]
     assert "B-PER" in models[0]["labels"] and models[1]["labels"] == ["neg", "pos"]
-    assert models[0]["vectors"]["dim"] == 12 and models[0]["training"]["dev_metric"]
+    assert models[0]["vectors"] == {"source": "tiny", "dim": 12, "rows": models[0]["vectors"]["rows"]}
+    assert models[0]["training"]["dev_metric"]
     spec = pair.get("/openapi.json").json()
     assert {"/predict", "/models", "/health"} <= set(spec["paths"])
     schema = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -297,6 +301,7 @@ def test_too_many_texts_or_tokens_are_refused(pair):
     (b'{"tokens": [["John"], "lives"], "model": "ner"}', 422, "tokens"),
     (b'{"tokens": "John", "model": "ner"}', 422, "tokens"),
     (b'{"text": "x", "model": "ner", "marginals": "yes"}', 422, "marginals"),
+    (b'{"text": "great", "model": "sentiment", "marginals": true}', 422, "no marginals"),  # no per-token tags
     (b'{"text": "x", "model": 3}', 422, "model"),
     (b'{"text": "", "model": "ner"}', 422, "empty"),
     (b'{"text": " \\n\\t ", "model": "ner"}', 422, "empty"),
@@ -458,6 +463,40 @@ def test_concurrent_load_gets_the_offline_answers(pair, model_dirs):
     assert sum(done) == clients * per_client >= 2000, f"{sum(done)} requests in {time.monotonic() - began:.1f}s"
 
 
+def test_a_full_queue_is_a_503_busy_with_retry_after_and_the_others_are_answered(model_dirs, tmp_path):
+    server = Server([model_dirs["ner"], "--max-queue", 1, "--batch-size", 4], tmp_path / "stderr.txt")
+    try:
+        texts = _sentences(8)  # larger than a batch: each request runs alone, the next one waits
+        want = offline(model_dirs["ner"], [{"text": t, "tokens": tokenize(t)} for t in texts])
+        start = threading.Barrier(12)
+        responses: list[httpx.Response] = []
+
+        def client() -> None:
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                start.wait()
+                for _ in range(5):
+                    responses.append(http.post("/predict", json={"texts": texts}))
+
+        threads = [threading.Thread(target=client) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(responses) == 60
+        busy = [r for r in responses if r.status_code == 503]
+        answered = [r for r in responses if r.status_code != 503]
+        assert busy and answered, [r.status_code for r in responses]
+        for response in busy:
+            message = assert_error(response, 503)
+            assert message.startswith("busy: ") and "--max-queue" in message and response.headers["retry-after"] == "1"
+        for response in answered:
+            assert response.status_code == 200, response.text
+            assert_same(response.json()["results"], want)
+        assert "Traceback" not in server.stderr()
+    finally:
+        server.kill()
+
+
 def test_sigterm_lets_requests_in_flight_finish_then_exits_0(model_dirs, tmp_path):
     server = Server([model_dirs["ner"], "--batch-size", 16], tmp_path / "stderr.txt")
     try:
@@ -553,3 +592,137 @@ def test_a_500_is_one_line_without_a_traceback_and_a_veclift_error_is_a_422():
         refused = client.post("/predict", json={"text": "fine now"})
     assert crashed.status_code == 500 and crashed.json() == {"error": "internal error: RuntimeError (see the server's log)"}
     assert refused.status_code == 422 and "\n" not in refused.json()["error"] and "record 1" in refused.json()["error"]
+
+
+def _fake(predict_records, *, token_tags: bool = False, summary: dict | None = None, name: str = "fake"):
+    from veclift.serve.app import ServedModel
+
+    task = SimpleNamespace(name="x", token_tags=token_tags, predict_records=predict_records)
+    return ServedModel(name, f"{name}-dir", object(), task, {"task": "x", **(summary or {})})
+
+
+@contextlib.asynccontextmanager
+async def _started(app):
+    """``app`` with its lifespan started (its batchers running) and an HTTP client over ASGI."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://serve.test") as client:
+            yield client
+
+
+def test_a_bad_request_gathered_among_good_ones_fails_alone(caplog):
+    from veclift.serve.app import create_app
+
+    calls: list[list[str]] = []
+
+    def predict_records(model, records, vectors):  # no marginals keyword: a plugin that has none
+        first = [record["tokens"][0] for record in records]
+        calls.append(first)
+        if "boom" in first:  # first: the gathered call fails with an error that is no VecliftError
+            raise RuntimeError("boom\nTraceback (most recent call last)")
+        if "bad" in first:
+            raise VecliftError("record 1: a bad record")
+        if "short" in first:
+            return records[1:]  # a broken plugin: one answer missing
+        return [{**record, "answer": record["tokens"][0].upper()} for record in records]
+
+    good = [f"good{i} text" for i in range(5)]
+    app = create_app([_fake(predict_records)], batch_wait=0.5)  # long enough for every request to join
+
+    async def main():
+        async with _started(app) as client:
+            return await asyncio.gather(*(client.post("/predict", json={"text": text})
+                                          for text in [*good[:2], "bad one", *good[2:4], "boom two", "short three", good[4]]))  # fmt: skip
+
+    with caplog.at_level(logging.ERROR, logger="veclift.serve"):
+        answers = asyncio.run(main())
+    assert len(calls[0]) == 8 and {"bad", "boom", "short"} <= set(calls[0]), calls  # gathered into one call
+    assert sorted(map(tuple, calls[1:])) == sorted((first,) for first in calls[0]), calls  # then each alone
+    oks = [answers[i] for i in (0, 1, 3, 4, 7)]
+    for response, text in zip(oks, good):
+        assert response.status_code == 200, response.text
+        assert response.json() == {"model": "fake", "text": text, "tokens": text.split(), "answer": text.split()[0].upper()}
+    assert "a bad record" in assert_error(answers[2], 422)
+    for response in answers[5:7]:  # a plugin's crash, a plugin's answer short of a record: 500s
+        assert response.status_code == 500 and response.json() == {"error": "internal error: RuntimeError (see the server's log)"}
+        assert "Traceback" not in response.text
+    logged = sorted(record.getMessage() for record in caplog.records)
+    assert len(logged) == 2 and all("\n" not in line for line in logged), logged
+    assert "RuntimeError: boom Traceback" in logged[0] and "RuntimeError: the model answered 0 of 1 records" in logged[1]
+
+
+def test_a_full_queue_is_a_503_and_shutdown_refuses_what_waits_but_finishes_the_call_under_way():
+    from veclift.serve.app import create_app
+
+    started, release = threading.Event(), threading.Event()
+
+    def predict_records(model, records, vectors):
+        if records[0]["tokens"][0] == "slow":
+            started.set()
+            release.wait(30)
+        return [{**record, "count": len(record["tokens"])} for record in records]
+
+    app = create_app([_fake(predict_records)], batch_wait=0, max_queue=2)
+
+    async def main():
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://serve.test") as client:
+            try:
+                slow = asyncio.create_task(client.post("/predict", json={"text": "slow one"}))
+                assert await asyncio.to_thread(started.wait, 30)  # under way in the model's thread
+                waiting = asyncio.create_task(client.post("/predict", json={"texts": ["a b", "c"]}))  # 2 texts wait
+                await asyncio.sleep(0.1)
+                busy = await client.post("/predict", json={"text": "one more"})
+                closing = asyncio.create_task(lifespan.__aexit__(None, None, None))
+                await asyncio.sleep(0.1)
+                late = await client.post("/predict", json={"text": "too late"})
+            finally:
+                release.set()
+            await closing
+            return await slow, await waiting, busy, late
+
+    slow, waiting, busy, late = asyncio.run(main())
+    message = assert_error(busy, 503)
+    assert message.startswith("busy: 2 texts are waiting for model 'fake'") and busy.headers["retry-after"] == "1"
+    assert slow.status_code == 200 and slow.json()["count"] == 2, slow.text  # the call under way finished
+    assert assert_error(waiting, 503) == assert_error(late, 503) == "the server is shutting down"
+    assert "retry-after" not in late.headers
+
+
+def test_marginals_are_asked_for_only_when_requested_and_refused_without_token_tags():
+    from veclift.serve.app import create_app
+
+    asked: list[dict] = []
+
+    def predict_records(model, records, vectors, **options):
+        asked.append(options)
+        return [{**record, "tags": ["O"] * len(record["tokens"])} for record in records]
+
+    tagger = _fake(predict_records, token_tags=True, name="tagger")
+    labeler = _fake(predict_records, name="labeler")
+
+    async def main():
+        async with _started(create_app([tagger, labeler])) as client:
+            plain = await client.post("/predict", json={"text": "a b", "model": "tagger"})
+            marginal = await client.post("/predict", json={"text": "a b", "model": "tagger", "marginals": True})
+            refused = await client.post("/predict", json={"text": "a b", "model": "labeler", "marginals": True})
+            return plain, marginal, refused
+
+    plain, marginal, refused = asyncio.run(main())
+    assert plain.status_code == marginal.status_code == 200 and asked == [{}, {"marginals": True}]
+    assert "'labeler' (x) tags no tokens" in assert_error(refused, 422)
+
+
+def test_models_show_the_vectors_source_by_name_never_a_local_path():
+    from fastapi.testclient import TestClient
+
+    from veclift.serve.app import create_app
+
+    sources = ["/home/alice/private/glove.6B.50d.txt", "C:\\Users\\bob\\vectors\\", "toy-en", None]
+    served = [_fake(None, summary={"vectors": {"source": source, "dim": 3}}, name=f"m{i}") for i, source in enumerate(sources)]
+    with TestClient(create_app(served)) as client:
+        models = client.get("/models").json()["models"]
+    assert [m["vectors"]["source"] for m in models] == ["glove.6B.50d.txt", "vectors", "toy-en", None]
+    assert all(m["vectors"]["dim"] == 3 for m in models)

@@ -1,5 +1,5 @@
 """HTTP services over the public API: `veclift serve` (``veclift.serve.app``: FastAPI, micro-batched
-predictions, bounded requests).
+predictions, bounded requests and queues; ``veclift.serve.server``: on uvicorn).
 
 The public names load their module on first use, so importing this package needs neither FastAPI
 nor torch."""
@@ -14,6 +14,7 @@ _HOMES = {
     "ServedModel": "veclift.serve.app",
     "MicroBatcher": "veclift.serve.batching",
     "Limits": "veclift.serve.limits",
+    "run_server": "veclift.serve.server",
 }
 
 __all__ = list(_HOMES)

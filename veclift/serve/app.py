@@ -6,20 +6,23 @@ pre-tokenised sentence) or ``{"tokens": [[...], ...]}`` (several), with an optio
 the top level, several in ``"results"``; each answer is the record the task's ``predict_records``
 gives (a tagger: ``tokens``, ``tags``, ``entities`` with character offsets and scores; a
 classifier: ``label`` or ``labels``, and ``probabilities``), and the top level names the ``model``.
-``GET /models`` lists the models with their summaries, ``GET /health`` says the service is up;
-FastAPI adds ``/docs`` and ``/openapi.json``.
+``GET /models`` lists the models with their summaries (the vectors' source by its name only, never
+a local path), ``GET /health`` says the service is up; FastAPI adds ``/docs`` and ``/openapi.json``.
 
-Every error is a 4xx (or, for a bug, a 500) whose body is one line of JSON ``{"error": "..."}``:
-never a traceback.
+Every error is a 4xx, a 503 (too many texts waiting: ``Retry-After``; or shutting down) or, for a
+bug, a 500 (logged), whose body is one line of JSON ``{"error": "..."}``: never a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import re
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from veclift.data.tokenize import tokenize
 from veclift.errors import VecliftError
-from veclift.serve.batching import MicroBatcher
+from veclift.serve.batching import MAX_QUEUE, Busy, MicroBatcher, ShuttingDown
 from veclift.serve.limits import ApiKey, BodyLimit, Limits, one_line
 
 log = logging.getLogger("veclift.serve")
@@ -48,7 +51,8 @@ class PredictRequest(BaseModel):
         None, description="One pre-tokenised sentence (a list of strings, answered at the top level) or several "
         "(a list of lists, answered in `results`).")  # fmt: skip
     model: str | None = Field(None, description="The served model to ask; required when several are served.")
-    marginals: bool = Field(False, description="Taggers: each token's probability of every tag.")
+    marginals: bool = Field(False, description="Taggers: each token's probability of every tag (a 422 for a "
+                            "model without per-token tags).")
 
 
 @dataclass
@@ -61,18 +65,43 @@ class ServedModel:
     task: Any  # its registered `veclift.tasks.registry.Task` (for `predict_records`)
     summary: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def load(cls, name: str, directory: str | Path) -> ServedModel:
+        """The model directory (written by `veclift train`) or ONNX export at ``directory``, served as
+        ``name``; a one-line `VecliftError` when it does not load."""
+        from veclift.tasks.onnx_model import load_predictor
+        from veclift.tasks.registry import get_task
+
+        model = load_predictor(directory)
+        return cls(name, str(directory), model, get_task(model.task), model.summary())
+
 
 class RequestError(Exception):
     """A refused request: its HTTP status and a one-line message."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = one_line(message)
+        self.headers = headers
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": one_line(message)}, status_code=status, headers=headers)
+
+
+def source_name(source: Any) -> str:
+    """What ``GET /models`` tells of a vector source: a name as it is, a path by its last part."""
+    text = str(source)
+    return re.split(r"[\\/]", text.rstrip("\\/"))[-1] or text
+
+
+def public_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """``summary`` with the vectors' source by its name only: no local path leaves the server."""
+    vectors = summary.get("vectors")
+    if not isinstance(vectors, dict) or vectors.get("source") is None:
+        return summary
+    return {**summary, "vectors": {**vectors, "source": source_name(vectors["source"])}}
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -171,37 +200,39 @@ def _check_length(count: int, limits: Limits, where: str) -> None:
 
 def create_app(
     models: Sequence[ServedModel], *, vectors: Any = None, limits: Limits = Limits(), api_key: str | None = None,
-    batch_texts: int = 64, batch_wait: float = 0.005,
+    batch_texts: int = 64, batch_wait: float = 0.005, max_queue: int = MAX_QUEUE,
 ) -> FastAPI:  # fmt: skip
     """The service over ``models`` (loaded already; names unique). ``vectors`` (None, a source or a
     `Vectors`) give rows to words a model lacks; ``api_key``: required of every request;
     ``batch_texts`` / ``batch_wait``: micro-batching, at most that many texts gathered for that many
-    seconds."""
+    seconds; ``max_queue``: the most texts waiting per model (a 503 beyond)."""
     served = {m.name: m for m in models}
     if len(served) != len(models):
         raise ValueError("two served models share a name")
     if not served:
         raise ValueError("no model to serve")
-    batchers: dict[str, MicroBatcher] = {}
 
     def predictor(entry: ServedModel):
         def predict(records: list[dict[str, Any]], marginals: bool) -> list[dict[str, Any]]:
-            return entry.task.predict_records(entry.model, records, vectors, marginals=marginals)
+            if marginals:  # only then: a task plugin need not take the keyword
+                return entry.task.predict_records(entry.model, records, vectors, marginals=True)
+            return entry.task.predict_records(entry.model, records, vectors)
 
         return predict
 
+    batchers = {
+        name: MicroBatcher(name, predictor(entry), max_texts=batch_texts, max_wait=batch_wait, max_queue=max_queue)
+        for name, entry in served.items()
+    }  # fmt: skip
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        for entry in served.values():
-            batcher = MicroBatcher(entry.name, predictor(entry), max_texts=batch_texts, max_wait=batch_wait)
+        for batcher in batchers.values():
             batcher.start()
-            batchers[entry.name] = batcher
         try:
             yield
         finally:
-            for batcher in batchers.values():
-                await batcher.close()
-            batchers.clear()
+            await asyncio.gather(*(batcher.close() for batcher in batchers.values()))
 
     app = FastAPI(
         title="veclift serve",
@@ -210,12 +241,10 @@ def create_app(
         version=_version(),
         lifespan=lifespan,
     )  # fmt: skip
-    app.state.batchers = batchers
-    app.state.models = served
 
     @app.exception_handler(RequestError)
     async def _refused(request: Request, exc: RequestError) -> JSONResponse:
-        return error_response(exc.status, exc.message)
+        return error_response(exc.status, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -228,7 +257,8 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error answering %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        log.error("internal error answering %s %s: %s: %s", request.method, request.url.path, type(exc).__name__,
+                  one_line(str(exc)))  # fmt: skip
         return error_response(500, f"internal error: {type(exc).__name__} (see the server's log)")
 
     @app.get("/health", summary="Whether the service is up, and the names of its models")
@@ -237,7 +267,7 @@ def create_app(
 
     @app.get("/models", summary="The served models: name, task, labels, embeddings, vectors and training scores")
     async def list_models() -> dict[str, Any]:
-        return {"models": [{"name": m.name, **m.summary} for m in served.values()]}
+        return {"models": [{"name": m.name, **public_summary(m.summary)} for m in served.values()]}
 
     @app.post(
         "/predict",
@@ -253,7 +283,8 @@ def create_app(
                          "tokens": {"value": {"tokens": ["John", "lives", "in", "Paris"]}}}}}}},
         responses={400: {"description": "Not JSON"}, 401: {"description": "A missing or wrong API key"},
                    404: {"description": "No such model"}, 413: {"description": "Over a limit"},
-                   422: {"description": "The wrong shape"}},
+                   422: {"description": "The wrong shape"},
+                   503: {"description": "Busy (too many texts waiting; see Retry-After) or shutting down"}},
     )  # fmt: skip
     async def predict(request: Request) -> JSONResponse:
         parsed = parse_body(await request.body())
@@ -266,14 +297,18 @@ def create_app(
             name = next(iter(served))
         else:
             raise RequestError(422, f'several models are served ({", ".join(served)}): name one in "model"')
+        if parsed.marginals and not served[name].task.token_tags:
+            raise RequestError(422, f"model {name!r} ({served[name].task.name}) tags no tokens, so it has no "
+                                    'marginals: leave out "marginals"')  # fmt: skip
         records, single = records_of(parsed, limits)
-        batcher = batchers.get(name)
-        if batcher is None:  # pragma: no cover - only between shutdown and the last request
-            raise RequestError(503, "the server is shutting down")
         try:
-            answers = await batcher.predict(records, parsed.marginals)
+            answers = await batchers[name].predict(records, parsed.marginals)
         except VecliftError as exc:
             raise RequestError(422, str(exc)) from None
+        except Busy as exc:
+            raise RequestError(503, str(exc), {"Retry-After": "1"}) from None
+        except ShuttingDown as exc:
+            raise RequestError(503, str(exc)) from None
         if single:
             return JSONResponse({"model": name, **answers[0]})
         return JSONResponse({"model": name, "results": answers})
