@@ -121,6 +121,29 @@ def _validation_message(errors: Sequence[dict[str, Any]]) -> str:
     return f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "invalid request"))
 
 
+def install_error_handlers(app: FastAPI) -> None:
+    """One line of JSON for what FastAPI refuses (a body that is not JSON: 400; the wrong shape: 422),
+    for HTTP errors, and for bugs (a 500 whose details go to the log, never a traceback to the client)."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors() or [{"msg": "invalid request"}]
+        if errors[0].get("type") == "json_invalid":
+            return error_response(400, "the request body is not valid JSON")
+        return error_response(422, _validation_message(errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        return error_response(exc.status_code, detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.error("internal error answering %s %s: %s: %s", request.method, request.url.path, type(exc).__name__,
+                  one_line(str(exc)))  # fmt: skip
+        return error_response(500, f"internal error: {type(exc).__name__} (see the server's log)")
+
+
 def parse_body(body: bytes) -> PredictRequest:
     """The request of a ``POST /predict`` body; a 400 for what is not JSON, a 422 for the wrong shape."""
     if not body.strip():
@@ -246,20 +269,7 @@ def create_app(
     async def _refused(request: Request, exc: RequestError) -> JSONResponse:
         return error_response(exc.status, exc.message, exc.headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, _validation_message(exc.errors() or [{"msg": "invalid request"}]))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
-        return error_response(exc.status_code, detail, getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error answering %s %s: %s: %s", request.method, request.url.path, type(exc).__name__,
-                  one_line(str(exc)))  # fmt: skip
-        return error_response(500, f"internal error: {type(exc).__name__} (see the server's log)")
+    install_error_handlers(app)
 
     @app.get("/health", summary="Whether the service is up, and the names of its models")
     async def health() -> dict[str, Any]:

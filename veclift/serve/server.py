@@ -40,24 +40,24 @@ def run_server(
     from veclift.serve.app import ServedModel, create_app
     from veclift.vectors import Vectors
 
-    sock = _listen(host, port)
+    sock = listen(host, port)
     try:
         served = [ServedModel.load(name, directory) for name, directory in models]
         service = create_app(
             served, vectors=Vectors.load(vectors) if vectors else None, limits=limits, api_key=api_key or None,
             batch_texts=batch_texts, batch_wait=batch_wait, max_queue=max_queue,
         )  # fmt: skip
-        if not _loopback(host) and not api_key:
+        if not is_loopback(host) and not api_key:
             warn(f"listening on {host} without --api-key: anyone who reaches this machine can use the models")
         config = uvicorn.Config(service, log_level="warning", access_log=access_log, lifespan="on",
                                 timeout_graceful_shutdown=graceful_timeout)  # fmt: skip
-        ready = "serving " + ", ".join(f"{entry.name} ({entry.directory})" for entry in served) + f" on {_url(sock)}"
-        _run(config, sock, ready)
+        ready = "serving " + ", ".join(f"{entry.name} ({entry.directory})" for entry in served) + f" on {base_url(sock)}"
+        run_uvicorn(config, sock, ready)
     finally:
         sock.close()
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
     """A bound socket for ``host:port`` (port 0: a free one), or a one-line error."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -74,7 +74,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -83,12 +83,12 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _url(sock: socket.socket) -> str:
+def base_url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _run(config, sock: socket.socket, ready: str) -> None:
+def run_uvicorn(config, sock: socket.socket, ready: str) -> None:
     """uvicorn's server on ``sock`` until SIGTERM or Ctrl-C; ``ready`` on stderr once it listens."""
     import uvicorn
 
