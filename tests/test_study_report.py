@@ -4,6 +4,7 @@ and the report rendered by a real browser (headless Chromium) when one is instal
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import json
 import re
 import subprocess
@@ -11,7 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from study_fakes import fake_results, write_conll
+from study_fakes import fake_results, outcome_results, word_right, word_study_spec, write_conll
 
 from veclift.study import StudySpec
 from veclift.study.conclusions import conclusions
@@ -81,13 +82,15 @@ def test_conclusions_say_when_pretraining_still_helps_or_never_does(spec):
              for size in (5, 10) for s in ("scratch", "finetune") for seed in range(2)]
     small = StudySpec("ner", spec.train, test=spec.test, sizes=[5, 10], strategies=["scratch", "finetune"], seeds=2)
     lines = conclusions(StudyResults(small, helps))
+    assert lines[-1].startswith("These trials carry no per-item test outcomes")  # older stores: the spread decides
+    lines = lines[:-1]
     assert lines[-1] == "Pre-trained vectors still help at the largest size (10 training sentences): +10.0 F1 points with finetune."
     same = [_row(None, s, size, seed, 0.5 + 0.001 * seed) for size in (5, 10) for s in ("scratch", "finetune") for seed in range(2)]
-    assert "make no difference" in conclusions(StudyResults(small, same))[-1]
+    assert "make no difference" in conclusions(StudyResults(small, same))[-2]
     overtaken = [_row(None, s, size, seed, {(5, "scratch"): 0.5, (5, "finetune"): 0.6, (10, "scratch"): 0.8,
                                              (10, "finetune"): 0.7}[size, s] + 0.001 * seed)
                  for size in (5, 10) for s in ("scratch", "finetune") for seed in range(2)]
-    lines = conclusions(StudyResults(small, overtaken))
+    lines = conclusions(StudyResults(small, overtaken))[:-1]
     assert lines[1] == ("With 10 training sentences, scratch beats the best pre-trained strategy (finetune) by 10.0 F1 "
                         "points (2 seeds, spread 0.1): 80.0 vs 70.0.")
     assert lines[-1] == ("Pre-trained vectors help up to 5 training sentences, but at the largest size (10 training "
@@ -116,26 +119,56 @@ MEASURE = """<script>
 window.addEventListener('load', () => {
   const images = [...document.images].map(i => [i.naturalWidth, Math.round(i.getBoundingClientRect().width), Math.round(i.getBoundingClientRect().height)]);
   const tables = [...document.querySelectorAll('table')].map(t => t.rows.length);
+  const shown = e => e.getBoundingClientRect().height > 0 && getComputedStyle(e).visibility !== 'hidden';
+  const words = [...document.querySelectorAll('table.words')].map(t => [...t.rows].slice(1).filter(shown).map(r => [...r.cells].map(c => c.innerText)));
+  const counts = [...document.querySelectorAll('.count')].filter(shown).map(e => [e.innerText, getComputedStyle(e).color]);
+  const verdicts = [...document.querySelectorAll('table.tests tr')].slice(1).map(r => r.cells[4].innerText);
   const out = document.createElement('pre'); out.id = 'measured';
-  out.textContent = JSON.stringify({images, tables});
+  out.textContent = JSON.stringify({images, tables, words, counts, verdicts});
   document.body.appendChild(out);
 });
 </script></body>"""
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
-def test_report_renders_in_headless_chromium(report, tmp_path):
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1100,3000"]
+
+
+def _measure(report: Path, tmp_path: Path) -> dict:
+    """What headless Chromium lays out of ``report``: images, table rows, word tables, counts, verdicts."""
     probe = tmp_path / "probe.html"
     probe.write_text(report.read_text().replace("</body>", MEASURE))
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,3000"]
+    flags = [*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([str(CHROMIUM), *flags, "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
-    measured = re.search(r"<pre id=\"measured\">(.*?)</pre>", dom.stdout)
+    measured = re.search(r"<pre id=\"measured\">(.*?)</pre>", dom.stdout, re.S)
     assert measured, dom.stderr[-2000:]
-    sizes = json.loads(measured.group(1))
+    return json.loads(html_lib.unescape(measured.group(1)))
+
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
+
+
+@needs_chromium
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    sizes = _measure(report, tmp_path)
     assert len(sizes["images"]) == 2 and all(natural > 0 and width > 300 and height > 150 for natural, width, height in sizes["images"])
     assert len(sizes["tables"]) >= 4 and all(rows >= 2 for rows in sizes["tables"])
     shot = tmp_path / "report.png"
+    flags = [*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     subprocess.run([str(CHROMIUM), *flags, f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120)
     assert shot.stat().st_size > 10_000
+
+
+@needs_chromium
+def test_the_word_table_counts_and_verdicts_render_in_headless_chromium(tmp_path):
+    spec = word_study_spec(tmp_path / "data")
+    report = outcome_results(spec, word_right).report(tmp_path / "out")
+    shown = _measure(report, tmp_path)
+    helped, hurt = shown["words"]
+    assert [row[:3] for row in helped] == [["apple", "FOOD", "apple ← orange (FOOD in training)"]]
+    assert helped[0][4:] == ["3/3", "0/3"]  # frozen, scratch: right in 3 of 3 tries (1 occurrence x 3 seeds)
+    assert [row[:3] for row in hurt] == [["vienna", "LOC", "vienna ← paris (LOC in training)"]]
+    # the known group: apple, vienna, kiwi, per strategy (3 entities, flagged); the unknown one is empty
+    assert [text for text, _ in shown["counts"]] == ["3 entities ⚠ too few"] * 2
+    assert all(color == "rgb(187, 0, 0)" for _, color in shown["counts"])
+    assert shown["verdicts"] == ["no difference"]

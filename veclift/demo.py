@@ -21,7 +21,10 @@ TRAIN, TEST = DEMO_DIR / "train.conll", DEMO_DIR / "test.conll"
 STRATEGIES = ("scratch", "frozen", "finetune")
 SIZES: tuple[int | str, ...] = (50, "all")
 # Small and quick: the sample is easy, and the demo must finish in about a minute on 2 cores.
-MODEL_OPTIONS = {"hidden": 50, "char": "none", "max_epochs": 12, "patience": 0, "keep_vectors": 0, "min_batches": 10}
+# finetune_lr_ratio 1: fine-tuned rows move at the full learning rate, so fine-tuning can drift from
+# frozen (at the default 0.1 the rows barely move in 12 epochs and both lines coincide in the plot).
+MODEL_OPTIONS = {"hidden": 50, "char": "none", "max_epochs": 12, "patience": 0, "keep_vectors": 0, "min_batches": 10,
+                 "finetune_lr_ratio": 1.0}
 EXAMPLES = (
     "I keep thinking about apple .",
     "Everyone was talking about Vienna yesterday .",

@@ -18,6 +18,8 @@ from veclift.study.spec import StudySpec
 from veclift.tasks.registry import get_task
 
 METRIC_LABEL = {"f1": "F1", "accuracy": "accuracy", "macro_f1": "macro-F1"}
+MIN_BUCKET = 30  # a transfer-view group with fewer test items is flagged and gives no conclusion
+OUTCOMES = "outcomes"  # the metrics' per-test-item record (paired test, unseen words): kept out of the tables
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,9 +89,18 @@ class StudyResults:
         rows = sorted(self.rows, key=lambda r: order.get(r["id"], len(order)))
         return [
             {"trial": r["id"], "size": r["size"], "strategy": r["strategy"], "seed": r["seed"],
-             "seconds": round(r["seconds"], 3), **flatten(r["metrics"])}
+             "seconds": round(r["seconds"], 3), **flatten({k: v for k, v in r["metrics"].items() if k != OUTCOMES})}
             for r in rows
         ]
+
+    def outcomes(self, size: int | str, strategy: str) -> dict[int, dict[str, Any]]:
+        """``seed -> the trial's per-test-item outcomes`` of one cell; trials without them (older
+        stores, other tasks) are left out."""
+        return {
+            r["seed"]: r["metrics"][OUTCOMES]
+            for r in self.rows
+            if r["size"] == size and r["strategy"] == strategy and r["metrics"].get(OUTCOMES)
+        }
 
     def values(self, metric: str | None = None) -> dict[tuple[int | str, str], list[float]]:
         """``(size, strategy) -> [value per seed]`` of a (dotted) metric, grid order."""
@@ -113,6 +124,20 @@ class StudyResults:
             for strategy in self.spec.strategies
             if (size, strategy) in grouped
         ]
+
+    def count_column(self, metric: str) -> str | None:
+        """The column counting what a transfer-view group ``metric`` scores (``transfer.known.f1`` ->
+        ``transfer.known.gold``; a classifier's ``.count``), None when the trials do not report it."""
+        present = set(self.metric_columns())
+        group = metric.rsplit(".", 1)[0]
+        return next((f"{group}.{name}" for name in ("gold", "count") if f"{group}.{name}" in present), None)
+
+    def bucket_size(self, metric: str, size: int | str) -> tuple[int, int] | None:
+        """``(fewest, most)`` items of the transfer-view group ``metric`` at ``size`` over its trials
+        (the training vocabulary, so the group, changes with the seed); None when not reported."""
+        column = self.count_column(metric)
+        counts = [round(v) for (s, _), values in self.values(column).items() if s == size for v in values] if column else []
+        return (min(counts), max(counts)) if counts else None
 
     def metric_columns(self) -> list[str]:
         """The numeric metric columns present in the results."""

@@ -162,12 +162,7 @@ def unseen_entity_scores(
     _check_lengths([s.tags for s in sentences_gold], pred_tags)
     groups = ("seen", "unseen", "known", "unknown")
     counts = {group: Counter() for group in groups}
-
-    def groups_of(tokens: Sequence[str]) -> tuple[str, ...]:
-        if any((normalize(token) if normalize else token) in train_vocab for token in tokens):
-            return ("seen",)
-        return ("unseen", "known" if all(known(token) for token in tokens) else "unknown")
-
+    groups_of = _unseen_groups(train_vocab, known, normalize)
     for sentence, pred in zip(sentences_gold, pred_tags):
         gold_spans, pred_spans = set(spans(sentence.tags)), set(spans(pred))
         for which, found in (("gold", gold_spans), ("predicted", pred_spans), ("correct", gold_spans & pred_spans)):
@@ -186,6 +181,62 @@ def unseen_entity_scores(
     }
 
 
+def _unseen_groups(
+    train_vocab: Collection[str], known: Callable[[str], bool], normalize: Callable[[str], str] | None
+) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    """The transfer-view groups of an entity's tokens: ``("seen",)``, ``("unseen", "known")`` or
+    ``("unseen", "unknown")``, as :func:`unseen_entity_scores` defines them."""
+
+    def groups_of(tokens: Sequence[str]) -> tuple[str, ...]:
+        if any((normalize(token) if normalize else token) in train_vocab for token in tokens):
+            return ("seen",)
+        return ("unseen", "known" if all(known(token) for token in tokens) else "unknown")
+
+    return groups_of
+
+
+def sentence_counts(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> list[list[int]]:
+    """Per sentence ``[correct, predicted, gold]`` entity counts: the micro F1 of any resample of the
+    sentences is ``2 * correct / (predicted + gold)`` over its sums (the paired bootstrap's input)."""
+    _check_lengths(gold, pred)
+    counts = []
+    for g, p in zip(gold, pred):
+        gold_spans, pred_spans = set(spans(g)), set(spans(p))
+        counts.append([len(gold_spans & pred_spans), len(pred_spans), len(gold_spans)])
+    return counts
+
+
+def unseen_entities(
+    sentences_gold: Sequence[TaggedSentence],
+    pred_tags: Sequence[Sequence[str]],
+    train_vocab: Collection[str],
+    known: Callable[[str], bool],
+    normalize: Callable[[str], str] | None = None,
+) -> list[list]:
+    """Every gold entity none of whose words is in ``train_vocab``, as ``[sentence index, start token,
+    text, type, right, known]`` (``right``: predicted with the same type, start and end; ``known``:
+    the vectors have all its words); arguments as :func:`unseen_entity_scores`."""
+    _check_lengths([s.tags for s in sentences_gold], pred_tags)
+    groups_of = _unseen_groups(train_vocab, known, normalize)
+    found = []
+    for number, (sentence, pred) in enumerate(zip(sentences_gold, pred_tags)):
+        predicted = set(spans(pred))
+        for entity in spans(sentence.tags):
+            kind, start, end = entity
+            groups = groups_of(sentence.tokens[start:end])
+            if groups[0] == "unseen":
+                found.append([number, start, " ".join(sentence.tokens[start:end]), kind,
+                              int(entity in predicted), int(groups[1] == "known")])  # fmt: skip
+    return found
+
+
+def text_outcomes(gold: Sequence[Label], pred: Sequence[Label]) -> list[int]:
+    """Per text 1 when the prediction is right (multi-label: the same label set), else 0."""
+    if len(gold) != len(pred):
+        raise VecliftError(f"{len(gold)} gold labels but {len(pred)} predicted")
+    return [int(_as_set(g) == _as_set(p)) for g, p in zip(gold, pred)]
+
+
 def unseen_word_accuracy(
     texts: Sequence[Sequence[str]],
     gold: Sequence[Label],
@@ -201,8 +252,7 @@ def unseen_word_accuracy(
     if not len(texts) == len(gold) == len(pred):
         raise VecliftError(f"{len(texts)} texts, {len(gold)} gold labels and {len(pred)} predictions differ in number")
     hits: dict[str, list[bool]] = {"unseen_known": [], "rest": [], "all": []}
-    for tokens, g, p in zip(texts, gold, pred):
-        right = _as_set(g) == _as_set(p)
+    for tokens, right in zip(texts, map(bool, text_outcomes(gold, pred))):
         novel = any(
             (normalize(token) if normalize else token) not in train_vocab and known(token) for token in tokens
         )
