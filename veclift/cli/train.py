@@ -126,7 +126,8 @@ def run_training(task: Task, extra: list[str], options: dict[str, Any], *, confi
         train_data = subsample(train_data, data.max_sentences, data.seed, stratify=task.stratify)
     dev_data = task.read_files(data.dev, **run.reader) if data.dev else None
     static, _ = split_strategy(model.config.embeddings)
-    if data.vectors is None and static not in (None, "scratch"):
+    continues = getattr(model.config, "init_model", None) is not None  # the model's own rows serve
+    if data.vectors is None and static not in (None, "scratch") and not continues:
         raise VecliftError(f"--embeddings {model.config.embeddings} needs --vectors (data.vectors)")
     model.fit(train_data, dev_data, vectors=data.vectors, seed=data.seed, checkpoint=run.output.checkpoint, progress=not quiet)
     model.save(output, overwrite=overwrite)

@@ -143,6 +143,17 @@ class TaggerConfig(TaskConfig):
     layers: int = setting(1, "Encoder layers.", min=1)
     head: str = setting("crf", "crf | softmax.")
     init_encoder: str | None = setting(None, "Start from a `veclift pretrain encoder` directory (encoder, char and casing weights).")
+    # Continuing a trained tagger's training (veclift.tasks.update): its [model] settings are kept.
+    init_model: str | None = setting(None, "Continue training this ner model directory: its rows and weights are kept, "
+                                     "new entity types of the training data added.")  # fmt: skip
+    rehearsal: str = setting("pseudo", "With --init-model, how the types the new data does not annotate are kept: pseudo (the "
+                             "old model's tags for them are mixed in) | none (the new data as given).", section="trainer")  # fmt: skip
+    rehearse: str | None = setting(None, "With --init-model and pseudo rehearsal: raw text, one sentence per line, that the old "
+                                   "model tags for rehearsal.", section="trainer")  # fmt: skip
+    # Measured in bench/results/update_bench.md (CoNLL-2003 and WNUT-17 updates, 3 seeds).
+    init_pull: float = setting(1.0, "With --init-model: weight of the L2 pull of the embedding and encoder weights back "
+                               "to the old model's (0: none; plain fine-tuning is --rehearsal none --init-pull 0).",
+                               section="trainer", min=0.0)  # fmt: skip
     # Chosen on CoNLL-2003 subsets (bench/results/ner_settings_bench.md, 3 seeds each): against
     # the earlier dropout 0.5/0.5, hidden 200 and batch 16, these score +1.9 dev F1 at 200 sentences
     # and +1.5 at 1,000. lr 2e-3: 1e-3 with batch 32 was still rising after 25 epochs.
@@ -166,6 +177,8 @@ class TaggerConfig(TaskConfig):
         _choice("char", self.char, ("cnn", "lstm", "none"))
         _choice("encoder", self.encoder, ("bilstm", "cnn"))
         _choice("head", self.head, ("crf", "softmax"))
+        _choice("rehearsal", self.rehearsal, ("pseudo", "none"))
+        _at_least(self, "init_pull", 0)
 
 
 CLASSIFIER_ENCODERS = ("swem-mean", "swem-max", "swem-concat", "bilstm-max", "bilstm-attention", "cnn")

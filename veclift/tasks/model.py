@@ -150,12 +150,20 @@ class TaskModel:
         embedder = StackedEmbedder([*parts, *self._feature_embedders(train_tokens)])
         self.network = self._build_network(embedder)
         self._initialise_network()
-        examples = [(tokens, self._target(item)) for tokens, item in zip(train_tokens, train)]
+        self._train(train, dev, seed=seed, checkpoint=checkpoint, progress=progress)
+        return self
+
+    def _train(self, train: Sequence[Any], dev: Sequence[Any], *, seed: int, checkpoint: str | Path | None,
+               progress: bool, dev_score: Callable[[Sequence[Any]], float] | None = None) -> None:  # fmt: skip
+        """Train the built network on the items ``train``, early stopping on ``dev`` (its words have rows
+        already) scored by ``dev_score`` (default `_dev_score`); also what continuing a trained model's
+        training runs (`veclift.tasks.update`)."""
+        examples = [(list(item.tokens), self._target(item)) for item in train]
+        score = dev_score or self._dev_score
         self.train_result = train_network(
             self.network, examples, self.config, seed=seed, checkpoint=checkpoint, progress=progress,
-            dev_score=(lambda: self._dev_score(dev)) if dev else None, description=f"Training {self.task}",
+            dev_score=(lambda: score(dev)) if dev else None, description=f"Training {self.task}",
         )  # fmt: skip
-        return self
 
     def _contextual_embedder(self, mode: str, token_lists: list[list[str]], progress: bool) -> TokenEmbedder:
         from veclift.contextual.pooling import PoolingOptions

@@ -48,6 +48,45 @@ class TaggerNetwork(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(self.encoder.out_dim, n_tags)
         self.crf = CRF(n_tags) if config.head == "crf" else None
+        self.anchors: dict[str, torch.Tensor] = {}  # see `anchor`; not part of the saved state
+        self.pull_weight = 0.0
+
+    def anchor(self, weight: float) -> None:
+        """Pull the token features (embedder and encoder) back to their present values from now on:
+        `loss` adds ``weight`` x the squared distance (of the leading rows, for word rows added after
+        this); 0 drops the pull. The output layer and the CRF stay free to make room for new tags.
+        Continued training uses it to stay near the old model."""
+        features = [(name, p) for name, p in self.named_parameters() if not name.startswith(("output.", "crf."))]
+        self.anchors = {name: p.detach().clone() for name, p in features} if weight > 0 else {}
+        self.pull_weight = weight
+
+    def pull(self) -> torch.Tensor | float:
+        """The anchor term of `loss` (0 without anchors)."""
+        total: torch.Tensor | float = 0.0
+        for name, parameter in self.named_parameters():
+            anchor = self.anchors.get(name)
+            if anchor is not None:
+                total = total + (parameter[tuple(slice(0, n) for n in anchor.shape)] - anchor).pow(2).sum()
+        return self.pull_weight * total
+
+    def add_tags(self, n_tags: int) -> None:
+        """Grow the output layer and the CRF to ``n_tags`` tags: the first ones keep their weights,
+        the new ones start at zero (no emission, no transition preference)."""
+        old = self.output
+        count = old.out_features
+        if n_tags < count:
+            raise ValueError(f"cannot shrink {count} tags to {n_tags}")
+        self.output = nn.Linear(old.in_features, n_tags)
+        crf = CRF(n_tags) if self.crf is not None else None
+        with torch.no_grad():
+            for new, kept in ((self.output.weight, old.weight), (self.output.bias, old.bias)):
+                new.zero_()
+                new[:count] = kept
+            if crf is not None:
+                crf.transitions[:count, :count] = self.crf.transitions
+                crf.start[:count] = self.crf.start
+                crf.end[:count] = self.crf.end
+        self.crf = crf
 
     def emissions(self, batch: TokenBatch) -> torch.Tensor:
         return self.from_features(self.embedder(batch), batch.mask)
@@ -65,8 +104,10 @@ class TaggerNetwork(nn.Module):
     def loss(self, batch: TokenBatch, tags: torch.Tensor) -> torch.Tensor:
         scores = self.emissions(batch)
         if self.crf is not None:
-            return self.crf.nll(scores, tags, batch.mask).mean()
-        return nn.functional.cross_entropy(scores[batch.mask], tags[batch.mask])
+            loss = self.crf.nll(scores, tags, batch.mask).mean()
+        else:
+            loss = nn.functional.cross_entropy(scores[batch.mask], tags[batch.mask])
+        return loss + self.pull() if self.anchors else loss
 
     def decode(self, batch: TokenBatch, labels: Sequence[str], *, confidences: bool = False,
                marginals: bool = False) -> list[dict[str, Any]]:
@@ -152,8 +193,19 @@ class SequenceTagger(EntityPredictor, TaskModel):
 
     def fit(self, train: Any, dev: Any = None, *, scheme: str = INTERNAL_SCHEME, **options: Any) -> SequenceTagger:
         """`TaskModel.fit`; ``scheme``: the tags of plain ``(tokens, tags)`` examples and sentences
-        (iob2, iob1, bioes, or io for bare type tags such as ``PER``), converted to IOB2."""
-        return super().fit(self._tagged(train, scheme, "training data"), self._tagged(dev, scheme, "dev data"), **options)
+        (iob2, iob1, bioes, or io for bare type tags such as ``PER``), converted to IOB2.
+
+        With ``init_model`` set, training continues from that tagger (`veclift.tasks.update`): its rows
+        and weights are kept, new entity types added, the types ``train`` does not annotate rehearsed
+        as ``rehearsal`` says and the features pulled to the old weights by ``init_pull``."""
+        train, dev = self._tagged(train, scheme, "training data"), self._tagged(dev, scheme, "dev data")
+        if self.config.init_model is not None:
+            from veclift.tasks.update import continue_training
+
+            return continue_training(self, train, dev, **options)
+        if self.config.rehearse is not None:
+            raise VecliftError("rehearse (--rehearse) applies only when training continues from a model (--init-model)")
+        return super().fit(train, dev, **options)
 
     def _tagged(self, data: Any, scheme: str, what: str) -> Any:
         if data is None or isinstance(data, (str, os.PathLike)) or is_hf_dataset(data):
