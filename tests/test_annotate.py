@@ -8,7 +8,6 @@ resumes, then the session and the export checked."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sqlite3
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from live_command import LiveCommand
 from task_fixtures import tagged_sentences, tiny_vectors
 
 from veclift.data import read_tagged
@@ -270,48 +270,17 @@ def test_suggestions_come_from_the_input_then_patterns_then_the_model(tmp_path):
 
 
 # --- the HTTP API on a real server ---------------------------------------------------------------
-class Annotator:
-    """``veclift annotate ARGS --port 0`` in a subprocess; its URL read from the ready line."""
+class Annotator(LiveCommand):
+    """``veclift annotate ARGS --port 0`` in a subprocess."""
 
     def __init__(self, args: list, log: Path, deadline: float = 60.0):
-        self.log = log
-        with open(log, "wb") as stderr:
-            self.process = subprocess.Popen([sys.executable, "-m", "veclift", "annotate", *map(str, args), "--port", "0"],
-                                            stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT,
-                                            env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
-        end = time.monotonic() + deadline
-        try:
-            while not (found := READY.search(self.stderr())):
-                if self.process.poll() is not None:
-                    pytest.fail(f"veclift annotate exited with {self.process.returncode}: {self.stderr()}")
-                if time.monotonic() > end:
-                    pytest.fail(f"veclift annotate not ready in time: {self.stderr()}")
-                time.sleep(0.05)
-            self.url = found.group(1)
-        except BaseException:
-            self.kill()
-            raise
-
-    def stderr(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
+        super().__init__("annotate", args, log, READY, deadline=deadline)
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", timeout=30, **kwargs)
 
     def post(self, path: str, payload=None, **kwargs) -> httpx.Response:
         return httpx.post(f"{self.url}{path}", json=payload, timeout=30, **kwargs)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(30)
-        finally:
-            self.kill()
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture()
@@ -371,7 +340,7 @@ def test_the_api_answers_undoes_and_resumes_after_a_restart(corpus):
         assert "nonce-" in page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
         progress = server.get("/api/progress").json()
         assert (progress["done"], progress["left"], progress["rejected"]) == (2, 4, 1)
-        assert server.stop() == 0, server.stderr()
+        assert server.terminate() == 0, server.stderr()
     finally:
         server.kill()
     other = corpus / "other.txt"
@@ -436,7 +405,7 @@ def test_a_model_orders_the_queue_and_is_retrained_in_the_background(tagger_dir,
         progress = server.get("/api/progress").json()
         assert progress["model"].endswith("people.model") and 0 <= training["dev_score"] <= 1
         assert training["trained_on"] >= 2 and (tmp_path / "people.model" / "config.json").exists()
-        assert server.stop() == 0, server.stderr()
+        assert server.terminate() == 0, server.stderr()
     finally:
         server.kill()
 

@@ -23,6 +23,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from live_command import LiveCommand
 from task_fixtures import CITIES, PEOPLE, labeled_texts, tagged_sentences, tiny_vectors
 
 from veclift.data.tokenize import tokenize
@@ -48,46 +49,25 @@ def model_dirs(tmp_path_factory):
     return {"ner": root / "ner", "sentiment": root / "sentiment"}
 
 
-class Server:
-    """``veclift serve ARGS --port 0`` in a subprocess; its URL read from the ready line on stderr."""
+class Server(LiveCommand):
+    """``veclift serve ARGS --port 0``, ready once ``/health`` answers (with the API key if given)."""
 
     def __init__(self, args: list, log: Path, key: str | None = None, deadline: float = 60.0):
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         env.pop("VECLIFT_API_KEY", None)
-        self.log = log
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
-        with open(log, "wb") as stderr:
-            self.process = subprocess.Popen([sys.executable, "-m", "veclift", "serve", *map(str, args), "--port", "0"],
-                                            stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT, env=env)  # fmt: skip
-        try:
-            self.url = self._wait(time.monotonic() + deadline)
-        except BaseException:
-            self.kill()
-            raise
-
-    def _wait(self, deadline: float) -> str:
-        while True:
-            found = READY.search(self.stderr())
-            if found:
-                break
-            if self.process.poll() is not None:
-                pytest.fail(f"veclift serve exited with {self.process.returncode}: {self.stderr()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"veclift serve not ready in time: {self.stderr()}")
-            time.sleep(0.05)
-        url = found.group(1)
+        super().__init__("serve", args, log, READY, deadline=deadline, env=env)
+        end = time.monotonic() + deadline
         while True:  # listening already; /health answers as soon as the loop runs
             try:
-                if httpx.get(f"{url}/health", headers=self.headers, timeout=5).status_code == 200:
-                    return url
+                if httpx.get(f"{self.url}/health", headers=self.headers, timeout=5).status_code == 200:
+                    break
             except httpx.TransportError:
                 pass
-            if time.monotonic() > deadline:
+            if time.monotonic() > end:
+                self.kill()
                 pytest.fail(f"/health did not answer in time: {self.stderr()}")
             time.sleep(0.05)
-
-    def stderr(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
 
     def post(self, payload=None, *, content=None, headers=None, **kwargs) -> httpx.Response:
         headers = {**self.headers, **(headers or {})}
@@ -97,18 +77,6 @@ class Server:
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", headers={**self.headers, **kwargs.pop("headers", {})}, timeout=30, **kwargs)
-
-    def terminate(self, timeout: float = 30) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        finally:
-            self.kill()
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture(scope="module")
