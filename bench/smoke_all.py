@@ -41,6 +41,8 @@ RUNS = {
     "hostile_bench.py": ["--only", "usage,numeric", "--no-write"],
     "house_bench.py": [],
     "serve_bench.py": ["--epochs", "1", "--requests", "200", "--clients", "4"],
+    "update_bench.py": ["--quick"],
+    "story_bench.py": ["--sentences", "60", "--epochs", "1"],
 }
 def _same_sections(kept: dict, now: dict) -> str:
     """spaces_bench: its figures (not its timings) equal the kept ones."""
