@@ -13,15 +13,18 @@ Per seed s (GloVe 6B 50d, `finetune`, the default tagger settings but the epoch 
   random 300 there are about 22), early stopping on WNUT-17 dev (those types only); PER/LOC/ORG F1
   on CoNLL valid.txt, the new types' F1 on WNUT-17 test.
 
-The updates: `pseudo` is pseudo-rehearsal (`rehearsal = "pseudo"`), `pull` the L2 pull of the
-embedding and encoder weights to the old model's (`init_pull = 1`), `raw text` adds 500 further
-CoNLL train sentences as raw text to rehearse on (`rehearse = FILE`), `lr 1/4` a quarter of the
-default learning rate; `none (plain fine-tuning)` trains on the new data as given. Old-type F1 is
-the micro F1 over PER/LOC/ORG with other types left out of gold and predictions alike; new-type F1
-likewise over the new types. "update s" is the wall time of the whole update (loading,
-pseudo-labelling, training).
+The updates: `pseudo` is pseudo-rehearsal (`rehearsal = "pseudo"`, the default): the old model's
+PER/LOC/ORG added to the new sentences and to raw text that it tags, on which the new types are left
+open (partial targets). `kept sentences` is the default raw text: the 1,000 training sentences the
+base model keeps (`rehearsal_sentences`, here all of its training set); `raw text` is 500 further
+CoNLL train sentences instead (`rehearse = FILE`); `new sentences only` rehearses on the new
+sentences alone (`rehearse = "none"`); `pull` adds the L2 pull of the embedding and encoder weights
+to the old model's (`init_pull`); `none (plain fine-tuning)` trains on the new data as given.
+Old-type F1 is the micro F1 over PER/LOC/ORG with other types left out of gold and predictions
+alike; new-type F1 likewise over the new types. "update s" is the wall time of the whole update
+(loading, pseudo-labelling, training).
 
-    python bench/update_bench.py [--seeds 0,1,2] [--epochs 20] [--quick]
+    python bench/update_bench.py [--seeds 0,1,2] [--epochs 20] [--datasets conll,wnut] [--variants "NAME;..."] [--quick]
 """
 
 from __future__ import annotations
@@ -46,16 +49,14 @@ from veclift.vectors import Vectors  # noqa: E402
 OLD = {"PER", "LOC", "ORG"}
 NEW = {"conll": {"MISC"}, "wnut": {"product", "creative-work"}}
 BASE_SIZE, UPDATE_SIZE, STOP_SIZE = 1000, 300, 500
-BASE_LR = SequenceTagger.config_class().lr
 RAW_SIZE = 500  # `rehearse`: this many further CoNLL train sentences, as raw text (one a line)
-PULL = SequenceTagger.config_class().init_pull
 VARIANTS = {  # name -> settings of the update
-    "pseudo + pull (default)": {"rehearsal": "pseudo", "init_pull": PULL},
-    "pseudo": {"rehearsal": "pseudo", "init_pull": 0.0},
-    "pseudo, lr 1/4": {"rehearsal": "pseudo", "init_pull": 0.0, "lr": BASE_LR / 4},
-    "pseudo + pull + raw text": {"rehearsal": "pseudo", "init_pull": PULL, "rehearse": True},
-    "none + pull": {"rehearsal": "none", "init_pull": PULL},
-    "none (plain fine-tuning)": {"rehearsal": "none", "init_pull": 0.0},
+    "pseudo, kept sentences (default)": {"rehearsal": "pseudo"},
+    "pseudo + raw text": {"rehearsal": "pseudo", "rehearse": True},
+    "pseudo, new sentences only": {"rehearsal": "pseudo", "rehearse": "none"},
+    "pseudo + pull, new sentences only": {"rehearsal": "pseudo", "rehearse": "none", "init_pull": 1.0},
+    "pseudo, kept sentences + pull 0.3": {"rehearsal": "pseudo", "init_pull": 0.3},
+    "none (plain fine-tuning)": {"rehearsal": "none"},
 }
 
 
@@ -98,9 +99,13 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=20, help="max epochs of the base model and of each update")
     parser.add_argument("--patience", type=int, default=SequenceTagger.config_class().patience)
+    parser.add_argument("--datasets", default=",".join(NEW), help="the updates to run (comma-separated)")
+    parser.add_argument("--variants", default=None, help="the update variants to run (names separated by ;); all by default")
     parser.add_argument("--quick", action="store_true", help="2 epochs, 1 seed, results not written")
     args = parser.parse_args()
     seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
+    datasets = args.datasets.split(",")
+    variants = {name: VARIANTS[name] for name in args.variants.split(";")} if args.variants else VARIANTS
     budget = {"max_epochs": 2 if args.quick else args.epochs, "patience": args.patience}
     torch.set_num_threads(1)
     began = time.perf_counter()
@@ -128,10 +133,11 @@ def main() -> None:
             "conll": (only(new_train, NEW["conll"]), only(stop, NEW["conll"]), valid, valid_tokens),
             "wnut": (only(wnut_sample(wnut_train, seed), NEW["wnut"]), only(wnut_dev, NEW["wnut"]), wnut_test, wnut_tokens),
         }  # fmt: skip
-        for dataset, (train, dev, scored, scored_tokens) in updates.items():
-            for variant, settings in VARIANTS.items():
+        for dataset in datasets:
+            train, dev, scored, scored_tokens = updates[dataset]
+            for variant, settings in variants.items():
                 t0 = time.perf_counter()
-                settings = {**settings, "rehearse": str(rehearse)} if settings.get("rehearse") else settings
+                settings = {**settings, "rehearse": str(rehearse)} if settings.get("rehearse") is True else settings
                 model = SequenceTagger(init_model=str(directory), **{**budget, **settings})
                 model.fit(train, dev, seed=seed, progress=False)
                 seconds = time.perf_counter() - t0
@@ -146,8 +152,8 @@ def main() -> None:
                 print({k: round(v, 4) if isinstance(v, float) else v for k, v in run.items()}, flush=True)
     total = time.perf_counter() - began
     rows = []
-    for dataset in NEW:
-        for variant in VARIANTS:
+    for dataset in datasets:
+        for variant in variants:
             group = [r for r in runs if (r["dataset"], r["variant"]) == (dataset, variant)]
             rows.append({
                 "new data": dataset, "update": variant,
@@ -159,7 +165,7 @@ def main() -> None:
                 "epochs": ", ".join(str(r["epochs"]) for r in group),
             })  # fmt: skip
     tables = []
-    for dataset in NEW:
+    for dataset in datasets:
         part = [r for r in rows if r["new data"] == dataset]
         tables.append(f"## {dataset} update\n\n" + markdown_table(part, [c for c in part[0] if c != "new data"]))
     base_line = (f"Base models: PER/LOC/ORG F1 {mean_std([b['old_f1'] for b in bases])} on valid.txt, "

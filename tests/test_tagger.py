@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from veclift.data import TaggedSentence
 from veclift.errors import VecliftError, VecliftWarning
 from veclift.tasks import SequenceTagger
 from veclift.tasks.crf import CRF
+from veclift.tasks.tagger import OPEN, TaggerNetwork
 from veclift.tasks.decoding import viterbi
 
 FAST = dict(hidden=16, char_filters=8, batch_size=8, lr=0.01)
@@ -36,6 +38,32 @@ def brute_force(crf: CRF, emissions: torch.Tensor) -> tuple[torch.Tensor, list[i
         scores[path] = crf.score(emissions[None], tags, torch.ones(1, length, dtype=torch.bool))[0]
     log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
     return log_z, list(max(scores, key=lambda p: scores[p]))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_partial_targets_count_every_allowed_path(seed):
+    """An OPEN target: minus the log of the summed probability of the paths through the open tags
+    there (brute force); one-hot targets as plain ones."""
+    crf = random_crf(3, seed)
+    torch.manual_seed(seed + 20)
+    emissions = torch.randn(2, 3, 3)
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    tags = torch.tensor([[2, OPEN, 1], [OPEN, 0, 0]])
+    network = SimpleNamespace(open_tags=[0, 2], output=SimpleNamespace(out_features=3))
+    allowed = TaggerNetwork.allowed_tags(network, tags)
+    assert allowed[0, 1].tolist() == [True, False, True] and allowed[0, 0].tolist() == [False, False, True]
+    nll = crf.nll(emissions, tags, mask, allowed)
+    for b, length in enumerate((3, 2)):
+        log_z, _ = brute_force(crf, emissions[b, :length])
+        paths = [p for p in itertools.product(range(3), repeat=length) if all(allowed[b, t, p[t]] for t in range(length))]
+        scores = torch.stack([crf.score(emissions[b : b + 1, :length], torch.tensor([p]), torch.ones(1, length, dtype=torch.bool))[0]
+                              for p in paths])  # fmt: skip
+        assert nll[b].item() == pytest.approx((log_z - torch.logsumexp(scores, 0)).item(), abs=1e-4)
+    plain = torch.tensor([[2, 0, 1], [1, 0, 0]])
+    one_hot = torch.nn.functional.one_hot(plain, 3).bool()
+    assert torch.allclose(crf.nll(emissions, plain, mask, one_hot), crf.nll(emissions, plain, mask), atol=1e-4)
+    with pytest.raises(ValueError, match="open_tags"):
+        TaggerNetwork.allowed_tags(SimpleNamespace(open_tags=[], output=network.output), tags)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

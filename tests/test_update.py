@@ -4,6 +4,8 @@ tagger on PER only, an update with LOC only, pseudo-rehearsal against plain fine
 from __future__ import annotations
 
 import importlib.util
+import json
+import shutil
 import sys
 
 import numpy as np
@@ -17,7 +19,9 @@ from veclift.data import TaggedSentence, tags_from_spans, write_conll
 from veclift.embeddings import TokenBatch
 from veclift.errors import VecliftError
 from veclift.tasks import SequenceTagger, TextClassifier, load_model
-from veclift.tasks.update import balanced_dev_score, grown_word_rows, merge_entities, restricted_tags
+from veclift.tasks import update
+from veclift.tasks.tagger import OPEN_TAG
+from veclift.tasks.update import balanced_dev_score, grown_word_rows, merge_entities, open_tags, pseudo_rehearsal, restricted_tags
 from veclift.vectors.core import Vectors
 
 if importlib.util.find_spec("transformers") is not None:
@@ -236,3 +240,54 @@ def test_a_contextual_model_continues_training(tiny_model_dir, tmp_path):  # noq
     texts = [["John", "lives", "in", "Paris", "."]]
     assert again.predict(texts) == update.predict(texts)
     assert f1(update, TEST, "LOC") > 0
+
+
+def test_the_model_keeps_training_sentences_to_rehearse_on(base, tmp_path):
+    directory, model = base
+    train = only(tagged_sentences(60, seed=0), {"PER"})
+    sentences = {tuple(s.tokens) for s in train}
+    kept = load_model(directory).rehearsal_tokens
+    assert len(kept) == len(train) and {tuple(t) for t in kept} == sentences  # fewer than 500: all of them
+    few = SequenceTagger(**{**FAST, "max_epochs": 1}, rehearsal_sentences=5).fit(train, vectors=tiny_vectors(), progress=False)
+    assert len(few.rehearsal_tokens) == 5 and {tuple(t) for t in few.rehearsal_tokens} <= sentences
+    assert SequenceTagger(**{**FAST, "max_epochs": 1}, rehearsal_sentences=0).fit(train, vectors=tiny_vectors(), progress=False).rehearsal_tokens == []
+    broken = tmp_path / "broken"
+    shutil.copytree(directory, broken)
+    config = json.loads((broken / "config.json").read_text())
+    config["extra"]["rehearsal_tokens"] = [["Mary", 3]]
+    (broken / "config.json").write_text(json.dumps(config))
+    with pytest.raises(VecliftError, match="rehearsal_tokens must be a list of token lists"):
+        load_model(broken)
+    del config["extra"]["rehearsal_tokens"]  # a model saved before veclift kept them
+    (broken / "config.json").write_text(json.dumps(config))
+    assert load_model(broken).rehearsal_tokens == []
+
+
+def test_updates_rehearse_on_the_kept_sentences_unless_told(base, tmp_path, monkeypatch):
+    directory, model = base
+    seen = []
+    original = update.pseudo_rehearsal
+    monkeypatch.setattr(update, "pseudo_rehearsal", lambda base, train, dev, raw: seen.append(raw) or original(base, train, dev, raw))
+    options = {**FAST, "max_epochs": 1}
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Mary went home\n")
+    for rehearse in (None, "none", str(raw)):
+        SequenceTagger(init_model=str(directory), rehearse=rehearse, **options).fit(NEW, progress=False)
+    assert seen == [model.rehearsal_tokens, [], [["Mary", "went", "home"]]]
+
+
+def test_raw_text_is_rehearsed_with_the_new_types_left_open(base):
+    _, model = base
+    new = [TaggedSentence(["we", "visited", "Paris"], ["O", "O", "B-LOC"])]
+    raw = [["Mary", "lives", "in", "Rome"]]
+    model.embedder.prepare([*(s.tokens for s in new), *raw], None)
+    rehearsed, _, _ = pseudo_rehearsal(model, new, [], raw)
+    assert rehearsed[0] == new[0] and rehearsed[1].tags == ("B-PER", OPEN_TAG, OPEN_TAG, OPEN_TAG)
+    assert open_tags(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"], {"LOC"}) == [0, 3, 4]
+
+
+def test_a_softmax_tagger_learns_from_partial_targets(tmp_path):
+    train = only(tagged_sentences(60, seed=0), {"PER"})
+    SequenceTagger(head="softmax", **FAST).fit(train, vectors=tiny_vectors(), progress=False).save(tmp_path / "base")
+    model = SequenceTagger(init_model=str(tmp_path / "base"), **FAST).fit(NEW, progress=False)  # kept sentences: open tags
+    assert f1(model, TEST, "LOC") > 0.8 and f1(model, TEST, "PER") > 0.9

@@ -10,6 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+DISALLOWED = -1e4
+"""The emission score a tag outside a partial target gets: exp(-1e4) is 0 in float32."""
+
 
 class CRF(nn.Module):
     """Scores ``start[y0] + sum_t emit[t, y_t] + sum_t trans[y_{t-1}, y_t] + end[y_last]``."""
@@ -38,9 +41,15 @@ class CRF(nn.Module):
         last = tags.gather(1, (mask.sum(1) - 1).clamp(min=0)[:, None]).squeeze(1)
         return total + self.end[last]
 
-    def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Negative log-likelihood per sequence -> (B,)."""
-        return self.log_partition(emissions, mask) - self.score(emissions, tags, mask)
+    def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor,
+            allowed: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """Negative log-likelihood per sequence -> (B,). With ``allowed`` (B, T, L) bool, partial targets:
+        minus the log-probability of all the paths through the allowed tags (``tags`` unused); a token
+        allowed one tag only is a plain target."""
+        if allowed is None:
+            return self.log_partition(emissions, mask) - self.score(emissions, tags, mask)
+        kept = emissions.masked_fill(~allowed, DISALLOWED)  # finite: an all-masked step keeps its gradient finite
+        return self.log_partition(emissions, mask) - self.log_partition(kept, mask)
 
     def weights(self) -> dict:
         """The CRF's parameters as NumPy arrays, for `veclift.tasks.decoding.Decoder`."""

@@ -1,7 +1,8 @@
 """The model directory: everything a trained model needs, without the original vector file.
 
 ```
-config.json          task, veclift version, hyperparameters, labels, vectors source, training history
+config.json          task, veclift version, hyperparameters, labels, vectors source, training history;
+                     a tagger's kept training sentences, tokens only (`rehearsal_sentences`)
 embedders.json       the embedding stack: word lists of each row segment, character set, dims
 weights.safetensors  every tensor of the network, pre-trained rows included
 oov/                 the OOV chain (`OOVChain.save`), when the model has one

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -16,13 +17,18 @@ from veclift.data.tokenize import joined_with_offsets, token_offsets, tokenize_w
 from veclift.embeddings import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder, TokenBatch, TokenEmbedder
 from veclift.tasks.config import TaggerConfig
 from veclift.errors import VecliftError
-from veclift.tasks.crf import CRF
+from veclift.tasks.crf import CRF, DISALLOWED
 from veclift.tasks.decoding import Decoder
 from veclift.tasks.encoders import token_encoder
 from veclift.tasks.inputs import is_hf_dataset, pair, task_items
 from veclift.tasks.metrics import ner_scores, unseen_entity_scores
 from veclift.tasks.model import TaskModel
 from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, register_task
+
+OPEN_TAG = "?"
+"""A training sentence's tag for a token whose tag is not known but among the network's
+``open_tags`` (``O`` or a new type's: rehearsal text the old model tags, `veclift.tasks.update`)."""
+OPEN = -1  # OPEN_TAG as a target id
 
 
 def feature_embedders(config: TaggerConfig, token_lists: Sequence[Sequence[str]]) -> list[TokenEmbedder]:
@@ -50,6 +56,7 @@ class TaggerNetwork(nn.Module):
         self.crf = CRF(n_tags) if config.head == "crf" else None
         self.anchors: dict[str, torch.Tensor] = {}  # see `anchor`; not part of the saved state
         self.pull_weight = 0.0
+        self.open_tags: list[int] = []  # the tags an OPEN target allows; set for training only
 
     def anchor(self, weight: float) -> None:
         """Pull the token features (embedder and encoder) back to their present values from now on:
@@ -102,12 +109,28 @@ class TaggerNetwork(nn.Module):
         return tags
 
     def loss(self, batch: TokenBatch, tags: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood of ``tags`` (B, T); an `OPEN` target counts every path through
+        the ``open_tags`` there (a partial target), plus the pull to the anchors."""
         scores = self.emissions(batch)
+        allowed = self.allowed_tags(tags) if bool((tags == OPEN).any()) else None
         if self.crf is not None:
-            loss = self.crf.nll(scores, tags, batch.mask).mean()
-        else:
+            loss = self.crf.nll(scores, tags, batch.mask, allowed).mean()
+        elif allowed is None:
             loss = nn.functional.cross_entropy(scores[batch.mask], tags[batch.mask])
+        else:
+            real, kept = scores[batch.mask], allowed[batch.mask]
+            loss = (torch.logsumexp(real, -1) - torch.logsumexp(real.masked_fill(~kept, DISALLOWED), -1)).mean()
         return loss + self.pull() if self.anchors else loss
+
+    def allowed_tags(self, tags: torch.Tensor) -> torch.Tensor:
+        """(B, T, tags) bool: the tag of each target, every one of ``open_tags`` for an `OPEN` one."""
+        if not self.open_tags:
+            raise ValueError("open (partial) targets need the network's open_tags")
+        n_tags = self.output.out_features
+        allowed = nn.functional.one_hot(tags.clamp(min=0), n_tags).bool()
+        open_row = torch.zeros(n_tags, dtype=torch.bool)
+        open_row[self.open_tags] = True
+        return torch.where((tags == OPEN)[..., None], open_row, allowed)
 
     def decode(self, batch: TokenBatch, labels: Sequence[str], *, confidences: bool = False,
                marginals: bool = False) -> list[dict[str, Any]]:
@@ -216,12 +239,35 @@ class SequenceTagger(EntityPredictor, TaskModel):
     def _example(self, value: Any, number: int) -> TaggedSentence:
         return tagged_example(value, number, INTERNAL_SCHEME)
 
+    def __init__(self, config: TaggerConfig | None = None, **options: Any):
+        super().__init__(config, **options)
+        self.rehearsal_tokens: list[list[str]] = []  # see `_train`
+
+    def _train(self, train: Sequence[Any], dev: Sequence[Any], *, seed: int, **options: Any) -> None:
+        """`TaskModel._train`, then a seeded sample of ``rehearsal_sentences`` training sentences'
+        tokens (not their tags) is kept, saved with the model, for `--init-model` updates to rehearse on."""
+        super()._train(train, dev, seed=seed, **options)
+        rng = np.random.default_rng(seed)
+        count = min(self.config.rehearsal_sentences, len(train))
+        self.rehearsal_tokens = [list(train[i].tokens) for i in sorted(rng.choice(len(train), count, replace=False))]
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"rehearsal_tokens": self.rehearsal_tokens}
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        tokens = state.get("rehearsal_tokens", [])  # none in models saved before veclift kept them
+        if not isinstance(tokens, list) or not all(
+            isinstance(row, list) and all(isinstance(t, str) for t in row) for row in tokens
+        ):
+            raise VecliftError("broken model description: rehearsal_tokens must be a list of token lists")
+        self.rehearsal_tokens = tokens
+
     def _label_set(self, train: Sequence[Any]) -> list[str]:
         tags = {t for s in train for t in s.tags}
         return ["O", *sorted(tags - {"O"})]
 
     def _target(self, item: Any) -> list[int]:
-        index = {t: i for i, t in enumerate(self.labels)}
+        index = {t: i for i, t in enumerate(self.labels)} | {OPEN_TAG: OPEN}
         return [index[t] for t in item.tags]
 
     def _feature_embedders(self, train_tokens: Sequence[Sequence[str]]) -> list[TokenEmbedder]:

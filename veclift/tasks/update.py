@@ -18,25 +18,28 @@ Training continues from the model in ``init_model``: its network, labels and wor
   The ``[trainer]`` settings are this run's.
 - **Rehearsal** (``rehearsal``), for the entity types the new data does not annotate:
 
-  ``pseudo`` (default): pseudo-rehearsal. The old model tags the new sentences (and the raw text
-  of ``rehearse``, one sentence per line, tokenised by `veclift.data.tokenize`); in each sentence
-  the gold entities stay and the old model's entities of the types the new data does not annotate
-  are added where they overlap no gold entity. The dev data is completed the same way (with the
-  types it does not annotate), and early stopping watches both halves alike: its dev score is the
-  mean of the F1 on the types the dev data annotates and the F1 on the types rehearsed (agreement
-  with the old model), so the many old entities do not drown the few new ones
-  (`balanced_dev_score`). Raw text is taught as the old model tags it, so entities of the new types
-  in it are taught as ``O``: rehearse on old-domain text that seldom holds them (500 raw CoNLL-2003
-  sentences, MISC unmarked, cut MISC F1 from about 60 to 15 in the benchmark).
+  ``pseudo`` (default): pseudo-rehearsal. The old model tags the new sentences, and raw text: by
+  default the training sentences it keeps (``rehearsal_sentences``, saved with every tagger), or the
+  file ``rehearse`` (one sentence per line, tokenised by `veclift.data.tokenize`), or none with
+  ``rehearse = "none"``. In each new sentence the gold entities stay and the old model's entities of
+  the types the new data does not annotate are added where they overlap no gold entity. In the raw
+  text the old model's entities are kept and every other token is `OPEN_TAG`: ``O`` or a type the
+  new data annotates (a partial target: raw text is not annotated for those, and teaching it as
+  ``O`` unlearns them: 500 raw CoNLL-2003 sentences taught as ``O`` cut MISC F1 from about 60 to 15
+  in the benchmark). Raw text of the old domain is what holds the old types through an update from
+  another domain: the new sentences alone move the features it relies on. The dev data is
+  completed the same way (with the types it does not annotate), and early stopping watches both
+  halves alike: its dev score is the mean of the F1 on the types the dev data annotates and the F1
+  on the types rehearsed (agreement with the old model), so the many old entities do not drown the
+  few new ones (`balanced_dev_score`).
 
   ``none``: no rehearsal, the new data as given (the old types are then taught as ``O`` wherever
-  the new data leaves them unmarked). With ``init_pull = 0`` too, this is plain fine-tuning: the
-  baseline that forgets, for comparison.
-- **Pull** (``init_pull``, default 1): the loss adds ``init_pull`` x the squared distance of the
+  the new data leaves them unmarked): plain fine-tuning, the baseline that forgets, for comparison.
+- **Pull** (``init_pull``, default 0: off): the loss adds ``init_pull`` x the squared distance of the
   embedding and encoder weights from the old model's (L2-SP, Li et al. 2018, `TaggerNetwork.anchor`);
-  the output layer and the CRF are left free to make room for the new tags. Pseudo-rehearsal keeps
-  the old types' targets; the pull keeps the features they are computed from, which 300 sentences
-  of training otherwise move (on WNUT-17, a new domain, by far the larger part of the forgetting).
+  the output layer and the CRF are left free to make room for the new tags. It keeps the features
+  where no old-domain text is at hand, but slows the learning of new types (half their F1 in the
+  benchmark's WNUT-17 update).
 
 ``bench/update_bench.py`` measures these choices on CoNLL-2003 and WNUT-17.
 """
@@ -62,9 +65,11 @@ from veclift.errors import VecliftError
 from veclift.tasks.config import TaggerConfig
 from veclift.tasks.metrics import ner_scores
 from veclift.tasks.model import open_vectors
-from veclift.tasks.tagger import SequenceTagger
+from veclift.tasks.tagger import OPEN_TAG, SequenceTagger
 from veclift.tasks.trainer import seed_everything
 
+NO_REHEARSAL = "none"
+"""``rehearse = "none"``: rehearse on the new sentences only, not on raw text."""
 KEPT_SECTION = "model"
 """The section of the settings that an update takes from the model it continues."""
 
@@ -79,23 +84,24 @@ def continue_training(
     if not train:
         raise VecliftError("the training data is empty")
     config = model.config
-    if config.rehearse is not None and config.rehearsal != "pseudo":
+    if config.rehearse not in (None, NO_REHEARSAL) and config.rehearsal != "pseudo":
         raise VecliftError("rehearse (--rehearse) needs pseudo rehearsal, not --rehearsal none")
     base = load_base(config.init_model)
     model.config = kept_settings(base.config, config)
     vectors = open_vectors(vectors)
-    rehearse = rehearsal_text(config.rehearse) if config.rehearse is not None else []
+    rehearse = rehearsal_tokens(base, config.rehearse) if config.rehearsal == "pseudo" else []
     extra = [list(tokens) for tokens in extra_tokens]
     base.embedder.prepare([*(s.tokens for s in train), *(s.tokens for s in dev), *rehearse, *extra], vectors)
-    dev_score = None
+    dev_score, new_types = None, annotated_types(train)
     if config.rehearsal == "pseudo":
         train, dev, groups = pseudo_rehearsal(base, train, dev, rehearse)
         dev_score = functools.partial(balanced_dev_score, model, groups=groups)
     seed_everything(seed)
     network = base.network
     network.anchor(model.config.init_pull)  # before it grows: the new rows are free
-    model.labels = [*base.labels, *sorted({tag for s in train for tag in s.tags} - set(base.labels))]
+    model.labels = [*base.labels, *sorted({tag for s in train for tag in s.tags} - {*base.labels, OPEN_TAG})]
     network.add_tags(len(model.labels))
+    network.open_tags = open_tags(model.labels, new_types)
     parts = network.embedder.parts
     at = next(i for i, part in enumerate(parts) if isinstance(part, WordEmbedder))
     parts[at] = grown_word_rows(parts[at], [s.tokens for s in train], model.config, np.random.default_rng(seed))
@@ -103,6 +109,7 @@ def continue_training(
     model.vectors_source = vectors.source if vectors is not None else base.vectors_source
     model._train(train, dev, seed=seed, checkpoint=checkpoint, progress=progress, dev_score=dev_score)
     network.anchor(0.0)  # trained: the model is as it loads again
+    network.open_tags = []
     return model
 
 
@@ -133,6 +140,14 @@ def kept_settings(base: TaggerConfig, given: TaggerConfig) -> TaggerConfig:
                                "its [model] settings are kept", given.init_model)  # fmt: skip
         kept[field.name] = old
     return given.replace(**kept)
+
+
+def rehearsal_tokens(base: SequenceTagger, rehearse: str | None) -> list[list[str]]:
+    """The raw sentences to rehearse on: the file ``rehearse``, none for `NO_REHEARSAL`, else the
+    training sentences kept in ``base`` (``rehearsal_sentences``)."""
+    if rehearse == NO_REHEARSAL:
+        return []
+    return rehearsal_text(rehearse) if rehearse is not None else [list(tokens) for tokens in base.rehearsal_tokens]
 
 
 def rehearsal_text(path: str | Path) -> list[list[str]]:
@@ -182,15 +197,28 @@ def merge_entities(sentence: TaggedSentence, predicted: Sequence[str], types: se
 def pseudo_rehearsal(
     base: SequenceTagger, train: list[TaggedSentence], dev: list[TaggedSentence], raw: Sequence[Sequence[str]],
 ) -> tuple[list[TaggedSentence], list[TaggedSentence], list[set[str]]]:  # fmt: skip
-    """(training sentences, dev sentences, dev type groups) of pseudo-rehearsal: ``train`` and the
-    ``raw`` token lists, and ``dev``, each completed with ``base``'s entities of the old types it does
-    not annotate; the groups are the types ``dev`` annotates and those completed (`balanced_dev_score`)."""
-    old_types = entity_types(base.labels)
+    """(training sentences, dev sentences, dev type groups) of pseudo-rehearsal: ``train`` and ``dev``
+    completed with ``base``'s entities of the old types they do not annotate, and the ``raw`` token
+    lists tagged by ``base`` with those types, their other tokens `OPEN_TAG` (``O`` or a type ``train``
+    annotates: raw text is not annotated for those); the groups are the types ``dev`` annotates and
+    those completed (`balanced_dev_score`)."""
+    old_types, new_types = entity_types(base.labels), annotated_types(train)
+    rehearsed = pseudo_rehearsed(base, train, old_types - new_types)
     unannotated = [TaggedSentence(tokens, ["O"] * len(tokens)) for tokens in raw]
-    train = pseudo_rehearsed(base, train + unannotated, old_types - annotated_types(train))
+    rehearsed += [opened(s) for s in pseudo_rehearsed(base, unannotated, old_types - new_types)]
     gold_types = annotated_types(dev)
     dev = pseudo_rehearsed(base, dev, old_types - gold_types)
-    return train, dev, [gold_types, annotated_types(dev) - gold_types]
+    return rehearsed, dev, [gold_types, annotated_types(dev) - gold_types]
+
+
+def opened(sentence: TaggedSentence) -> TaggedSentence:
+    """``sentence`` with its ``O`` tags made `OPEN_TAG`."""
+    return TaggedSentence(sentence.tokens, [OPEN_TAG if tag == "O" else tag for tag in sentence.tags])
+
+
+def open_tags(labels: Sequence[str], types: set[str]) -> list[int]:
+    """The ids of ``O`` and of the tags of ``types`` in ``labels``: what an `OPEN_TAG` allows."""
+    return [i for i, label in enumerate(labels) if label == "O" or split_tag(label)[1] in types]
 
 
 def pseudo_rehearsed(base: SequenceTagger, sentences: list[TaggedSentence], types: set[str]) -> list[TaggedSentence]:
