@@ -214,6 +214,10 @@ class SequenceTagger(EntityPredictor, TaskModel):
     config_class = TaggerConfig
     dev_metric = "F1"
 
+    def __init__(self, config: TaggerConfig | None = None, **options: Any):
+        super().__init__(config, **options)
+        self.rehearsal_tokens: list[list[str]] = []  # see `_train`
+
     def fit(self, train: Any, dev: Any = None, *, scheme: str = INTERNAL_SCHEME, **options: Any) -> SequenceTagger:
         """`TaskModel.fit`; ``scheme``: the tags of plain ``(tokens, tags)`` examples and sentences
         (iob2, iob1, bioes, or io for bare type tags such as ``PER``), converted to IOB2.
@@ -238,10 +242,6 @@ class SequenceTagger(EntityPredictor, TaskModel):
 
     def _example(self, value: Any, number: int) -> TaggedSentence:
         return tagged_example(value, number, INTERNAL_SCHEME)
-
-    def __init__(self, config: TaggerConfig | None = None, **options: Any):
-        super().__init__(config, **options)
-        self.rehearsal_tokens: list[list[str]] = []  # see `_train`
 
     def _train(self, train: Sequence[Any], dev: Sequence[Any], *, seed: int, **options: Any) -> None:
         """`TaskModel._train`, then a seeded sample of ``rehearsal_sentences`` training sentences'
