@@ -1,31 +1,30 @@
-"""Sentence classification with GloVe 6B 50d: MR accuracy per encoder and embedding strategy, and an
-SST-2 learning curve, beside TF-IDF logistic regression and fastText on the same splits.
+"""Sentence classification on whole sentences: MR 10-fold cross-validation and an SST-2 learning
+curve on held-out SST-2 sentences, veclift's strategies beside TF-IDF + logistic regression,
+fastText supervised and SetFit, with training times.
 
-Sections:
+Protocols:
 
-- ``mr``: MR sentence polarity (rt-polarity.pos/.neg), one fixed split with seed 0: 10% test
-  (stratified), then 10% of the rest as dev (used by veclift for early stopping only), the remaining
-  81% to train every method. veclift: SWEM (mean+max concat), BiLSTM (max pooling) and Kim CNN, each
-  with ``scratch``/``frozen``/``finetune`` embeddings, plus SWEM ``finetune`` with the fine-tuned rows
-  at the full learning rate (``finetune@1``).
-- ``curve``: SST-2 train.tsv, a seeded (seed 0) stratified 10% held out as test, 1,000 phrases of the
-  rest as dev (veclift early stopping only), the remaining pool subsampled (nested, stratified, per
-  seed) to 100, 500, 2,000 and all phrases; SWEM mean+max with each strategy, per seed.
+- ``mr``: MR sentence polarity (rt-polarity.pos/.neg, 10,662 sentences), 10 stratified folds
+  (seed 0), the protocol of the published figures. Per fold, 10% of the nine training folds
+  (stratified, seed 0) is veclift's dev set (early stopping only); every method trains on the rest.
+- ``sst2``: SST-2's train.tsv holds phrases, parts of sentences. Its whole sentences are the rows
+  that no other row contains at word boundaries and whose last token ends a sentence (ends with
+  ``. ! ? ' " )``): 6,733 of 67,349 rows. A seeded (0) stratified sample of them, 1,000 test and 501
+  dev sentences, is held out; the training pool is every row that is not part of a held-out
+  sentence (51,022 rows), so no piece of a test sentence is seen in training. Training sets are
+  nested stratified samples of the pool per seed, of 100, 500, 2,000 rows or all of it.
 
-Baselines, trained on exactly the same training texts (tokens joined by spaces): scikit-learn
-TfidfVectorizer (word 1-2-grams, sublinear tf) + LogisticRegression (C=1), and fastText supervised
-(``fasttext-wheel``; epoch 25, lr 0.5, wordNgrams 2, dim 50, 1 thread) when it is installed.
+Methods: ``tfidf-logreg`` (scikit-learn TfidfVectorizer word 1-2-grams, sublinear tf, + C=1
+LogisticRegression), ``fasttext`` (``fasttext-wheel``: epoch 25, lr 0.5, wordNgrams 2, dim 50, one
+thread), ``setfit`` (the ``setfit`` library with the packaged MiniLM, its defaults but one epoch of
+at most ``SETFIT_PAIRS`` pairs; sizes <= 2,000) and veclift variants (``VARIANTS``, or any given as
+``--variants 'name={"embeddings": ..., ...}'``). All train on exactly the same texts.
 
-Every row also gives the transfer view: accuracy on test texts holding a word absent from the
-training texts but known to the vectors (``unseen_known``), computed alike for every method.
+    python bench/classify_bench.py [--sections mr,sst2,speed] [--variants NAMES|SPECS] [--seeds 0,1,2]
+        [--sizes 100,500,2000,all] [--folds 0-9] [--baselines tfidf-logreg,fasttext,setfit] [--quick]
 
-    python bench/classify_bench.py [--sections mr,curve] [--seeds 3] [--sizes 100,500,2000,all]
-        [--encoders swem-concat,bilstm-max,cnn] [--quick]
-
-(``--encoders ""`` runs the MR baselines only.)
-
-Results merge into bench/results/classify_bench.json and .md after every model: rows of another
-section, encoder, size or seed stay, rows run again are replaced (quick and full runs do not mix).
+Rows merge into bench/results/classify_bench.json and .md after every model (a row run again is
+replaced), so sections, variants and folds can run separately.
 """
 
 from __future__ import annotations
@@ -36,7 +35,8 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -44,292 +44,301 @@ from common import DATA, RESULTS, machine_info, markdown_table, write_results
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from veclift.data import read_label_files, read_table, subsample, train_test_split
-from veclift.tasks import TextClassifier, train_and_evaluate
+from veclift.data import kfold, read_label_files, read_table, subsample, train_test_split
+from veclift.tasks import train_and_evaluate
 from veclift.vectors import Vectors
 
 NAME = "classify_bench"
-STRATEGIES = ["scratch", "frozen", "finetune"]
-MR_ENCODERS = ["swem-concat", "bilstm-max", "cnn"]
-CURVE_ENCODER = "swem-concat"
-CURVE_SIZES = ["100", "500", "2000", "all"]
-# Epoch budgets for a 2-core shared machine: SWEM converges in a few epochs on thousands of texts;
-# the recurrent and convolutional encoders get fewer, costlier epochs.
-MR_EPOCHS = {"swem-concat": {"max_epochs": 20, "patience": 3}}
-MR_DEEP_EPOCHS = {"max_epochs": 8, "patience": 2}
-# Small sets: batches of 8 and more patience, or a 100-text set gets 4 updates an epoch and stops
-# before it learns (as bench/contextual_bench.py). The full pool: large batches, few epochs.
-SMALL_SET = 2000
-SMALL_CONFIG = {"batch_size": 8, "max_epochs": 30, "patience": 5}
-LARGE_CONFIG = {"batch_size": 128, "max_epochs": 8, "patience": 2}
+LABELS = lambda item: item.labels[0]  # noqa: E731  (stratification key)
+SENTENCE_END = tuple(".!?'\")")
+SST2_TEST, SST2_DEV = 1000, 500
+SIZES = ["100", "500", "2000", "all"]
+CONTEXTUAL_MAX_SIZE = 2000  # MiniLM fine-tuning and SetFit on 50,000 rows do not fit a 2-core budget
 FASTTEXT = {"epoch": 25, "lr": 0.5, "wordNgrams": 2, "dim": 50, "thread": 1, "verbose": 0}
-LABELS = lambda item: item.labels  # noqa: E731  (stratification key)
+SETFIT_PAIRS = 4000
+# veclift variants by name: the classifier's options (train_and_evaluate keywords).
+VARIANTS: dict[str, dict] = {
+    "scratch": {"embeddings": "scratch"},
+    "frozen": {"embeddings": "frozen"},
+    "finetune": {"embeddings": "finetune"},
+    "swem-finetune": {"embeddings": "finetune", "encoder": "swem-concat"},
+    "minilm-probe": {"embeddings": "contextual-frozen", "encoder": "swem-mean", "contextual_pooling": "mean",
+                     "dropout": 0.0, "lr": 1e-2},  # fmt: skip
+    "minilm-finetune": {"embeddings": "contextual-finetune", "encoder": "swem-mean", "contextual_pooling": "mean",
+                        "max_epochs": 4, "patience": 2, "batch_size": 16},  # fmt: skip
+}
+DEFAULT_VARIANTS = "scratch,frozen,finetune,swem-finetune"
 
 
-def mr_split() -> tuple[list, list, list]:
-    files = [DATA / "classify" / "mr" / "rt-polarity.pos", DATA / "classify" / "mr" / "rt-polarity.neg"]
-    items = read_label_files(files)
-    rest, test = train_test_split(items, 0.1, seed=0, stratify=LABELS)
-    train, dev = train_test_split(rest, 0.1, seed=0, stratify=LABELS)
-    return train, dev, test
-
-
-def sst2_split() -> tuple[list, list, list]:
-    items = read_table(DATA / "classify" / "sst2" / "train.tsv")
-    rest, test = train_test_split(items, 0.1, seed=0, stratify=LABELS)
-    pool, dev = train_test_split(rest, 1000 / len(rest), seed=0, stratify=LABELS)
-    return pool, dev, test
-
-
-def novel_texts(train: Sequence, test: Sequence, vectors: Vectors) -> list[bool]:
-    """Per test text: does it hold a word absent from the training texts but in the vectors
-    (lower-cased, as GloVe 6B)? The same grouping as veclift's transfer view, for the baselines."""
-    seen = {token.lower() for item in train for token in item.tokens}
-    return [any(t.lower() not in seen and t.lower() in vectors.index for t in item.tokens) for item in test]
-
-
-def transfer_accuracy(novel: list[bool], right: list[bool]) -> tuple[float, int]:
-    hits = [r for n, r in zip(novel, right) if n]
-    return (sum(hits) / len(hits) if hits else 0.0), len(hits)
-
-
+# --- data -------------------------------------------------------------------------------------------
 def text(item) -> str:
     return " ".join(item.tokens)
 
 
-def tfidf_logreg(train: Sequence, test: Sequence) -> tuple[list[str], float]:
-    """Predicted test labels and training seconds of TF-IDF word 1-2-grams + logistic regression."""
-    began = time.perf_counter()
+def whole_sentences(rows: Sequence) -> list:
+    """The rows no other row contains at word boundaries and whose last token ends a sentence.
+
+    Longest first: a row inside any longer row is inside a maximal one, so each row is searched
+    for in the maximal rows found so far only (rows of one length cannot hold each other)."""
+    by_length = defaultdict(list)
+    for item in {text(item): item for item in rows}.values():
+        by_length[len(text(item))].append(item)
+    maximal: list = []
+    joined = ""
+    for length in sorted(by_length, reverse=True):
+        found = [item for item in by_length[length] if f" {text(item)} " not in joined]
+        maximal.extend(found)
+        if found:
+            joined += "".join(f"\n {text(item)} " for item in found)
+    return [item for item in maximal if item.tokens[-1].endswith(SENTENCE_END)]
+
+
+def sst2_split() -> tuple[list, list, list]:
+    """(training pool, dev sentences, test sentences); see the module docstring."""
+    rows = read_table(DATA / "classify" / "sst2" / "train.tsv")
+    sentences = whole_sentences(rows)
+    rest, test = train_test_split(sentences, SST2_TEST / len(sentences), seed=0, stratify=LABELS)
+    _, dev = train_test_split(rest, SST2_DEV / len(rest), seed=0, stratify=LABELS)
+    held_out = "".join(f"\n {text(item)} " for item in test + dev)
+    pool = [item for item in rows if f" {text(item)} " not in held_out]
+    return pool, dev, test
+
+
+def mr_folds() -> list[tuple[list, list, list]]:
+    """Ten (train, dev, test) folds of MR."""
+    files = [DATA / "classify" / "mr" / "rt-polarity.pos", DATA / "classify" / "mr" / "rt-polarity.neg"]
+    folds = []
+    for rest, test in kfold(read_label_files(files), 10, seed=0, stratify=LABELS):
+        train, dev = train_test_split(rest, 0.1, seed=0, stratify=LABELS)
+        folds.append((train, dev, test))
+    return folds
+
+
+# --- methods ------------------------------------------------------------------------------------------
+def tfidf_logreg(train: Sequence, dev: Sequence, test: Sequence, seed: int) -> list[str]:
     features = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=True, ngram_range=(1, 2), sublinear_tf=True)
     x = features.fit_transform([text(i) for i in train])
     model = LogisticRegression(C=1.0, max_iter=1000).fit(x, [i.label for i in train])
-    seconds = time.perf_counter() - began
-    return list(model.predict(features.transform([text(i) for i in test]))), seconds
+    return list(model.predict(features.transform([text(i) for i in test])))
 
 
-def fasttext_supervised(train: Sequence, test: Sequence, seed: int) -> tuple[list[str], float] | None:
-    """Predicted test labels and training seconds of fastText's supervised classifier; None without it."""
-    try:
-        import fasttext
-    except ImportError:
-        return None
+def fasttext_supervised(train: Sequence, dev: Sequence, test: Sequence, seed: int) -> list[str]:
+    import fasttext
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "train.txt"
-        # fastText reads the file in order with a decaying learning rate: a label-sorted file (MR's
-        # readers give all pos then all neg) leaves it near chance, so the lines are shuffled
+        # fastText reads the file in order with a decaying rate: a label-sorted file (MR's) leaves it
+        # near chance, so the lines are shuffled
         lines = [f"__label__{i.label} {text(i).lower()}\n" for i in train]
         random.Random(seed).shuffle(lines)
         path.write_text("".join(lines), encoding="utf-8")
-        began = time.perf_counter()
         model = fasttext.train_supervised(str(path), seed=seed, **FASTTEXT)
-        seconds = time.perf_counter() - began
     # a list input: fastText 0.9.2's single-text predict breaks on NumPy 2 (np.array(copy=False))
     labels, _ = model.predict([text(i).lower() for i in test])
-    return [row[0].removeprefix("__label__") for row in labels], seconds
+    return [row[0].removeprefix("__label__") for row in labels]
 
 
-def baselines(data: str, train: Sequence, test: Sequence, vectors: Vectors, seed: int, extra: dict) -> list[dict]:
-    novel = novel_texts(train, test, vectors)
-    gold = [i.label for i in test]
-    rows = []
-    for method, result in (("tfidf-logreg", tfidf_logreg(train, test)), ("fasttext", fasttext_supervised(train, test, seed))):
-        if result is None:
-            continue
-        predicted, seconds = result
-        right = [p == g for p, g in zip(predicted, gold)]
-        unseen, count = transfer_accuracy(novel, right)
-        rows.append({"data": data, **extra, "method": method, "strategy": "", "seed": seed, "size": len(train),
-                     "accuracy": sum(right) / len(right), "unseen_known": unseen, "unseen_count": count,
-                     "train_s": seconds, "epochs": ""})  # fmt: skip
-    return rows
+def setfit_classifier(train: Sequence, dev: Sequence, test: Sequence, seed: int) -> list[str]:
+    from datasets import Dataset
+    from setfit import SetFitModel, Trainer, TrainingArguments
+
+    from veclift.contextual.backbone import default_model_dir
+
+    model = SetFitModel.from_pretrained(str(default_model_dir()))
+    labels = sorted({i.label for i in train})
+    data = Dataset.from_dict({"text": [text(i) for i in train], "label": [labels.index(i.label) for i in train]})
+    arguments = TrainingArguments(batch_size=16, num_epochs=1, max_steps=SETFIT_PAIRS // 16, seed=seed,
+                                  report_to="none", show_progress_bar=False)  # fmt: skip
+    Trainer(model=model, args=arguments, train_dataset=data).train()
+    return [labels[int(p)] for p in model.predict([text(i) for i in test])]
 
 
-def veclift_row(data: str, encoder: str, strategy: str, train, dev, test, vectors, seed: int, config: dict) -> dict:
-    options = dict(config)
-    label = strategy
-    if strategy == "finetune@1":
-        strategy, options["finetune_lr_ratio"] = "finetune", 1.0
-    result = train_and_evaluate("classify", train, dev, test, vectors, strategy, seed, encoder=encoder, **options)
+BASELINES = {"tfidf-logreg": tfidf_logreg, "fasttext": fasttext_supervised, "setfit": setfit_classifier}
+
+
+def novel_texts(train: Sequence, test: Sequence, vectors: Vectors) -> list[bool]:
+    """Per test text: does it hold a word absent from the training texts but in the vectors
+    (lower-cased, as GloVe 6B)? The grouping of veclift's transfer view, for the baselines."""
+    seen = {token.lower() for item in train for token in item.tokens}
+    return [any(t.lower() not in seen and t.lower() in vectors.index for t in item.tokens) for item in test]
+
+
+def baseline_row(method: str, train, dev, test, vectors: Vectors, seed: int) -> dict:
+    began = time.perf_counter()
+    predicted = BASELINES[method](train, dev, test, seed)
+    seconds = time.perf_counter() - began
+    right = [p == i.label for p, i in zip(predicted, test)]
+    novel = [r for n, r in zip(novel_texts(train, test, vectors), right) if n]
+    return {"method": method, "accuracy": sum(right) / len(right), "unseen_known": sum(novel) / max(len(novel), 1),
+            "unseen_count": len(novel), "train_s": seconds, "epochs": ""}  # fmt: skip
+
+
+def veclift_row(variant: str, options: dict, train, dev, test, vectors: Vectors, seed: int) -> dict:
+    result = train_and_evaluate("classify", train, dev, test, vectors, seed=seed, **options)
     transfer = result["transfer"]["unseen_known"]
-    return {"data": data, "method": f"veclift {encoder}", "strategy": label, "seed": seed, "size": len(train),
-            "accuracy": result["accuracy"], "unseen_known": transfer["accuracy"], "unseen_count": transfer["count"],
-            "train_s": result["train_seconds"], "epochs": f"{result['best_epoch']}/{result['epochs']}"}  # fmt: skip
+    return {"method": f"veclift {variant}", "accuracy": result["accuracy"], "unseen_known": transfer["accuracy"],
+            "unseen_count": transfer["count"], "train_s": result["train_seconds"],
+            "epochs": f"{result['best_epoch']}/{result['epochs']}"}  # fmt: skip
 
 
-def run_mr(vectors: Vectors, args: argparse.Namespace, save: Callable[[list[dict]], None]) -> list[dict]:
-    quick = args.quick
-    train, dev, test = mr_split()
-    if quick:
-        train = subsample(train, 1000, seed=0, stratify=LABELS)
-    rows = baselines("MR", train, test, vectors, 0, {})
-    _show(rows)
-    save(rows)
-    for encoder in [e for e in args.encoders.split(",") if e]:
-        config = dict(MR_EPOCHS.get(encoder, MR_DEEP_EPOCHS))
-        if quick:
-            config["max_epochs"] = 2
-        strategies = STRATEGIES + (["finetune@1"] if encoder.startswith("swem") else [])
-        for strategy in strategies:
-            rows.append(veclift_row("MR", encoder, strategy, train, dev, test, vectors, 0, config))
-            _show(rows[-1:])
-            save(rows)
-    return rows
+def parse_variants(spec: str) -> dict[str, dict]:
+    """``name`` (of `VARIANTS`) or ``name={json options}``, separated by ``;`` (or ``,`` for names only)."""
+    out = {}
+    for part in [p.strip() for p in (spec.split(";") if "=" in spec else spec.split(",")) if p.strip()]:
+        name, _, options = part.partition("=")
+        out[name] = dict(json.loads(options) if options else VARIANTS[name])
+        out[name]["strategy"] = out[name].pop("embeddings", "finetune")
+    return out
 
 
-def run_curve(vectors: Vectors, args: argparse.Namespace, save: Callable[[list[dict]], None]) -> list[dict]:
-    quick, seeds = args.quick, args.seeds
+def run_one(key: dict, method: str, options: dict | None, train, dev, test, vectors, seed, store) -> None:
+    began = time.strftime("%H:%M:%S")
+    if options is None:
+        row = baseline_row(method, train, dev, test, vectors, seed)
+    else:
+        row = {**veclift_row(method, options, train, dev, test, vectors, seed), "options": json.dumps(options, sort_keys=True)}
+    row = {**key, **row, "size": len(train)}
+    print(began, json.dumps(row), flush=True)
+    store(row)
+
+
+def run_mr(vectors, args, store) -> None:
+    folds = mr_folds()
+    for fold in parse_folds(args.folds):
+        train, dev, test = folds[fold]
+        if args.quick:
+            train, test = subsample(train, 500, seed=0, stratify=LABELS), test[:300]
+        for method in args.baselines:
+            run_one({"fold": fold}, method, None, train, dev, test, vectors, 0, store)
+        for name, options in args.variants.items():
+            options = {**options, "max_epochs": 2} if args.quick else options
+            run_one({"fold": fold}, name, options, train, dev, test, vectors, 0, store)
+
+
+def run_sst2(vectors, args, store) -> None:
     pool, dev, test = sst2_split()
-    if quick:
-        test = test[:1000]
-    rows = []
-    for size in args.sizes.split(","):
-        n = len(pool) if size == "all" else int(size)
-        config = dict(SMALL_CONFIG if n <= SMALL_SET else LARGE_CONFIG)
-        if quick:
-            config["max_epochs"] = 2
-        for seed in range(seeds):
-            train = subsample(pool, n, seed=seed, stratify=LABELS)
-            rows.extend(baselines("SST-2", train, test, vectors, seed, {}))
-            for strategy in STRATEGIES:
-                rows.append(veclift_row("SST-2", CURVE_ENCODER, strategy, train, dev, test, vectors, seed, config))
-            _show(rows[-5:])
-            save(rows)
-    return rows
+    print(f"SST-2: pool {len(pool)} rows, dev {len(dev)}, test {len(test)} sentences", flush=True)
+    if args.quick:
+        test = test[:300]
+    for size in args.sizes:
+        for seed in args.seeds:
+            train = pool if size == "all" else subsample(pool, int(size), seed=seed, stratify=LABELS)
+            contextual_ok = len(train) <= CONTEXTUAL_MAX_SIZE
+            key = {"size_name": size, "seed": seed}
+            for method in args.baselines:
+                if method != "setfit" or contextual_ok:
+                    run_one(key, method, None, train, dev, test, vectors, seed, store)
+            for name, options in args.variants.items():
+                if options["strategy"].startswith("contextual") and not contextual_ok:
+                    continue
+                options = {**options, "max_epochs": 2} if args.quick else options
+                run_one(key, name, options, train, dev, test, vectors, seed, store)
 
 
-def run_speed(vectors: Vectors, args: argparse.Namespace, save: Callable[[list[dict]], None]) -> list[dict]:
-    """SWEM, one epoch on the 8,635 MR training texts: CPU seconds of this process (steadier than
-    wall time on a shared machine) and wall seconds, embedding layer built included."""
-    train, _, _ = mr_split()
-    rows = []
-    for strategy in STRATEGIES:
-        model = TextClassifier(embeddings=strategy, encoder=CURVE_ENCODER, max_epochs=1)
-        cpu, wall = time.process_time(), time.perf_counter()
-        model.fit(train, vectors=vectors, seed=0, progress=False)
-        rows.append({"strategy": strategy, "texts": len(train), "epochs": 1,
-                     "cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall})
-        _show(rows[-1:])
-        save(rows)
-    return rows
-
-
-def _show(rows: list[dict]) -> None:
-    for row in rows:
-        print(json.dumps(row, default=str), flush=True)
-
-
-def mr_table(rows: list[dict]) -> list[dict]:
-    """One row per method and strategy, with train time relative to TF-IDF + logistic regression."""
-    reference = {r["method"]: r["train_s"] for r in rows if r["strategy"] == ""}
-    table = []
+# --- results ------------------------------------------------------------------------------------------
+def summary(rows: list[dict], group_keys: tuple[str, ...], over: str) -> list[dict]:
+    """Mean, sample sd and min..max of accuracy over ``over`` (folds or seeds) per group; median
+    training seconds and their ratio to fastText's in the same groups."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
-        table.append({**{k: r[k] for k in ("method", "strategy", "accuracy", "unseen_known", "unseen_count", "train_s", "epochs")},
-                      "x_logreg_time": r["train_s"] / reference["tfidf-logreg"],
-                      "x_fasttext_time": r["train_s"] / reference["fasttext"] if "fasttext" in reference else ""})  # fmt: skip
-    return table
-
-
-def curve_table(rows: list[dict]) -> list[dict]:
-    """Mean, sample standard deviation and min..max of accuracy over seeds per size and method/strategy;
-    median training seconds."""
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        groups.setdefault((r["size"], r["method"], r["strategy"]), []).append(r)
-    # median: the first run of a process may carry one-off start-up costs
-    time_of = {key: statistics.median(x["train_s"] for x in group) for key, group in groups.items()}
+        groups[tuple(r[k] for k in group_keys) + (r["method"],)].append(r)
+    median_s = {key: statistics.median(r["train_s"] for r in group) for key, group in groups.items()}
     table = []
-    for (size, method, strategy), group in sorted(groups.items(), key=lambda kv: kv[0][0]):
+    for key, group in sorted(groups.items(), key=lambda kv: (_size_order(kv[0][0]), kv[0][1:])):
         acc = [r["accuracy"] for r in group]
-        unseen = [r["unseen_known"] for r in group]
+        fasttext = median_s.get(key[:-1] + ("fasttext",))
         table.append({
-            "size": size, "method": method, "strategy": strategy, "seeds": len(group),
-            "accuracy": statistics.mean(acc), "sd": statistics.stdev(acc) if len(acc) > 1 else 0.0,
-            "min..max": f"{min(acc):.4f}..{max(acc):.4f}", "unseen_known": statistics.mean(unseen),
-            "unseen_count": round(statistics.mean(r["unseen_count"] for r in group)),
-            "median_train_s": time_of[(size, method, strategy)],
-            "x_logreg_time": time_of[(size, method, strategy)] / time_of[(size, "tfidf-logreg", "")],
+            **dict(zip(group_keys, key)), "method": key[-1], over: len(group),
+            "accuracy": round(statistics.mean(acc), 4), "sd": round(statistics.stdev(acc), 4) if len(acc) > 1 else 0.0,
+            "min..max": f"{min(acc):.3f}..{max(acc):.3f}",
+            "unseen_known": round(statistics.mean(r["unseen_known"] for r in group), 4),
+            "median_train_s": round(median_s[key], 2),
+            "x_fasttext_time": round(median_s[key] / fasttext, 2) if fasttext else "",
         })  # fmt: skip
     return table
 
 
-NOTES = {
-    "speed": "SWEM mean+max, one epoch over the MR training texts, 1 torch thread; cpu_s is this process's CPU time.",
-    "mr": (
-        "MR: one stratified split, seed 0: 1,067 test, 960 dev (veclift early stopping only), 8,635 train for "
-        "every method. accuracy on test; unseen_known: accuracy on the unseen_count test texts holding a word "
-        "absent from train but in GloVe; epochs: best/run. x_*_time: training seconds relative to the baseline "
-        "in the same run (veclift's time includes building its embedding layer). Published Kim CNN with 300d "
-        "word2vec: about 81% (10-fold CV). Times are on a 2-core machine shared with other jobs (load ~15): "
-        "compare ratios, not seconds."
-    ),
-    "curve": (
-        "SST-2: stratified 10% of train.tsv held out as test (seed 0; SST-2 phrases overlap, so test phrases "
-        "are often parts of training phrases), 1,000 dev phrases (veclift early stopping only), training "
-        "subsets nested and stratified per seed from the rest; veclift SWEM mean+max concat; batch 8 for sizes "
-        "<= 2,000, batch 128 and at most 8 epochs for the full pool. Mean, sd (sample) and min..max over seeds; "
-        "unseen_known as for MR; median_train_s and its ratio to TF-IDF + logistic regression in the same runs."
-    ),
+def _size_order(size) -> float:
+    return float("inf") if size == "all" else float(size) if str(size).isdigit() else 0.0
+
+
+SECTIONS = {
+    "mr": {"key": ("fold", "method"), "group": ("data",), "over": "folds",
+           "note": "MR, 10-fold stratified cross-validation (seed 0), 10% of each training split as veclift's dev "
+                   "set (early stopping only; the baselines do not use it). accuracy: mean over the folds run, sd: "
+                   "their sample standard deviation; unseen_known: accuracy on test sentences holding a word "
+                   "absent from training but in GloVe; x_fasttext_time: median training seconds over fastText's "
+                   "in the same run (veclift's time includes building its embedding layer)."},
+    "sst2": {"key": ("size_name", "seed", "method"), "group": ("size_name",), "over": "seeds",
+             "note": "SST-2 whole sentences (see the script's docstring): 1,000 held-out test sentences, 500 dev "
+                     "sentences (veclift early stopping only), training rows sampled per seed from the 51,022-row "
+                     "pool that holds no part of a held-out sentence. Contextual methods and SetFit run up to "
+                     "2,000 rows. Mean, sample sd and min..max over seeds; times as for MR."},
 }
 
 
-ROW_KEYS = {"mr": ("method", "strategy"), "curve": ("size", "method", "strategy", "seed"), "speed": ("strategy",)}
-TABLES = {"mr": mr_table, "curve": curve_table, "speed": lambda rows: rows}
-
-
-def save(section: str, rows: list[dict], args: argparse.Namespace) -> None:
-    """Merge ``rows`` into the section's stored rows (same key: replaced) and rewrite the results, so
-    a partial rerun (some encoders, some sizes) or a parallel run of another section keeps the rest;
-    with no rows, only the tables are rebuilt."""
+def store_row(section: str, args: argparse.Namespace):
     path = RESULTS / f"{NAME}.json"
-    sections = json.loads(path.read_text()).get("sections", {}) if path.exists() else {}
-    key = lambda row: tuple(row[k] for k in ROW_KEYS[section])  # noqa: E731
-    previous = sections.get(section, {})
-    merged = {key(r): r for r in previous.get("rows", []) if previous.get("quick") == args.quick}
-    merged.update((key(r), r) for r in rows)
-    machine = machine_info()
-    ran = {"command": machine["command"], "date": machine["date"]} if rows else {
-        "command": previous["command"], "date": previous["date"]}  # fmt: skip
-    sections[section] = {"rows": list(merged.values()), "table": TABLES[section](list(merged.values())),
-                         "quick": args.quick, "threads": args.threads, "fasttext": FASTTEXT, **ran}  # fmt: skip
-    markdown = "\n\n".join(
-        f"## {name}{' (quick)' if s['quick'] else ''}\n\n`{s['command']}` ({s['date']})\n\n"
-        f"{markdown_table(s['table'])}\n\n{NOTES[name]}"
-        for name, s in sections.items()
-    )
-    write_results(NAME, {"sections": sections}, markdown)
+
+    def store(row: dict) -> None:
+        saved = json.loads(path.read_text()) if path.exists() else {"sections": {}}
+        stored = saved["sections"].get(section, {"rows": []})
+        if stored.get("quick", args.quick) != args.quick:
+            stored = {"rows": []}
+        keys = SECTIONS[section]["key"]
+        rows = {tuple(r[k] for k in keys): r for r in stored["rows"]}
+        rows[tuple(row[k] for k in keys)] = {**row, "data": section}
+        machine = machine_info()
+        saved["sections"][section] = {"rows": list(rows.values()), "quick": args.quick, "date": machine["date"],
+                                      "command": machine["command"], "fasttext": FASTTEXT}  # fmt: skip
+        saved["machine"] = {k: v for k, v in machine.items() if k != "command"}
+        write_tables(saved)
+
+    return store
 
 
-def rebuild_tables(args: argparse.Namespace) -> None:
-    """Rebuild the tables and markdown from the stored rows (after a change to the tables or notes)."""
-    path = RESULTS / f"{NAME}.json"
-    sections = json.loads(path.read_text()).get("sections", {}) if path.exists() else {}
-    for name, stored in sections.items():
-        save(name, [], argparse.Namespace(**{**vars(args), "quick": stored["quick"], "threads": stored["threads"]}))
+def write_tables(saved: dict) -> None:
+    parts = []
+    for name, stored in saved["sections"].items():
+        spec = SECTIONS[name]
+        table = summary(stored["rows"], spec["group"], spec["over"])
+        stored["table"] = table
+        options = {r["method"]: r["options"] for r in stored["rows"] if "options" in r}
+        listed = "\n".join(f"- `{m}`: `{o}`" for m, o in sorted(options.items()))
+        parts.append(f"## {name}{' (quick)' if stored['quick'] else ''}\n\nlast row: `{stored['command']}` "
+                     f"({stored['date']})\n\n{markdown_table(table)}\n\n{spec['note']}\n\n"
+                     f"veclift variants, their options (beside the classifier's defaults):\n\n{listed}")  # fmt: skip
+    write_results(NAME, saved, "\n\n".join(parts))
+
+
+def parse_folds(spec: str) -> list[int]:
+    first, _, last = spec.partition("-")
+    return list(range(int(first), int(last) + 1)) if last else [int(f) for f in spec.split(",")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default="mr,curve", help="comma-separated: mr, curve, speed")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds of the learning curve")
-    parser.add_argument("--sizes", default=",".join(CURVE_SIZES), help="learning-curve sizes (N or all)")
-    parser.add_argument("--encoders", default=",".join(MR_ENCODERS), help="MR encoders")
+    parser.add_argument("--sections", default="mr,sst2", help="comma-separated: mr, sst2")
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help="veclift variants: names, or name={json};...")
+    parser.add_argument("--baselines", default="tfidf-logreg,fasttext", help="tfidf-logreg, fasttext, setfit or none")
+    parser.add_argument("--seeds", default="0,1,2", help="SST-2 seeds")
+    parser.add_argument("--sizes", default=",".join(SIZES), help="SST-2 training sizes (N or all)")
+    parser.add_argument("--folds", default="0-9", help="MR folds: 0-9 or a list")
     parser.add_argument("--quick", action="store_true", help="tiny run to check the script (not for figures)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--tables-only", action="store_true", help="rebuild tables/markdown from stored rows")
     args = parser.parse_args()
-    if args.tables_only:
-        rebuild_tables(args)
-        return
+    args.variants = parse_variants(args.variants) if args.variants not in ("", "none") else {}
+    args.baselines = [b for b in args.baselines.split(",") if b and b != "none"]
+    args.seeds = [int(s) for s in args.seeds.split(",")]
+    args.sizes = args.sizes.split(",")
     torch.set_num_threads(args.threads)
     # The first optimizer a process builds imports torch._dynamo (seconds): not part of any run's time.
-    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)], fused=True)
     vectors = Vectors.load("glove-6b-50d", progress=False)
     vectors.index  # built once on first use, outside the timed runs
+    runners = {"mr": run_mr, "sst2": run_sst2}
     for section in args.sections.split(","):
-        if section not in ROW_KEYS:
-            raise SystemExit(f"unknown section {section!r}; choose mr, curve or speed")
-        runner = {"mr": run_mr, "curve": run_curve, "speed": run_speed}[section]
-        runner(vectors, args, lambda rows, section=section: save(section, rows, args))
+        runners[section](vectors, args, store_row(section, args))
 
 
 if __name__ == "__main__":

@@ -237,6 +237,12 @@ def test_tokenize_rules():
     assert tokenize("   ") == []
 
 
+def test_tokenize_keeps_a_standalone_clitic_whole():
+    # SST and other pre-tokenised text: GloVe has "'s" and "n't" as words
+    assert tokenize("it 's good , is n't it") == ["it", "'s", "good", ",", "is", "n't", "it"]
+    assert tokenize("'sup ' s 'Re") == ["'", "sup", "'", "s", "'Re"]
+
+
 def test_tokenize_offsets_point_into_text():
     text = "  Mary's 1,000 dogs\tdon't  bark."
     for token, start, end in tokenize_with_offsets(text):

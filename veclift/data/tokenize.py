@@ -9,8 +9,10 @@ Rules, tried in this order at each position (whitespace separates tokens and is 
 5. words: letters, digits and underscores, with internal hyphens or apostrophes
    (``jean-claude``, ``o'neill``); English clitics are split off as separate tokens the
    Penn Treebank way: ``don't`` -> ``do n't``, ``he's`` -> ``he 's`` (also ``'re 've 'll 'd 'm``);
-6. runs of dots (``...``) or hyphens (``--``);
-7. any other character on its own (punctuation, symbols).
+6. a clitic standing alone, as in text tokenised that way already (SST's ``it 's``): ``'s``,
+   ``'re``, ``'ve``, ``'ll``, ``'d``, ``'m`` stay one token, as GloVe has them;
+7. runs of dots (``...``) or hyphens (``--``);
+8. any other character on its own (punctuation, symbols).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _TOKEN = re.compile(
     | (?:[^\W\d_]\.){2,}
     | \d+(?:[.,:]\d+)+
     | \w+(?:[-'’]\w+)*
+    | ['’](?i:s|re|ve|ll|d|m)(?!\w)
     | \.{2,} | -{2,}
     | \S
     """,
