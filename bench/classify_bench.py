@@ -9,7 +9,7 @@ Protocols:
   (stratified, seed 0) is veclift's dev set (early stopping only); every method trains on the rest.
 - ``sst2``: SST-2's train.tsv holds phrases, parts of sentences. Its whole sentences are the rows
   that no other row contains at word boundaries and whose last token ends a sentence (ends with
-  ``. ! ? ' " )``): 6,733 of 67,349 rows. A seeded (0) stratified sample of them, 1,000 test and 501
+  ``. ! ? ' " )``): 6,740 of 67,349 rows. A seeded (0) stratified sample of them, 1,000 test and 501
   dev sentences, is held out; the training pool is every row that is not part of a held-out
   sentence (51,022 rows), so no piece of a test sentence is seen in training. Training sets are
   nested stratified samples of the pool per seed, of 100, 500, 2,000 rows or all of it.
@@ -22,6 +22,7 @@ at most ``SETFIT_PAIRS`` pairs; sizes <= 2,000) and veclift variants (``VARIANTS
 
     python bench/classify_bench.py [--sections mr,sst2,speed] [--variants NAMES|SPECS] [--seeds 0,1,2]
         [--sizes 100,500,2000,all] [--folds 0-9] [--baselines tfidf-logreg,fasttext,setfit] [--quick]
+        [--tables-only]
 
 Rows merge into bench/results/classify_bench.json and .md after every model (a row run again is
 replaced), so sections, variants and folds can run separately.
@@ -30,6 +31,7 @@ replaced), so sections, variants and folds can run separately.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import random
 import statistics
@@ -55,7 +57,7 @@ SST2_TEST, SST2_DEV = 1000, 500
 SIZES = ["100", "500", "2000", "all"]
 CONTEXTUAL_MAX_SIZE = 2000  # MiniLM fine-tuning and SetFit on 50,000 rows do not fit a 2-core budget
 FASTTEXT = {"epoch": 25, "lr": 0.5, "wordNgrams": 2, "dim": 50, "thread": 1, "verbose": 0}
-SETFIT_PAIRS = 4000
+SETFIT_PAIRS = 1280
 # veclift variants by name: the classifier's options (train_and_evaluate keywords).
 VARIANTS: dict[str, dict] = {
     "scratch": {"embeddings": "scratch"},
@@ -147,9 +149,10 @@ def setfit_classifier(train: Sequence, dev: Sequence, test: Sequence, seed: int)
     model = SetFitModel.from_pretrained(str(default_model_dir()))
     labels = sorted({i.label for i in train})
     data = Dataset.from_dict({"text": [text(i) for i in train], "label": [labels.index(i.label) for i in train]})
-    arguments = TrainingArguments(batch_size=16, num_epochs=1, max_steps=SETFIT_PAIRS // 16, seed=seed,
-                                  report_to="none", show_progress_bar=False)  # fmt: skip
-    Trainer(model=model, args=arguments, train_dataset=data).train()
+    with tempfile.TemporaryDirectory() as tmp:
+        arguments = TrainingArguments(output_dir=tmp, batch_size=16, num_epochs=1, max_steps=SETFIT_PAIRS // 16,
+                                      seed=seed, save_strategy="no", report_to="none", show_progress_bar=False)  # fmt: skip
+        Trainer(model=model, args=arguments, train_dataset=data).train()
     return [labels[int(p)] for p in model.predict([text(i) for i in test])]
 
 
@@ -197,7 +200,7 @@ def run_one(key: dict, method: str, options: dict | None, train, dev, test, vect
         row = baseline_row(method, train, dev, test, vectors, seed)
     else:
         row = {**veclift_row(method, options, train, dev, test, vectors, seed), "options": json.dumps(options, sort_keys=True)}
-    row = {**key, **row, "size": len(train)}
+    row = {**key, **row, "size": len(train), "threads": torch.get_num_threads()}
     print(began, json.dumps(row), flush=True)
     store(row)
 
@@ -262,18 +265,21 @@ def _size_order(size) -> float:
     return float("inf") if size == "all" else float(size) if str(size).isdigit() else 0.0
 
 
+COMMON_NOTE = ("One torch thread per run, two runs at a time on the 2-core machine: compare time ratios, not "
+               "seconds. The MiniLM rows have no word rows, so no unseen_known figure (0); the contextual features "
+               "are cached per sentence, so a probe's first run also pays for encoding the texts of later runs.")
 SECTIONS = {
     "mr": {"key": ("fold", "method"), "group": ("data",), "over": "folds",
            "note": "MR, 10-fold stratified cross-validation (seed 0), 10% of each training split as veclift's dev "
                    "set (early stopping only; the baselines do not use it). accuracy: mean over the folds run, sd: "
                    "their sample standard deviation; unseen_known: accuracy on test sentences holding a word "
                    "absent from training but in GloVe; x_fasttext_time: median training seconds over fastText's "
-                   "in the same run (veclift's time includes building its embedding layer)."},
+                   "in the same run (veclift's time includes building its embedding layer). " + COMMON_NOTE},
     "sst2": {"key": ("size_name", "seed", "method"), "group": ("size_name",), "over": "seeds",
-             "note": "SST-2 whole sentences (see the script's docstring): 1,000 held-out test sentences, 500 dev "
+             "note": "SST-2 whole sentences (see the script's docstring): 1,000 held-out test sentences, 501 dev "
                      "sentences (veclift early stopping only), training rows sampled per seed from the 51,022-row "
                      "pool that holds no part of a held-out sentence. Contextual methods and SetFit run up to "
-                     "2,000 rows. Mean, sample sd and min..max over seeds; times as for MR."},
+                     "2,000 rows. Mean, sample sd and min..max over seeds; times as for MR. " + COMMON_NOTE},
 }
 
 
@@ -281,6 +287,11 @@ def store_row(section: str, args: argparse.Namespace):
     path = RESULTS / f"{NAME}.json"
 
     def store(row: dict) -> None:
+        with open(RESULTS / f".{NAME}.lock", "w") as lock:  # runs of two sections may share the file
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            merge(row)
+
+    def merge(row: dict) -> None:
         saved = json.loads(path.read_text()) if path.exists() else {"sections": {}}
         stored = saved["sections"].get(section, {"rows": []})
         if stored.get("quick", args.quick) != args.quick:
@@ -326,7 +337,11 @@ def main() -> None:
     parser.add_argument("--folds", default="0-9", help="MR folds: 0-9 or a list")
     parser.add_argument("--quick", action="store_true", help="tiny run to check the script (not for figures)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--tables-only", action="store_true", help="rebuild the tables and markdown from the stored rows")
     args = parser.parse_args()
+    if args.tables_only:
+        write_tables(json.loads((RESULTS / f"{NAME}.json").read_text()))
+        return
     args.variants = parse_variants(args.variants) if args.variants not in ("", "none") else {}
     args.baselines = [b for b in args.baselines.split(",") if b and b != "none"]
     args.seeds = [int(s) for s in args.seeds.split(",")]

@@ -31,7 +31,7 @@ RUNS = {
     "spaces_bench.py": [],
     "ner_bench.py": ["--quick", "--sections", "a,b", "--systems", "veclift"],
     "ner_settings_bench.py": ["--sizes", "200", "--settings", "frozen", "--seeds", "1", "--jobs", "1"],
-    "classify_bench.py": ["--quick", "--sections", "mr"],
+    "classify_bench.py": ["--quick", "--sections", "mr,sst2", "--folds", "0", "--sizes", "100", "--seeds", "0"],
     "study_bench.py": ["--studies", "sst2", "--sizes", "100", "--seeds", "1", "--strategies", "frozen", "--jobs", "1",
                        "--", "--epochs", "2"],
     "encoder_pretrain_bench.py": ["--quick"],
