@@ -66,11 +66,14 @@ def make_optimizer(network: nn.Module, config: TaskConfig) -> torch.optim.Optimi
         groups.append({"params": tuned, "lr": config.lr * config.finetune_lr_ratio})
     if encoder:
         groups.append({"params": encoder, "lr": config.contextual_lr, "encoder": True})
-    # One fused kernel over all tensors instead of a loop of small per-tensor ops: a SWEM step on MR
-    # spends most of its time in Adam's update of the embedding rows (bench/classify_bench.py speed).
+    # One fused kernel over all tensors instead of a loop of small per-tensor ops: on CPU, a SWEM step
+    # spends most of its time in Adam's update of the embedding rows.
     if config.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay, foreach=True)
-    return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+    try:
+        return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+    except RuntimeError:  # torch < 2.4 fuses on CUDA only
+        return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay)
 
 
 def linear_warmup_decay(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
