@@ -20,12 +20,13 @@ thread), ``setfit`` (the ``setfit`` library with the packaged MiniLM, its defaul
 at most ``SETFIT_PAIRS`` pairs; sizes <= 2,000) and veclift variants (``VARIANTS``, or any given as
 ``--variants 'name={"embeddings": ..., ...}'``). All train on exactly the same texts.
 
-    python bench/classify_bench.py [--sections mr,sst2,speed] [--variants NAMES|SPECS] [--seeds 0,1,2]
+    python bench/classify_bench.py [--sections mr,sst2] [--variants NAMES|SPECS] [--seeds 0,1,2]
         [--sizes 100,500,2000,all] [--folds 0-9] [--baselines tfidf-logreg,fasttext,setfit] [--quick]
         [--tables-only]
 
 Rows merge into bench/results/classify_bench.json and .md after every model (a row run again is
-replaced), so sections, variants and folds can run separately.
+replaced), so sections, variants and folds can run separately; ``--quick`` runs write
+classify_bench_quick.json and .md instead.
 """
 
 from __future__ import annotations
@@ -63,13 +64,13 @@ VARIANTS: dict[str, dict] = {
     "scratch": {"embeddings": "scratch"},
     "frozen": {"embeddings": "frozen"},
     "finetune": {"embeddings": "finetune"},
-    "swem-finetune": {"embeddings": "finetune", "encoder": "swem-concat"},
+    "cnn-fast": {"embeddings": "finetune", "encoder": "cnn"},
     "minilm-probe": {"embeddings": "contextual-frozen", "encoder": "swem-mean", "contextual_pooling": "mean",
                      "dropout": 0.0, "lr": 1e-2},  # fmt: skip
     "minilm-finetune": {"embeddings": "contextual-finetune", "encoder": "swem-mean", "contextual_pooling": "mean",
                         "max_epochs": 4, "patience": 2, "batch_size": 16},  # fmt: skip
 }
-DEFAULT_VARIANTS = "scratch,frozen,finetune,swem-finetune"
+DEFAULT_VARIANTS = "scratch,frozen,finetune,cnn-fast"
 
 
 # --- data -------------------------------------------------------------------------------------------
@@ -274,7 +275,8 @@ SECTIONS = {
                    "set (early stopping only; the baselines do not use it). accuracy: mean over the folds run, sd: "
                    "their sample standard deviation; unseen_known: accuracy on test sentences holding a word "
                    "absent from training but in GloVe; x_fasttext_time: median training seconds over fastText's "
-                   "in the same run (veclift's time includes building its embedding layer). " + COMMON_NOTE},
+                   "in the same run (veclift's time includes building its embedding layer). Rows over 3 folds are the tuning "
+                   "runs on folds 0-2, made in other runs under other load: their time ratios do not compare. " + COMMON_NOTE},
     "sst2": {"key": ("size_name", "seed", "method"), "group": ("size_name",), "over": "seeds",
              "note": "SST-2 whole sentences (see the script's docstring): 1,000 held-out test sentences, 501 dev "
                      "sentences (veclift early stopping only), training rows sampled per seed from the 51,022-row "
@@ -283,8 +285,14 @@ SECTIONS = {
 }
 
 
+def results_name(quick: bool) -> str:
+    """A quick run writes beside the figures, never over them."""
+    return f"{NAME}_quick" if quick else NAME
+
+
 def store_row(section: str, args: argparse.Namespace):
-    path = RESULTS / f"{NAME}.json"
+    name = results_name(args.quick)
+    path = RESULTS / f"{name}.json"
 
     def store(row: dict) -> None:
         with open(RESULTS / f".{NAME}.lock", "w") as lock:  # runs of two sections may share the file
@@ -294,8 +302,6 @@ def store_row(section: str, args: argparse.Namespace):
     def merge(row: dict) -> None:
         saved = json.loads(path.read_text()) if path.exists() else {"sections": {}}
         stored = saved["sections"].get(section, {"rows": []})
-        if stored.get("quick", args.quick) != args.quick:
-            stored = {"rows": []}
         keys = SECTIONS[section]["key"]
         rows = {tuple(r[k] for k in keys): r for r in stored["rows"]}
         rows[tuple(row[k] for k in keys)] = {**row, "data": section}
@@ -303,23 +309,23 @@ def store_row(section: str, args: argparse.Namespace):
         saved["sections"][section] = {"rows": list(rows.values()), "quick": args.quick, "date": machine["date"],
                                       "command": machine["command"], "fasttext": FASTTEXT}  # fmt: skip
         saved["machine"] = {k: v for k, v in machine.items() if k != "command"}
-        write_tables(saved)
+        write_tables(saved, name)
 
     return store
 
 
-def write_tables(saved: dict) -> None:
+def write_tables(saved: dict, name: str) -> None:
     parts = []
-    for name, stored in saved["sections"].items():
-        spec = SECTIONS[name]
+    for section, stored in saved["sections"].items():
+        spec = SECTIONS[section]
         table = summary(stored["rows"], spec["group"], spec["over"])
         stored["table"] = table
         options = {r["method"]: r["options"] for r in stored["rows"] if "options" in r}
         listed = "\n".join(f"- `{m}`: `{o}`" for m, o in sorted(options.items()))
-        parts.append(f"## {name}{' (quick)' if stored['quick'] else ''}\n\nlast row: `{stored['command']}` "
+        parts.append(f"## {section}{' (quick)' if stored['quick'] else ''}\n\nlast row: `{stored['command']}` "
                      f"({stored['date']})\n\n{markdown_table(table)}\n\n{spec['note']}\n\n"
                      f"veclift variants, their options (beside the classifier's defaults):\n\n{listed}")  # fmt: skip
-    write_results(NAME, saved, "\n\n".join(parts))
+    write_results(name, saved, "\n\n".join(parts))
 
 
 def parse_folds(spec: str) -> list[int]:
@@ -340,7 +346,7 @@ def main() -> None:
     parser.add_argument("--tables-only", action="store_true", help="rebuild the tables and markdown from the stored rows")
     args = parser.parse_args()
     if args.tables_only:
-        write_tables(json.loads((RESULTS / f"{NAME}.json").read_text()))
+        write_tables(json.loads((RESULTS / f"{NAME}.json").read_text()), NAME)
         return
     args.variants = parse_variants(args.variants) if args.variants not in ("", "none") else {}
     args.baselines = [b for b in args.baselines.split(",") if b and b != "none"]
