@@ -198,7 +198,11 @@ def parse_variants(spec: str) -> dict[str, dict]:
 def run_one(key: dict, method: str, options: dict | None, train, dev, test, vectors, seed, store) -> None:
     began = time.strftime("%H:%M:%S")
     if options is None:
-        row = baseline_row(method, train, dev, test, vectors, seed)
+        try:
+            row = baseline_row(method, train, dev, test, vectors, seed)
+        except ImportError as exc:  # fastText and SetFit are optional: pip install fasttext-wheel setfit
+            print(f"{method} skipped: {exc}", flush=True)
+            return
     else:
         row = {**veclift_row(method, options, train, dev, test, vectors, seed), "options": json.dumps(options, sort_keys=True)}
     row = {**key, **row, "size": len(train), "threads": torch.get_num_threads()}
