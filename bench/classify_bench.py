@@ -12,7 +12,7 @@ Protocols:
   ``. ! ? ' " )``): 6,740 of 67,349 rows. A seeded (0) stratified sample of them, 1,000 test and 501
   dev sentences, is held out; the training pool is every row that is not part of a held-out
   sentence (51,022 rows), so no piece of a test sentence is seen in training. Training sets are
-  nested stratified samples of the pool per seed, of 100, 500, 2,000 rows or all of it.
+  nested stratified samples of the pool per seed (100, 200, 500, 2,000 rows) or all of it.
 
 Methods: ``tfidf-logreg`` (scikit-learn TfidfVectorizer word 1-2-grams, sublinear tf, + C=1
 LogisticRegression), ``fasttext`` (``fasttext-wheel``: epoch 25, lr 0.5, wordNgrams 2, dim 50, one
