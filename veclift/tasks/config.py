@@ -208,7 +208,7 @@ class ClassifierConfig(TaskConfig):
     # Chosen on MR folds 0-2 (bench/results/classify_bench.md): SWEM mean+max with the pre-trained rows
     # tuned at the full rate scored 0.787 against 0.749 for the earlier default (Kim CNN, rows at 0.1x
     # lr); batches of 256 at lr 8e-3 train it 7x faster than batches of 32 for the same accuracy
-    # (0.783 over all 10 folds, in 1.4x fastText's time).
+    # (0.783 over all 10 folds, in 1.6x fastText's time).
     finetune_lr_ratio: float = retuned("finetune_lr_ratio", 1.0)
     batch_size: int = retuned("batch_size", 256)
     lr: float = retuned("lr", 8e-3)
