@@ -10,6 +10,9 @@ test):
      WordEmbeddings, CRF, hidden 256) at 200 and 1,000 sentences (seeds) and all (seed 0): F1, and the
      training time and dev prediction tokens/s of veclift as ratios to theirs
   e  the same on WNUT-17 at full size
+  f  the first 200 / 1,000 train.txt sentences (a few whole documents, as a user who annotated from
+     the top has them; seeds vary the model only): each idea of `IDEAS` (TaggerConfig overrides)
+     x seeds, with each seed's gain over the default in F1 points
 
 Subset `n`, seed `s` is `veclift.data.subsample(train, n, seed=s)`; the same seed seeds the model.
 Every system runs on one thread (torch.set_num_threads(1), OMP_NUM_THREADS=1); spaCy and flair
@@ -21,7 +24,7 @@ sections can run separately (in parallel processes); each invocation rewrites
 bench/results/ner_bench.{json,md} from all the runs kept.
 
     python bench/ner_bench.py [--sections a,b,c,d,e] [--sizes 200,1000,full] [--systems veclift,spacy,flair]
-        [--seeds 0,1,2] [--quick] [--rerun]
+        [--seeds 0,1,2] [--ideas default,bio,...] [--first-sizes 200,1000] [--quick] [--rerun]
     python bench/ner_bench.py --sections none   # only rewrite the report from the kept runs
 
 --quick: 2 epochs, 200 sentences, 1 seed, small competitor caps, into bench/work/ner_bench-quick/
@@ -69,6 +72,26 @@ FULL_EPOCHS = {"max_epochs": 15, "patience": 3}
 SPACY_STEPS = {200: 2000, 1000: 4000, "full": 20000}
 FLAIR_CAP = {200: (100, 600), 1000: (100, 1200), "full": (20, 2400)}
 QUICK = {"veclift": {"max_epochs": 2, "patience": 0}, "spacy_steps": 200, "flair": (2, 120)}
+# Section f: the ideas for small training sets, each a set of TaggerConfig overrides (and the
+# embedding strategy), measured against today's default on the first N sentences.
+IDEAS = {
+    "default": {},
+    "scratch": {"embeddings": "scratch"},
+    "frozen": {"embeddings": "frozen"},
+    "ratio-0.3": {"finetune_lr_ratio": 0.3},
+    "ratio-1": {"finetune_lr_ratio": 1.0},
+    "bio": {"bio_constraints": True},
+    "patience-10": {"max_epochs": 60, "patience": 10},
+    "stacked": {"embeddings": "contextual-finetune+finetune", "max_epochs": 10, "patience": 3},
+    "bio-stacked": {"embeddings": "contextual-finetune+finetune", "max_epochs": 10, "patience": 3, "bio_constraints": True},
+    # self-training: the model tags the train.txt sentences after the first 1,000 (their tags unused);
+    # its most confident sentences with an entity (every token's best tag at least `threshold`
+    # likely; without an entity, a weak model's all-O sentences would win), at most `sentences` of
+    # them, join the training set of a model trained afresh, `rounds` times
+    "bio-self-train": {"bio_constraints": True, "self_training": {"threshold": 0.9, "sentences": 2000, "rounds": 1}},
+}
+UNLABELED_FROM = 1000  # the sentences of train.txt self-training may read untagged: those after the first 1,000
+FIRST_SIZES = [200, 1000]
 
 
 class Bench:
@@ -90,7 +113,10 @@ class Bench:
         """(train subset, early-stopping set, scored set). CoNLL-2003 has no test file here: its
         scores are of all of valid.txt, early stopping watches a fixed 1,000-sentence part of it."""
         pool, dev, test = self.sets[data]
-        train = pool if size == "full" else subsample(pool, int(size), seed=seed)
+        if isinstance(size, str) and size.startswith("first"):
+            train = pool[: int(size.removeprefix("first"))]
+        else:
+            train = pool if size == "full" else subsample(pool, int(size), seed=seed)
         if test is None:
             return train, subsample(dev, STOPPING_SENTENCES, seed=0), dev
         return train, dev, test
@@ -144,6 +170,29 @@ class Bench:
 
         return self.kept(key, make)
 
+    def idea(self, name: str, size: int, seed: int) -> dict:
+        """Section f: the first ``size`` CoNLL-2003 sentences, TaggerConfig with the idea's overrides."""
+        overrides = dict(IDEAS[name])
+        strategy = overrides.pop("embeddings", "finetune")
+        self_training = overrides.pop("self_training", None)
+        config = {**EPOCHS, **overrides, **(QUICK["veclift"] if self.quick else {})}
+        key = f"veclift-first/{name}-{size}-s{seed}"
+
+        def make() -> dict:
+            train, dev, test = self.split("conll", f"first{size}", seed)
+            torch.set_num_threads(1)
+            checkpoint = self.root / "checkpoints" / f"{key}.pt"
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            if self_training:
+                unlabeled = [list(s.tokens) for s in self.sets["conll"][0][UNLABELED_FROM:]]
+                result = self_train(train, dev, test, unlabeled, self.glove, strategy, seed, checkpoint, self_training, config)
+            else:
+                result = train_and_score(train, dev, test, self.glove, strategy, seed, checkpoint, **config)
+            checkpoint.unlink(missing_ok=True)
+            return {"system": "veclift", "idea": name, "size": size, "strategy": strategy, "config": config, **result}
+
+        return self.kept(key, make)
+
     def competitor(self, system: str, data: str, size, seed: int = 0) -> dict:
         key = f"{system}/{data}-{size}-s{seed}"
 
@@ -192,7 +241,8 @@ class Bench:
         return venv
 
 
-def train_and_score(train, dev, test, vectors, strategy: str, seed: int, checkpoint: Path, **config) -> dict:
+def train_and_score(train, dev, test, vectors, strategy: str, seed: int, checkpoint: Path, keep_model: bool = False,
+                    **config) -> dict:  # fmt: skip
     """`veclift.tasks.train_and_evaluate`, plus a checkpoint after every epoch so that an interrupted
     run resumes (its training time is then the trainer's own clock, summed over the sessions)."""
     resumed = checkpoint.exists()
@@ -207,7 +257,31 @@ def train_and_score(train, dev, test, vectors, strategy: str, seed: int, checkpo
     result = model.train_result
     return {**model.evaluate(test), "seed": seed, "train_seconds": train_seconds, "resumed": resumed,
             "epochs": len(result.history), "best_epoch": result.best_epoch, "dev_score": result.best_score,
-            "history": result.history, "predict_tokens_per_s": sum(len(s.tokens) for s in test) / predict_seconds}  # fmt: skip
+            "history": result.history, "predict_tokens_per_s": sum(len(s.tokens) for s in test) / predict_seconds,
+            **({"model": model} if keep_model else {})}  # fmt: skip
+
+
+def self_train(train, dev, test, unlabeled, vectors, strategy: str, seed: int, checkpoint: Path, settings: dict,
+               config: dict) -> dict:  # fmt: skip
+    """Train, tag ``unlabeled``, add its most confident sentences to ``train``, train afresh; repeat.
+    The time is that of every model and tagging pass together."""
+    from veclift.data import TaggedSentence
+
+    began, rounds = time.perf_counter(), []
+    result = train_and_score(train, dev, test, vectors, strategy, seed, checkpoint, keep_model=True, **config)
+    for _ in range(settings["rounds"]):
+        teacher = result.pop("model")
+        answers = teacher.predict_entities(unlabeled, vectors=vectors, marginals=True)
+        confidence = [min(max(row.values()) for row in a["marginals"]) for a in answers]
+        order = sorted(range(len(answers)), key=lambda i: -confidence[i])
+        chosen = [i for i in order if confidence[i] >= settings["threshold"] and answers[i]["entities"]][: settings["sentences"]]
+        pseudo = [TaggedSentence(answers[i]["tokens"], answers[i]["tags"]) for i in chosen]
+        rounds.append({"teacher_f1": result["f1"], "added": len(pseudo),
+                       "added_entities": sum(len(answers[i]["entities"]) for i in chosen)})  # fmt: skip
+        checkpoint.unlink(missing_ok=True)
+        result = train_and_score([*train, *pseudo], dev, test, vectors, strategy, seed, checkpoint, keep_model=True, **config)
+    result.pop("model")
+    return {**result, "train_seconds": time.perf_counter() - began, "self_training": rounds}
 
 
 def read_tags(path: Path) -> list[list[str]]:
@@ -224,8 +298,14 @@ def read_tags(path: Path) -> list[list[str]]:
 
 
 # --- sections ---------------------------------------------------------------------------------
-def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[str], chains: list[str]) -> None:
+def run_sections(bench: Bench, sections: list[str], sizes: list, systems: list[str], chains: list[str],
+                 ideas: list[str], first_sizes: list[int]) -> None:  # fmt: skip
     seeds = [0] if bench.quick else bench.seeds
+    if "f" in sections:
+        for size in first_sizes:
+            for name in ideas:
+                for seed in seeds:
+                    bench.idea(name, size, seed)
     small = 200 if bench.quick else 1000
     if "b" in sections:
         for seed in seeds:
@@ -366,6 +446,13 @@ def report(bench: Bench) -> tuple[dict, str]:
                    "Timings: each system on one thread of the 2-core machine, mostly beside one other benchmark "
                    "process (load about 2, at times up to 4); time and speed ratios are of the means and indicative.",
                    ""]  # fmt: skip
+    data["f"], rows = ideas_section(group)
+    if rows:
+        md += ["## f. The first 200 / 1,000 CoNLL-2003 sentences: ideas for small training sets", "",
+               "Train on the first N sentences of train.txt (whole documents), early stopping on the fixed "
+               "1,000 valid.txt sentences, F1 of all of valid.txt; seeds vary the model only. Gain: the idea's "
+               "F1 minus the default's with the same seed, in points. Goal: 0.80 at 200, 0.87 at 1,000.", "",
+               markdown_table(rows), ""]  # fmt: skip
     unfinished = interrupted_runs(bench)
     data["unfinished"] = unfinished
     if unfinished:
@@ -379,6 +466,28 @@ def report(bench: Bench) -> tuple[dict, str]:
     data["competitor_versions"] = versions
     md += [f"Competitor versions: {json.dumps(versions)}", ""]
     return data, "\n".join(md)
+
+
+def ideas_section(group) -> tuple[dict, list[dict]]:
+    data, rows = {}, []
+    for size in FIRST_SIZES:
+        default = {r["seed"]: r["f1"] for r in group(f"veclift-first/default-{size}-s")}
+        for name in IDEAS:
+            found = group(f"veclift-first/{name}-{size}-s")
+            if not found:
+                continue
+            f1 = spread([r["f1"] for r in found])
+            gains = [100 * (r["f1"] - default[r["seed"]]) for r in found if r["seed"] in default]
+            data[f"{name}-{size}"] = {"f1": f1, "gains": gains, "seeds": [r["seed"] for r in found],
+                                      "train_seconds": spread([r["train_seconds"] for r in found])}  # fmt: skip
+            rows.append({"size": size, "idea": name, "overrides": json.dumps(IDEAS[name]),
+                         "dev F1 mean ± std (min..max)": fmt_spread(f1),
+                         "gain per seed (points)": ", ".join(f"{g:+.2f}" for g in gains) if name != "default" else "",
+                         "mean gain": statistics.mean(gains) if gains and name != "default" else "",
+                         "unseen F1": statistics.mean(unseen(r)[0] for r in found),
+                         "train s (mean)": data[f"{name}-{size}"]["train_seconds"]["mean"],
+                         "epochs": ", ".join(str(r["epochs"]) for r in found)})  # fmt: skip
+    return data, rows
 
 
 def interrupted_runs(bench: Bench) -> list[dict]:
@@ -401,6 +510,8 @@ def main() -> None:
     parser.add_argument("--systems", default="veclift,spacy,flair", help="systems of sections d and e")
     parser.add_argument("--seeds", default="0,1,2", help="seeds of sections b, c and d (d's full size: seed 0)")
     parser.add_argument("--oov-chains", action="append", help=f"OOV chains of section c (repeat; default {OOV_CHAINS})")
+    parser.add_argument("--ideas", default=",".join(IDEAS), help="ideas of section f")
+    parser.add_argument("--first-sizes", default="200,1000", help="training sizes of section f")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rerun", action="store_true", help="train again runs already kept")
     args = parser.parse_args()
@@ -409,7 +520,11 @@ def main() -> None:
     sizes = [s if s == "full" else int(s) for s in args.sizes.split(",")]
     if args.quick:
         sizes = [200]
-    run_sections(bench, args.sections.split(","), sizes, args.systems.split(","), args.oov_chains or OOV_CHAINS)
+    unknown = set(args.ideas.split(",")) - set(IDEAS)
+    if unknown:
+        parser.error(f"unknown ideas {sorted(unknown)} (known: {', '.join(IDEAS)})")
+    run_sections(bench, args.sections.split(","), sizes, args.systems.split(","), args.oov_chains or OOV_CHAINS,
+                 args.ideas.split(","), [int(n) for n in args.first_sizes.split(",")])
     data, markdown = report(bench)
     if args.quick:
         (bench.root / "ner_bench.md").write_text(markdown)

@@ -6,10 +6,13 @@ import os
 import pytest
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def _one_torch_thread():
+    """Back to one thread after each test: a `veclift train` run in-process takes the free cores."""
     import torch
 
+    torch.set_num_threads(1)
+    yield
     torch.set_num_threads(1)
 
 

@@ -225,3 +225,69 @@ def test_rows_for_words_met_at_prediction_stay_bounded(tagger, monkeypatch):
         assert len(words.fixed_words) - start <= 50 + 23 and len(words.fixed) == len(words.fixed_words)
     assert tagger.predict(batch) == first
     assert tagger.predict([["Lucy", "lives", "in", "Vienna", "."]]) == [["B-PER", "O", "O", "B-LOC", "O"]]
+
+
+BIO_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def test_iob2_transitions_allow_inside_tags_only_inside_their_entity():
+    from veclift.data.schemes import iob2_transitions
+
+    allowed, start = iob2_transitions(BIO_LABELS)
+    forbidden = {(a, b) for a in BIO_LABELS for b in BIO_LABELS if not allowed[BIO_LABELS.index(a)][BIO_LABELS.index(b)]}
+    assert forbidden == {("O", "I-PER"), ("O", "I-LOC"), ("B-LOC", "I-PER"), ("I-LOC", "I-PER"),
+                         ("B-PER", "I-LOC"), ("I-PER", "I-LOC")}  # fmt: skip
+    assert start == [True, True, False, True, False]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_constrained_crf_gives_forbidden_paths_no_probability(seed):
+    """log Z sums the IOB2-valid paths only (brute force); Viterbi, marginals and entity scores
+    never take a forbidden path even when the emissions push to one."""
+    from veclift.data.schemes import iob2_transitions, tag_problems
+
+    torch.manual_seed(seed)
+    crf = CRF(len(BIO_LABELS), iob2_transitions(BIO_LABELS))
+    with torch.no_grad():
+        for p in crf.parameters():
+            p.normal_()
+    free = CRF(len(BIO_LABELS))
+    free.load_state_dict(crf.state_dict())  # the mask is not part of the state: the same parameters
+    rng = np.random.default_rng(seed)
+    emissions = rng.normal(size=(2, 4, len(BIO_LABELS))).astype(np.float32)
+    emissions[:, :, 2] += 3.0  # I-PER everywhere, from the first token
+    lengths = np.array([4, 3])
+    ones = torch.ones(1, 4, dtype=torch.bool)
+    valid = [p for p in itertools.product(range(len(BIO_LABELS)), repeat=4)
+             if not tag_problems([BIO_LABELS[i] for i in p], "iob2")]  # fmt: skip
+    scores = torch.stack([free.score(torch.tensor(emissions[:1]), torch.tensor([p]), ones)[0] for p in valid])
+    assert crf.log_partition(torch.tensor(emissions[:1]), ones).item() == pytest.approx(torch.logsumexp(scores, 0).item(), abs=1e-3)
+    assert free.log_partition(torch.tensor(emissions[:1]), ones).item() > torch.logsumexp(scores, 0).item() + 1e-3
+    answers = Decoder(BIO_LABELS, crf.weights()).decode(emissions, lengths, marginals=True)
+    unconstrained = Decoder(BIO_LABELS, free.weights()).decode(emissions, lengths)
+    assert any(tag_problems(a["tags"], "iob2") for a in unconstrained)  # the push works without the mask
+    for answer in answers:
+        assert not tag_problems(answer["tags"], "iob2")
+        assert answer["marginals"][0, 2] < 1e-6 and answer["marginals"][0, 4] < 1e-6  # no sentence opens inside
+
+
+def test_bio_constraints_survive_saving_and_growing(tmp_path):
+    from veclift.data.schemes import tag_problems
+    from veclift.tasks import load_model
+
+    from veclift.data import TaggedSentence
+
+    two_word = [TaggedSentence([first, "Smith", "visited", city, "."], ["B-PER", "I-PER", "O", "B-LOC", "O"])
+                for first in ("John", "Mary", "Anna") for city in ("Paris", "Rome")]  # fmt: skip
+    model = SequenceTagger(embeddings="scratch", bio_constraints=True, max_epochs=2, **FAST)
+    model.fit(two_word * 4, seed=0, progress=False)
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.network.crf.constrained and loaded.config.bio_constraints
+    assert np.array_equal(loaded.network.crf.weights()["transitions"], model.network.crf.weights()["transitions"])
+    with torch.no_grad():
+        loaded.network.output.bias[loaded.labels.index("I-PER")] += 100.0  # the model would say I-PER everywhere
+    assert all(not tag_problems(tags, "iob2") for tags in loaded.predict([["Paris", "is", "nice"], ["John"]]))
+    loaded.network.add_tags([*loaded.labels, "B-ORG", "I-ORG"])
+    transitions = loaded.network.crf.weights()["transitions"]
+    assert transitions[0, -1] < -1e3 and transitions[-2, -1] == 0.0  # O -> I-ORG forbidden, B-ORG -> I-ORG free

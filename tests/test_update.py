@@ -82,7 +82,7 @@ def test_labels_grow_and_the_old_weights_keep_their_place(base, updated):
     batch = TokenBatch.of([["John", "lives", "in", "Paris", "."]])
     before = network.emissions(batch)
     crf = {k: v.copy() for k, v in network.crf.weights().items()}
-    network.add_tags(5)
+    network.add_tags([*model.labels, "B-LOC", "I-LOC", "B-ORG"])
     after = network.emissions(batch)
     # the same weights in a wider matmul: equal up to rounding
     assert after.shape[-1] == 5 and torch.allclose(after[..., :2], before, atol=1e-5) and not after[..., 2:].any()
@@ -90,7 +90,7 @@ def test_labels_grow_and_the_old_weights_keep_their_place(base, updated):
     assert np.array_equal(grown["transitions"][:2, :2], crf["transitions"]) and not grown["transitions"][2:].any()
     assert np.array_equal(grown["start"][:2], crf["start"]) and np.array_equal(grown["end"][:2], crf["end"])
     with pytest.raises(ValueError, match="shrink"):
-        network.add_tags(3)
+        network.add_tags(model.labels[:1])
 
 
 def test_the_pull_holds_the_features_and_leaves_the_head_free(base, updated):
@@ -103,7 +103,7 @@ def test_the_pull_holds_the_features_and_leaves_the_head_free(base, updated):
         network.output.bias.add_(10.0)  # not pulled
     moved = network.pull()
     assert moved > 0
-    network.add_tags(4)  # grown parameters are compared on their leading rows
+    network.add_tags([*load_model(base[0]).labels, "B-LOC", "I-LOC"])  # grown parameters are compared on their leading rows
     assert network.pull() == moved
     network.anchor(0.0)
     assert network.pull() == 0

@@ -56,22 +56,23 @@ def demo_data() -> tuple[list[TaggedSentence], list[TaggedSentence]]:
 def demo_spec(vectors: str = "glove-6b-50d", seeds: int = 2) -> StudySpec:
     return StudySpec(
         task="ner", train=TRAIN, test=TEST, vectors=vectors, sizes=SIZES, strategies=STRATEGIES,
-        seeds=seeds, options=MODEL_OPTIONS,
+        seeds=seeds, test_rows="vectors", options=MODEL_OPTIONS,
     )  # fmt: skip
 
 
 def example_predictions(
     vectors: Vectors, train: list[TaggedSentence], strategies: tuple[str, ...] = ("scratch", "finetune"), seed: int = 0
 ) -> dict[str, list[tuple[list[str], list[str]]]]:
-    """Tag the example sentences with a model per strategy trained on the whole sample."""
+    """Tag the example sentences with a model per strategy trained on the whole sample, their words
+    given their rows from ``vectors`` as in the demo study (the models keep no pre-trained rows)."""
     from veclift.tasks import SequenceTagger
 
     sentences = [tokenize(text) for text in EXAMPLES]
     tagged = {}
     for strategy in strategies:
         model = SequenceTagger(embeddings=strategy, **MODEL_OPTIONS)
-        model.fit(train, vectors=vectors, seed=seed, extra_tokens=sentences, progress=False)
-        tagged[strategy] = list(zip(sentences, model.predict(sentences)))
+        model.fit(train, vectors=vectors, seed=seed, progress=False)
+        tagged[strategy] = list(zip(sentences, model.predict(sentences, vectors=vectors)))
     return tagged
 
 

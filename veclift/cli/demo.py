@@ -19,7 +19,7 @@ def demo(
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over: empty an output folder veclift wrote."),
     vectors: str = typer.Option("glove-6b-50d", "--vectors", help="Vector source for the pre-trained strategies."),
     seeds: int = typer.Option(2, "--seeds", min=1, help="Seeds per training size and strategy."),
-    jobs: int = typer.Option(None, "--jobs", "-j", min=1, help="Trials run at once [all cores]."),
+    jobs: int = typer.Option(None, "--jobs", "-j", min=1, help="Trials run at once (at most one per core) [the cores other work leaves free]."),
 ) -> None:
     """Scratch vs frozen vs fine-tuned GloVe on a small NER sample whose test entities are unseen in training."""
     from veclift.demo import run_demo

@@ -220,7 +220,7 @@ def encoder(
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per update."),
     lr: float | None = typer.Option(None, "--lr", min=0.0, help="Adam learning rate (default: the tagger's)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint file written every epoch; resumed from if present."),
-    threads: int | None = typer.Option(None, "--threads", min=1, help="torch threads (default: torch's)."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help="torch threads (default: the cores other work leaves free)."),
     seed: int = SEED,
     text_field: str = TEXT_FIELD,
     json_output: bool = JSON,
@@ -232,10 +232,9 @@ def encoder(
     from veclift.cli.console import out
     from veclift.pretrain.encoder import pretrain_encoder
 
-    if threads:
-        import torch
+    from veclift.cores import free_cores, limit_threads
 
-        torch.set_num_threads(threads)
+    limit_threads(threads or free_cores())
     config = TaggerConfig(encoder=encoder_kind, hidden=hidden, layers=layers, char=char, casing=casing)
     text = _corpus(corpus, False, text_field)
     result = pretrain_encoder(text, vectors, config, epochs=epochs, max_sentences=max_sentences, mask_prob=mask_prob,

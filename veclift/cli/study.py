@@ -34,12 +34,15 @@ def study(
     output: Path = typer.Option(..., "--output", "-o", help="Output folder: results store, CSV, plots, report.html (resumed when it holds this study)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over: empty an output folder veclift wrote."),
     config: Path = typer.Option(None, "--config", help="Study TOML file; options given here win."),
-    jobs: int = typer.Option(None, "--jobs", "-j", min=1, help="Trials run at once (local executor) (default: one per core)."),
+    jobs: int = typer.Option(None, "--jobs", "-j", min=1, help="Trials run at once (local executor; at most one per core) (default: the cores other work leaves free)."),
     executor: str = typer.Option("local", "--executor", help=f"Where trials run: {executors_help()}."),
     address: str = typer.Option(None, "--address", help="Ray cluster address HOST:PORT (with --executor ray; none: a local Ray instance)."),
     epochs: int = typer.Option(None, "--epochs", min=1, help="Most training epochs per trial (early stopping may end sooner)."),
     test_fraction: float = typer.Option(None, "--test-fraction", min=0.0, max=0.95, help="Part of --train held out as test when no --test (default: 0.2)."),
     dev_fraction: float = typer.Option(None, "--dev-fraction", min=0.0, max=0.95, help="Part of --train held out as dev (early stopping) when no --dev (default: 0, none)."),
+    test_rows: str = typer.Option(None, "--test-rows", help="Rows for test words never seen in training: model (the "
+                                  "trained model's own, as `veclift predict MODEL`; the default) | vectors (their "
+                                  "--vectors rows, as `veclift predict MODEL --vectors V`)."),  # fmt: skip
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the summary."),
 ) -> None:
@@ -53,7 +56,7 @@ def study(
         options["max_epochs"] = epochs
     settings: dict[str, Any] = {
         "task": task, "train": train, "test": test, "dev": dev, "vectors": vectors, "seeds": seeds,
-        "test_fraction": test_fraction, "dev_fraction": dev_fraction,
+        "test_fraction": test_fraction, "dev_fraction": dev_fraction, "test_rows": test_rows,
         "sizes": parse_sizes(sizes) if sizes is not None else None,
         "strategies": parse_names(strategies) if strategies is not None else None,
     }

@@ -72,7 +72,7 @@ def train_command(task: Task) -> click.Command:
 RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "config": (Path | None, typer.Option(None, "--config", "-c", help="Training config (TOML), as `veclift init config` writes.")),
     "overwrite": (bool, OVERWRITE),
-    "threads": (int | None, typer.Option(None, "--threads", min=1, help="torch threads (default: torch's).")),
+    "threads": (int | None, typer.Option(None, "--threads", min=1, help="torch threads (default: the cores other work leaves free).")),
     "quiet": (bool, typer.Option(False, "--quiet", "-q", help="No progress bar.")),
     "as_json": (bool, typer.Option(False, "--json", help="Print the training summary as one JSON object.")),
 }
@@ -116,10 +116,9 @@ def run_training(task: Task, extra: list[str], options: dict[str, Any], *, confi
     run = resolve_config(task, path=config, overrides=parse_overrides(extra), options=options)
     output, data = run.output.path, run.data
     check_output(output, overwrite=overwrite, directory=True)
-    if threads:
-        import torch
+    from veclift.cores import free_cores, limit_threads
 
-        torch.set_num_threads(threads)
+    limit_threads(threads or free_cores())
     model = task.model_class(run.model)
     train_data = task.read_files(data.train, **run.reader)
     if data.max_sentences is not None:

@@ -43,6 +43,17 @@ def split_tag(tag: str) -> tuple[str, str]:
     return prefix, kind
 
 
+def iob2_transitions(labels: Sequence[str]) -> tuple[list[list[bool]], list[bool]]:
+    """What an IOB2 sequence over ``labels`` can do: ``allowed[a][b]`` whether tag b may follow tag a,
+    and ``start[b]`` whether a sentence may open with b. ``I-X`` comes only after ``B-X`` or ``I-X``."""
+    def may_follow(before: str, tag: str) -> bool:
+        prefix, kind = split_tag(tag)
+        return prefix != "I" or before in (f"B-{kind}", f"I-{kind}")
+
+    allowed = [[may_follow(before, tag) for tag in labels] for before in labels]
+    return allowed, [split_tag(tag)[0] != "I" for tag in labels]
+
+
 def _end_of_chunk(prev_tag: str, tag: str, prev_type: str, kind: str) -> bool:
     # conlleval.pl endOfChunk, including its rule that a change of type ends a chunk.
     if prev_tag in ("E", "S"):

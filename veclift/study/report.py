@@ -20,6 +20,7 @@ from veclift.study.conclusions import BASELINE, conclusions
 from veclift.study.results import METRIC_LABEL, MIN_BUCKET, StudyResults
 from veclift.study.significance import describe, differences
 from veclift.study.words import WordTables, word_tables
+from veclift.tasks.config import TEST_ROWS
 from veclift.tasks.registry import get_task
 
 
@@ -192,6 +193,7 @@ def _setup(results: StudyResults) -> list[tuple[str, object]]:
                        if spec.dev_fraction else "none: every trial trains its full epochs")
     rows = [
         ("task", spec.task), ("train", spec.train), ("test", test), ("dev", dev), ("vectors", spec.vectors),
+        ("test words never seen in training get", TEST_ROWS[spec.test_rows]),
         ("sizes", ", ".join(map(str, spec.sizes))), ("strategies", ", ".join(spec.strategies)), ("seeds", spec.seeds),
         ("model options", ", ".join(f"{k}={v}" for k, v in sorted(spec.options.items())) or "defaults"),
     ]

@@ -48,6 +48,7 @@ class StudySpec:
     test_fraction: float = 0.2
     dev_fraction: float = 0.0
     split_seed: int = 0
+    test_rows: str = "model"
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -82,6 +83,10 @@ class StudySpec:
             raise VecliftError(f"test_fraction must lie between 0 and 1, not {self.test_fraction}")
         if not 0 <= self.dev_fraction < 1:
             raise VecliftError(f"dev_fraction must lie in [0, 1), not {self.dev_fraction}")
+        from veclift.tasks.config import TEST_ROWS
+
+        if self.test_rows not in TEST_ROWS:
+            raise VecliftError(f"test_rows must be {' or '.join(TEST_ROWS)}, not {self.test_rows!r}")
         for label in ("train", "test", "dev"):
             path = getattr(self, label)
             if path is not None and not path.exists():
@@ -109,6 +114,7 @@ class StudySpec:
             "dev": _file_digest(self.dev) if self.dev else None,
             "vectors": _source_identity(self.vectors),
             "options": json.loads(json.dumps(self.options, sort_keys=True, default=str)),
+            "test_rows": self.test_rows,
         }
         if self.test is None:
             parts["held_out_test"] = {"test_fraction": self.test_fraction, "split_seed": self.split_seed}

@@ -63,7 +63,8 @@ def run_trial(spec: StudySpec, trial: Trial) -> dict[str, Any]:
     pool, dev, test = split(spec)
     train = training_set(spec, pool, trial)
     return train_and_evaluate(
-        spec.task, train, dev, test, load_vectors(spec.vectors), trial.strategy, trial.seed, **spec.options
+        spec.task, train, dev, test, load_vectors(spec.vectors), trial.strategy, trial.seed, test_rows=spec.test_rows,
+        **spec.options,
     )
 
 

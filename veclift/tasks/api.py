@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from veclift.errors import VecliftError
+from veclift.tasks.config import TEST_ROWS
 from veclift.tasks.metrics import sentence_counts, text_outcomes, unseen_entities
 from veclift.tasks.model import TaskModel, open_vectors
 from veclift.tasks.model_dir import load_model as _load_model
@@ -32,6 +34,7 @@ def train_and_evaluate(
     strategy: str,
     seed: int = 0,
     *,
+    test_rows: str = "model",
     progress: bool = False,
     **config: Any,
 ) -> dict[str, Any]:
@@ -42,18 +45,21 @@ def train_and_evaluate(
     ``train_seconds``) and ``outcomes``: what a paired test and the unseen-word table need, per test
     item (see `item_outcomes`).
 
-    The test words get frozen pre-trained rows at training time, as in ``fit(extra_tokens=...)``.
+    The test is scored as `predict` and ``veclift evaluate`` score a saved model, one code path:
+    ``test_rows`` says which rows words never seen in training get (`TEST_ROWS`).
     """
+    if test_rows not in TEST_ROWS:
+        raise VecliftError(f"unknown test_rows {test_rows!r} (expected one of {', '.join(TEST_ROWS)})")
     vectors = open_vectors(vectors)
     model = model_class(task)(embeddings=strategy, **config)
     oov_seconds = prepare_oov(vectors, model.config.oov) if strategy != "scratch" else 0.0
     began = time.perf_counter()
-    model.fit(train, dev, vectors=vectors, seed=seed, extra_tokens=[item.tokens for item in test], progress=progress)
+    model.fit(train, dev, vectors=vectors, seed=seed, progress=progress)
     train_seconds = time.perf_counter() - began
     began = time.perf_counter()
-    pred = model.predict(test)
+    pred = model.predict(test, vectors=vectors if test_rows == "vectors" else None)
     predict_seconds = time.perf_counter() - began
-    scores = model.evaluate(test)  # predicts again (deterministic): the same predictions, scored
+    scores = model.evaluate(test, predictions=pred)
     result = model.train_result
     tokens = sum(len(item.tokens) for item in test)
     return {

@@ -211,11 +211,14 @@ class TextClassifier(TaskModel):
         """The label of each text (a list of labels when multi-label)."""
         return self.labels_from_proba(self.predict_proba(items, vectors=vectors))
 
-    def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
-        """``accuracy``, ``macro_f1``, per-class scores, confusion matrix and the transfer view."""
+    def evaluate(self, data: Sequence[Any], *, vectors: Any = None, predictions: Sequence[Any] | None = None) -> dict[str, Any]:
+        """``accuracy``, ``macro_f1``, per-class scores, confusion matrix and the transfer view;
+        ``predictions``: score these labels of ``data`` (as `predict` gave them) instead of predicting again."""
         data = self._evaluation_data(data, "text", "label", lambda item: item.labels)
         tokens = [list(item.tokens) for item in data]
-        pred = self.labels_from_proba(self._proba(tokens, vectors=vectors))
+        if predictions is not None and len(predictions) != len(data):
+            raise ValueError(f"{len(predictions)} predictions for {len(data)} texts")
+        pred = self.labels_from_proba(self._proba(tokens, vectors=vectors)) if predictions is None else list(predictions)
         gold = self._gold(data)
         unknown = sorted({label for item in data for label in item.labels} - set(self.labels))
         scores = classification_scores(gold, pred, [*self.labels, *unknown])

@@ -44,6 +44,14 @@ def split_strategy(strategy: str) -> tuple[str | None, str | None]:
     return static, contextual
 
 
+TEST_ROWS = {
+    "model": "the rows the trained model holds (the training words, the most frequent pre-trained words it keeps, "
+             "its OOV chain for the rest), as `veclift predict MODEL` gives them",
+    "vectors": "their pre-trained vectors where the vectors have them, as `veclift predict MODEL --vectors V` gives them",
+}
+"""Which rows a study trial (`train_and_evaluate`) gives test words never seen in training, and how a user gets the same."""
+
+
 @dataclass
 class TaskConfig:
     """Fields shared by every task: the embedding layer and the trainer."""
@@ -142,6 +150,8 @@ class TaggerConfig(TaskConfig):
     encoder: str = setting("bilstm", "bilstm | cnn (dilated).")
     layers: int = setting(1, "Encoder layers.", min=1)
     head: str = setting("crf", "crf | softmax.")
+    bio_constraints: bool = setting(False, "CRF: forbid the transitions no IOB2 sequence takes (O or another type -> I-X, "
+                                    "a sentence opening with I-X), in training and decoding.")  # fmt: skip
     init_encoder: str | None = setting(None, "Start from a `veclift pretrain encoder` directory (encoder, char and casing weights).")
     # Continuing a trained tagger's training (veclift.tasks.update): its [model] settings are kept.
     init_model: str | None = setting(None, "Continue training this ner model directory: its rows and weights are kept, "

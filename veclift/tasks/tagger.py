@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from veclift.data.readers import TaggedReaderOptions, read_tagged_files
-from veclift.data.schemes import INTERNAL_SCHEME, check_scheme, repair_tags
+from veclift.data.schemes import INTERNAL_SCHEME, check_scheme, iob2_transitions, repair_tags
 from veclift.data.tagged import TaggedSentence
 from veclift.data.tokenize import joined_with_offsets, token_offsets, tokenize_with_offsets
 from veclift.embeddings import CasingEmbedder, CharCNNEmbedder, CharLSTMEmbedder, TokenBatch, TokenEmbedder
@@ -46,14 +46,15 @@ def feature_embedders(config: TaggerConfig, token_lists: Sequence[Sequence[str]]
 class TaggerNetwork(nn.Module):
     """Token features -> encoder -> per-token tag scores, decoded by a CRF or per token."""
 
-    def __init__(self, embedder: TokenEmbedder, config: TaggerConfig, n_tags: int):
+    def __init__(self, embedder: TokenEmbedder, config: TaggerConfig, labels: Sequence[str]):
         super().__init__()
+        self.bio_constraints = config.bio_constraints
         self.embedder = embedder
         self.embed_dropout = nn.Dropout(config.embed_dropout)
         self.encoder = token_encoder(embedder.dim, config)
         self.dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(self.encoder.out_dim, n_tags)
-        self.crf = CRF(n_tags) if config.head == "crf" else None
+        self.output = nn.Linear(self.encoder.out_dim, len(labels))
+        self.crf = self._crf(labels) if config.head == "crf" else None
         self.anchors: dict[str, torch.Tensor] = {}  # see `anchor`; not part of the saved state
         self.pull_weight = 0.0
         self.open_tags: list[int] = []  # the tags an OPEN target allows; set for training only
@@ -76,15 +77,18 @@ class TaggerNetwork(nn.Module):
                 total = total + (parameter[tuple(slice(0, n) for n in anchor.shape)] - anchor).pow(2).sum()
         return self.pull_weight * total
 
-    def add_tags(self, n_tags: int) -> None:
-        """Grow the output layer and the CRF to ``n_tags`` tags: the first ones keep their weights,
-        the new ones start at zero (no emission, no transition preference)."""
+    def _crf(self, labels: Sequence[str]) -> CRF:
+        return CRF(len(labels), iob2_transitions(labels) if self.bio_constraints else None)
+
+    def add_tags(self, labels: Sequence[str]) -> None:
+        """Grow the output layer and the CRF to ``labels``, which begin with the present ones: those
+        keep their weights, the new ones start at zero (no emission, no transition preference)."""
         old = self.output
-        count = old.out_features
+        count, n_tags = old.out_features, len(labels)
         if n_tags < count:
             raise ValueError(f"cannot shrink {count} tags to {n_tags}")
         self.output = nn.Linear(old.in_features, n_tags)
-        crf = CRF(n_tags) if self.crf is not None else None
+        crf = self._crf(labels) if self.crf is not None else None
         with torch.no_grad():
             for new, kept in ((self.output.weight, old.weight), (self.output.bias, old.bias)):
                 new.zero_()
@@ -274,7 +278,7 @@ class SequenceTagger(EntityPredictor, TaskModel):
         return feature_embedders(self.config, train_tokens)
 
     def _build_network(self, embedder: TokenEmbedder) -> TaggerNetwork:
-        return TaggerNetwork(embedder, self.config, len(self.labels))
+        return TaggerNetwork(embedder, self.config, self.labels)
 
     def _initialise_network(self) -> None:
         if self.config.init_encoder:
@@ -310,12 +314,16 @@ class SequenceTagger(EntityPredictor, TaskModel):
         return [entity_answer(text, tokens, spans, row, self.labels, marginals)
                 for text, tokens, spans, row in zip(texts, token_lists, offsets, decoded)]  # fmt: skip
 
-    def evaluate(self, data: Any, *, vectors: Any = None, scheme: str = INTERNAL_SCHEME) -> dict[str, Any]:
+    def evaluate(self, data: Any, *, vectors: Any = None, scheme: str = INTERNAL_SCHEME,
+                 predictions: Sequence[Sequence[str]] | None = None) -> dict[str, Any]:  # fmt: skip
         """conlleval scores (``f1``, ``precision``, ``recall``, ``per_type``...) and the transfer view;
-        ``data`` and ``scheme`` as `fit` takes them."""
+        ``data`` and ``scheme`` as `fit` takes them; ``predictions``: score these tags of ``data``
+        (as `predict` gave them) instead of tagging it again."""
         data = self._evaluation_data(self._tagged(data, scheme, "evaluation data"), "sentence", "tag",
                                      lambda sentence: sentence.tags)  # fmt: skip
-        pred = self._tag([list(s.tokens) for s in data], vectors=vectors)
+        if predictions is not None and len(predictions) != len(data):
+            raise ValueError(f"{len(predictions)} predictions for {len(data)} sentences")
+        pred = self._tag([list(s.tokens) for s in data], vectors=vectors) if predictions is None else list(predictions)
         scores = ner_scores([s.tags for s in data], pred)
         vocab, knows, key = self.transfer_helpers()
         scores["transfer"] = unseen_entity_scores(data, pred, vocab, knows, key)

@@ -100,7 +100,7 @@ def continue_training(
     network = base.network
     network.anchor(model.config.init_pull)  # before it grows: the new rows are free
     model.labels = [*base.labels, *sorted({tag for s in train for tag in s.tags} - {*base.labels, OPEN_TAG})]
-    network.add_tags(len(model.labels))
+    network.add_tags(model.labels)
     network.open_tags = open_tags(model.labels, new_types)
     parts = network.embedder.parts
     at = next(i for i, part in enumerate(parts) if isinstance(part, WordEmbedder))

@@ -4,8 +4,6 @@ and hands each outcome to ``on_done`` in the calling process as soon as that tri
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -52,18 +50,3 @@ def describe_error(exc: BaseException) -> str:
         return str(exc)
     detail = "".join(traceback.format_exception(exc)).rstrip()
     return f"{type(exc).__name__}: {exc}\n{detail}"
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def limit_threads(threads: int) -> None:
-    """Cap the math libraries' threads in this process (before or after torch is imported)."""
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = str(threads)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)

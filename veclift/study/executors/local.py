@@ -11,7 +11,8 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from veclift.errors import VecliftError
-from veclift.study.executors.base import OnDone, TrialFunction, TrialOutcome, call_trial, limit_threads, usable_cores
+from veclift.cores import free_cores, limit_threads, usable_cores
+from veclift.study.executors.base import OnDone, TrialFunction, TrialOutcome, call_trial
 from veclift.study.executors.registry import register_executor
 from veclift.study.spec import StudySpec, Trial
 
@@ -21,16 +22,18 @@ milliseconds instead of paying the 1-2 s torch import each time."""
 
 
 class LocalExecutor:
-    """Each trial in a fresh process forked from a fork server, at most ``jobs`` at once, each
-    with ``cores // jobs`` torch threads. A crashed or killed trial process is reported as that
+    """Each trial in a fresh process forked from a fork server, at most ``jobs`` at once (default:
+    the cores other work leaves free; never more than the cores), each with ``free cores // jobs``
+    torch threads (one, unless a trial has free cores to itself): never more threads than cores. A crashed or killed trial process is reported as that
     trial's failure; the others go on.
 
     Written on ``multiprocessing.Process`` rather than ``ProcessPoolExecutor``: there, one dead
     worker breaks the whole pool, and running workers cannot be stopped on Ctrl-C."""
 
     def __init__(self, jobs: int | None = None, preload: Sequence[str] = PRELOAD):
-        self.jobs = max(1, jobs or usable_cores())
-        self.threads = max(1, usable_cores() // self.jobs)
+        free = free_cores()
+        self.jobs = max(1, min(jobs or free, usable_cores()))
+        self.threads = max(1, free // self.jobs)
         self.preload = list(preload)
 
     def run(self, trial_fn: TrialFunction, spec: StudySpec, trials: Sequence[Trial], on_done: OnDone) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from veclift.errors import VecliftError
-from veclift.study.executors.base import OnDone, TrialFunction, TrialOutcome, call_trial, limit_threads
+from veclift.cores import limit_threads
+from veclift.study.executors.base import OnDone, TrialFunction, TrialOutcome, call_trial
 from veclift.study.executors.registry import register_executor
 from veclift.study.spec import StudySpec, Trial
 
