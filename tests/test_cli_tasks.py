@@ -77,7 +77,12 @@ def test_ner_train_evaluate_predict(files):
     baseline = constant_tagger_f1(gold)
     scores = json.loads(invoke("evaluate", model, root / "dev.conll", "--json"))
     assert scores["f1"] > baseline + 0.3 and "transfer" in scores, (scores["f1"], baseline)
-    assert "PER" in invoke("evaluate", model, root / "dev.conll")
+    table = invoke("evaluate", model, root / "dev.conll")
+    assert "PER" in table
+    counts = {group: s["gold"] for group, s in scores["transfer"].items()}
+    for group, count in counts.items():  # 6 dev sentences: every group is too small to conclude from
+        line = next(line for line in table.splitlines() if line.strip().startswith(f"{group} entities"))
+        assert f"({count} gold, fewer than 30: too few to conclude from)" in line, line
     conll = invoke("predict", model, root / "dev.conll", "--format", "conll")
     predicted = [[line.split("\t")[1] for line in block.splitlines()] for block in conll.strip().split("\n\n")]
     assert len(predicted) == 6 and ner_scores(gold, predicted)["f1"] > baseline + 0.3

@@ -112,3 +112,10 @@ def test_an_installed_package_makes_its_task_known_through_an_entry_point(tmp_pa
         assert "toy-plugin" in names and names[:2] == ["ner", "classify"]
     finally:
         unregister_task("toy-plugin")
+
+
+def test_a_transfer_group_under_thirty_items_is_flagged():
+    from veclift.tasks.registry import MIN_BUCKET, group_size
+
+    assert group_size(MIN_BUCKET, "gold") == "30 gold"
+    assert group_size(MIN_BUCKET - 1, "texts") == "29 texts, fewer than 30: too few to conclude from"

@@ -15,10 +15,9 @@ import numpy as np
 
 from veclift.atomic import atomic_path
 from veclift.study.spec import StudySpec
-from veclift.tasks.registry import get_task
+from veclift.tasks.registry import MIN_BUCKET, get_task
 
 METRIC_LABEL = {"f1": "F1", "accuracy": "accuracy", "macro_f1": "macro-F1"}
-MIN_BUCKET = 30  # a transfer-view group with fewer test items is flagged and gives no conclusion
 OUTCOMES = "outcomes"  # the metrics' per-test-item record (paired test, unseen words): kept out of the tables
 
 

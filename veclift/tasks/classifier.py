@@ -19,7 +19,7 @@ from veclift.tasks.encoders import SentenceEncoder
 from veclift.tasks.inputs import pair
 from veclift.tasks.metrics import classification_scores, unseen_word_accuracy
 from veclift.tasks.model import TaskModel
-from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, register_task
+from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, group_size, register_task
 
 
 def labeled_example(text: Any, label: Any, number: int) -> LabeledText:
@@ -234,7 +234,7 @@ def _score_table(scores: dict[str, Any]) -> ScoreTable:
         rows=[(name, f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['f1']:.4f}", str(s["support"]))
               for name, s in scores["per_class"].items()],  # fmt: skip
         lines=[f"accuracy {scores['accuracy']:.4f}  macro-F1 {scores['macro_f1']:.4f}",
-               *(f"{group:>12}: accuracy {fraction(s['accuracy'])} ({s['count']} texts)"
+               *(f"{group:>12}: accuracy {fraction(s['accuracy'])} ({group_size(s['count'], 'texts')})"
                  for group, s in scores["transfer"].items())],  # fmt: skip
     )
 

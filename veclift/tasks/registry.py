@@ -75,6 +75,16 @@ class Task:
         return items
 
 
+MIN_BUCKET = 30
+"""A transfer-view group of fewer test items is flagged, in `veclift evaluate` and the study report, and gives no conclusion."""
+
+
+def group_size(count: int, noun: str) -> str:
+    """``"41 gold"``; under `MIN_BUCKET` items, said to be too few to conclude from."""
+    flag = f", fewer than {MIN_BUCKET}: too few to conclude from" if count < MIN_BUCKET else ""
+    return f"{count} {noun}{flag}"
+
+
 def fraction(value: float | None) -> str:
     """A score for a table; ``n/a`` where it is undefined (an empty group of the transfer view)."""
     return "n/a" if value is None else f"{value:.4f}"

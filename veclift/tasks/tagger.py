@@ -23,7 +23,7 @@ from veclift.tasks.encoders import token_encoder
 from veclift.tasks.inputs import is_hf_dataset, pair, task_items
 from veclift.tasks.metrics import ner_scores, unseen_entity_scores
 from veclift.tasks.model import TaskModel
-from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, register_task
+from veclift.tasks.registry import ScoreTable, Task, TransferColumn, fraction, group_size, register_task
 
 OPEN_TAG = "?"
 """A training sentence's tag for a token whose tag is not known but among the network's
@@ -340,7 +340,8 @@ def _score_table(scores: dict[str, Any]) -> ScoreTable:
         columns=("type", "precision", "recall", "f1", "support"),
         rows=[row(kind, s, s["support"]) for kind, s in scores["per_type"].items()],
         total=row("all", scores, scores["gold_entities"]),
-        lines=[f"{group:>8} entities: F1 {fraction(s['f1'])} ({s['gold']} gold)" for group, s in scores["transfer"].items()],
+        lines=[f"{group:>8} entities: F1 {fraction(s['f1'])} ({group_size(s['gold'], 'gold')})"
+               for group, s in scores["transfer"].items()],  # fmt: skip
     )
 
 
