@@ -70,9 +70,9 @@ class ToyTopicModel(TaskModel):
 
         return self._run(self._tokens(items), best, empty=self.labels[0], vectors=vectors)
 
-    def evaluate(self, data: Sequence[Any], *, vectors: Any = None) -> dict[str, Any]:
+    def evaluate(self, data: Sequence[Any], *, vectors: Any = None, predictions: Sequence[str] | None = None) -> dict[str, Any]:
         data = list(data)
-        predicted = self.predict(data, vectors=vectors)
+        predicted = self.predict(data, vectors=vectors) if predictions is None else predictions
         return {"accuracy": sum(p == item.label for p, item in zip(predicted, data)) / len(data), "texts": len(data)}
 
 

@@ -90,6 +90,12 @@ class TaskModel:
     def _dev_score(self, dev: Sequence[Any]) -> float:
         raise NotImplementedError
 
+    def evaluate(self, data: Any, *, vectors: Any = None, predictions: Sequence[Any] | None = None) -> dict[str, Any]:
+        """Scores on labeled ``data`` (the task's metric among them); ``predictions``: score these,
+        as `predict` gave them for ``data``, instead of predicting again (a study trial times one
+        prediction and scores it)."""
+        raise NotImplementedError
+
     def _example(self, value: Any, number: int) -> Any:
         """One element of a user's sequence as this task's item (see `veclift.tasks.inputs`); by
         default the element itself, taken to be the task's item already."""
