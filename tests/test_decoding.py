@@ -291,3 +291,20 @@ def test_bio_constraints_survive_saving_and_growing(tmp_path):
     loaded.network.add_tags([*loaded.labels, "B-ORG", "I-ORG"])
     transitions = loaded.network.crf.weights()["transitions"]
     assert transitions[0, -1] < -1e3 and transitions[-2, -1] == 0.0  # O -> I-ORG forbidden, B-ORG -> I-ORG free
+
+
+def test_a_model_saved_before_bio_constraints_existed_loads_without_them(tmp_path):
+    import json
+
+    from veclift.tasks import load_model
+
+    model = SequenceTagger(embeddings="scratch", max_epochs=1, **FAST)
+    model.fit(tagged_sentences(20), seed=0, progress=False)
+    assert model.config.bio_constraints and model.network.crf.constrained  # today's default
+    model.save(tmp_path / "m")
+    config = tmp_path / "m" / "config.json"
+    meta = json.loads(config.read_text())
+    del meta["config"]["bio_constraints"]
+    config.write_text(json.dumps(meta))
+    old = load_model(tmp_path / "m")
+    assert not old.config.bio_constraints and not old.network.crf.constrained

@@ -57,3 +57,20 @@ def test_predictions_given_to_evaluate_must_match_the_data(fitted):
     assert model.evaluate(TEST, predictions=model.predict(TEST)) == model.evaluate(TEST)
     with pytest.raises(ValueError, match="predictions for"):
         model.evaluate(TEST, predictions=model.predict(TEST)[:-1])
+
+
+def test_rows_guessed_at_one_prediction_give_way_to_the_vectors_at_the_next(tmp_path):
+    """A model that met a word without vectors (its spelling model guessed a row) and then meets it
+    with the vectors tags as a fresh copy given the vectors does."""
+    from veclift.tasks import load_model
+
+    vectors = tiny_vectors()
+    model = SequenceTagger(embeddings="finetune", **{**OPTIONS, "oov": "lower,char-ngram"})
+    model.fit(TRAIN, vectors=vectors, seed=0, progress=False)
+    model.save(tmp_path / "m")
+    fresh = load_model(tmp_path / "m")
+    guessed = model.predict(TEST)
+    assert any(model.words._guessed(name.lower()) for name in PEOPLE[3:])  # the spelling model answered
+    with_vectors = model.predict(TEST, vectors=vectors)
+    assert with_vectors == fresh.predict(TEST, vectors=vectors) and len(guessed) == len(TEST)
+    assert all(model.words.knows(name) and not model.words._guessed(name.lower()) for name in PEOPLE[3:])

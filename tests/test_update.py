@@ -81,12 +81,13 @@ def test_labels_grow_and_the_old_weights_keep_their_place(base, updated):
     network = load_model(base[0]).network
     batch = TokenBatch.of([["John", "lives", "in", "Paris", "."]])
     before = network.emissions(batch)
-    crf = {k: v.copy() for k, v in network.crf.weights().items()}
+    raw = lambda crf: {k: getattr(crf, k).detach().numpy().copy() for k in ("transitions", "start", "end")}  # noqa: E731
+    crf = raw(network.crf)
     network.add_tags([*model.labels, "B-LOC", "I-LOC", "B-ORG"])
     after = network.emissions(batch)
     # the same weights in a wider matmul: equal up to rounding
     assert after.shape[-1] == 5 and torch.allclose(after[..., :2], before, atol=1e-5) and not after[..., 2:].any()
-    grown = network.crf.weights()
+    grown = raw(network.crf)
     assert np.array_equal(grown["transitions"][:2, :2], crf["transitions"]) and not grown["transitions"][2:].any()
     assert np.array_equal(grown["start"][:2], crf["start"]) and np.array_equal(grown["end"][:2], crf["end"])
     with pytest.raises(ValueError, match="shrink"):

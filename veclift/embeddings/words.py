@@ -140,6 +140,8 @@ class WordEmbedder(TokenEmbedder):
             if vectors is not None:
                 self.vector_known.update(k for k in keys if k in vectors.index)
             return
+        if vectors is not None and any(self._guessed(k) and k in vectors.index for k in keys):
+            self.forget_added()  # rows guessed at an earlier prediction give way to the vectors' own
         missing = sorted(k for k in keys if k not in self.index and (vectors is not None or k not in self.unresolved))
         if not missing:
             return
@@ -149,6 +151,12 @@ class WordEmbedder(TokenEmbedder):
         self.unresolved.update(unresolved)
         if words:
             self.add_fixed(words, rows, origins)
+
+    def _guessed(self, key: str) -> bool:
+        """Whether ``key``'s row was added at prediction time from the OOV chain (not a vector's own)."""
+        row = self.index.get(key)
+        first_added = self.n_new + self.n_tuned + self.base_fixed
+        return row is not None and row >= first_added and self.origins[row - self.n_new] != KNOWN
 
     def forget_added(self) -> None:
         """Drop the rows added for words met at prediction time (a long-running service meets no end

@@ -88,11 +88,16 @@ class TaskConfig:
     batch_size: int = setting(32, "Examples per batch.", section="trainer", min=1)
     min_batches: int = setting(10, "Batches per epoch at the least: smaller training sets get smaller batches.",
                                section="trainer", min=1)  # fmt: skip
+    max_batches: int = setting(0, "Batches per epoch at the most (0: no limit): larger training sets get larger batches.",
+                               section="trainer", min=0)  # fmt: skip
     max_epochs: int = setting(30, "Maximum number of epochs.", section="trainer", min=1, flags=("--epochs",))
     patience: int = setting(5, "Epochs without dev improvement before stopping (0: never stop early).", section="trainer", min=0)
     clip: float = setting(5.0, "Gradient norm clipping (0: off).", section="trainer", min=0.0)
 
     task: ClassVar[str] = ""
+    saved_before: ClassVar[dict[str, Any]] = {}
+    """Fields added since models were first saved, with the value such a model was trained with:
+    a saved config without the field reads as that, not as today's default."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -105,7 +110,7 @@ class TaskConfig:
             raise VecliftError(f"unknown optimizer {self.optimizer!r}; choose adam or sgd")
         for name in ("lr", "batch_size", "min_batches", "max_epochs", "word_dim", "contextual_layers", "contextual_lr"):
             _at_least(self, name, 0, strict=True)
-        for name in ("keep_vectors", "finetune_lr_ratio", "l2_pull", "lr_decay", "momentum", "weight_decay", "patience", "clip"):
+        for name in ("max_batches", "keep_vectors", "finetune_lr_ratio", "l2_pull", "lr_decay", "momentum", "weight_decay", "patience", "clip"):
             _at_least(self, name, 0)
         for name in ("dropout", "embed_dropout", "unk_replace"):
             if not 0 <= getattr(self, name) < 1:
@@ -150,7 +155,9 @@ class TaggerConfig(TaskConfig):
     encoder: str = setting("bilstm", "bilstm | cnn (dilated).")
     layers: int = setting(1, "Encoder layers.", min=1)
     head: str = setting("crf", "crf | softmax.")
-    bio_constraints: bool = setting(False, "CRF: forbid the transitions no IOB2 sequence takes (O or another type -> I-X, "
+    # Forbidding them: +4.5 dev F1 at the first 200 CoNLL-2003 sentences, +1.0 at the first 1,000
+    # (3 seeds each, ner_bench f).
+    bio_constraints: bool = setting(True, "CRF: forbid the transitions no IOB2 sequence takes (O or another type -> I-X, "
                                     "a sentence opening with I-X), in training and decoding.")  # fmt: skip
     init_encoder: str | None = setting(None, "Start from a `veclift pretrain encoder` directory (encoder, char and casing weights).")
     # Continuing a trained tagger's training (veclift.tasks.update): its [model] settings are kept.
@@ -185,6 +192,7 @@ class TaggerConfig(TaskConfig):
     min_batches: int = retuned("min_batches", 25)
 
     task: ClassVar[str] = "ner"
+    saved_before: ClassVar[dict[str, Any]] = {"bio_constraints": False}
 
     def validate(self) -> None:
         super().validate()

@@ -109,7 +109,7 @@ def load_model(directory: str | Path) -> TaskModel:
         raise VecliftError(f"unknown task {meta['task']!r} in {CONFIG_FILE}", directory)
     cls = TASKS[meta["task"]].model_class
     try:
-        model = cls(cls.config_class.from_dict(meta["config"]))
+        model = cls(cls.config_class.from_dict({**cls.config_class.saved_before, **meta["config"]}))
         model.labels = list(meta["labels"])
         model.vectors_source = meta["vectors"].get("source")
         model._restore_extra(meta.get("extra") or {})

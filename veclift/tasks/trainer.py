@@ -109,6 +109,13 @@ def step_schedule(optimizer: torch.optim.Optimizer, config: TaskConfig, n_batche
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
 
 
+def training_batch_size(n_examples: int, config: TaskConfig) -> int:
+    """``batch_size``, smaller where ``n_examples`` would make fewer than ``min_batches`` batches and
+    larger where they would make more than ``max_batches`` (when set)."""
+    size = max(1, min(config.batch_size, n_examples // config.min_batches))
+    return max(size, -(-n_examples // config.max_batches)) if config.max_batches else size
+
+
 def train(
     network: nn.Module,
     examples: Sequence[tuple[Sequence[str], Any]],
@@ -130,7 +137,7 @@ def train(
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     optimizer = make_optimizer(network, config)
-    batch_size = max(1, min(config.batch_size, len(examples) // config.min_batches))
+    batch_size = training_batch_size(len(examples), config)
     n_batches = -(-len(examples) // batch_size)
     lengths = [len(tokens) for tokens, _ in examples]
     stopping = EarlyStopping(config.patience) if dev_score is not None else None
