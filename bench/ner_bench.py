@@ -89,8 +89,11 @@ IDEAS = {
     # likely; without an entity, a weak model's all-O sentences would win), at most `sentences` of
     # them, join the training set of a model trained afresh, `rounds` times
     "bio-self-train": {"bio_constraints": True, "self_training": {"threshold": 0.9, "sentences": 2000, "rounds": 1}},
-    # all of train.txt (--first-sizes 14041), section a's budget: batches grown to at most 400 an epoch
+    # all of train.txt (--first-sizes 14041), section a's budget: batch 8, or batches grown to at
+    # most 400 / 200 an epoch (batch 36 / 71)
+    "bio-full": {"bio_constraints": True, **FULL_EPOCHS},
     "bio-full-max-batches-400": {"bio_constraints": True, "max_batches": 400, **FULL_EPOCHS},
+    "bio-full-max-batches-200": {"bio_constraints": True, "max_batches": 200, **FULL_EPOCHS},
 }
 UNLABELED_FROM = 1000  # the sentences of train.txt self-training may read untagged: those after the first 1,000
 

@@ -63,6 +63,7 @@ def test_report_is_self_contained_with_plots_tables_command_and_versions(report)
     assert not re.search(r"(src|href)=['\"]https?:", html)
     assert html.count("<table>") >= 4
     assert "veclift study ner --train train.txt" in html
+    assert "test words never seen in training get" in html and "as `veclift predict MODEL` gives them" in html
     for package in ("python", "torch", "numpy", "veclift"):
         assert f"{package} " in html
 

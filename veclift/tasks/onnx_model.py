@@ -39,6 +39,7 @@ class WordInputs:
         self.n_rows = len(description["words"])
         self.index = {word: row for row, word in enumerate(description["words"]) if word}
         self.found: dict[str, np.ndarray | None] = {}  # rows resolved so far for unseen words (None: nothing found)
+        self.guessed: set[str] = set()  # words in ``found`` whose row came from the OOV chain, not from vectors
         self.oov = None
         if (directory / OOV_DIR).is_dir():
             from veclift.vectors.core import Vectors
@@ -52,15 +53,19 @@ class WordInputs:
         return word.lower() if self.lowercase else word
 
     def arrays(self, token_lists: Sequence[Sequence[str]], width: int, vectors: Any) -> list[np.ndarray]:
-        from veclift.embeddings.words import MAX_ADDED_ROWS, resolve_rows
+        from veclift.embeddings.words import KNOWN, MAX_ADDED_ROWS, resolve_rows
 
         keys = [] if self.strategy == "scratch" else sorted({self.key(t) for tokens in token_lists for t in tokens} - self.index.keys())
-        asked = [k for k in keys if k not in self.found or (vectors is not None and self.found[k] is None)]
+        vindex = vectors.index if vectors is not None else {}
+        asked = [k for k in keys if k not in self.found or (k in vindex and (self.found[k] is None or k in self.guessed))]
         if asked:
             if len(self.found) + len(asked) > MAX_ADDED_ROWS:  # a long-running service meets no end of new words
                 self.found.clear()
-            words, rows, _, unresolved = resolve_rows(asked, vectors, self.oov, self.dim)
+                self.guessed.clear()
+            words, rows, origins, unresolved = resolve_rows(asked, vectors, self.oov, self.dim)
             self.found.update(zip(words, rows))
+            self.guessed.difference_update(words)
+            self.guessed.update(w for w, origin in zip(words, origins) if origin != KNOWN)
             self.found.update((k, self.found.get(k)) for k in unresolved)
         extra = [k for k in keys if self.found.get(k) is not None]
         index = ChainMap({k: self.n_rows + i for i, k in enumerate(extra)}, self.index)
