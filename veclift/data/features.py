@@ -38,10 +38,14 @@ def casing(token: str) -> int:
 
 def padded(token_lists: Sequence[Sequence[str]], value: Callable[[str], int], width: int) -> np.ndarray:
     """(B, width) int64: ``value(token)`` at each real position, 0 beyond each length."""
+    return filled(token_lists, [value(t) for tokens in token_lists for t in tokens], width)
+
+
+def filled(token_lists: Sequence[Sequence[str]], values: Sequence[int], width: int) -> np.ndarray:
+    """(B, width) int64 holding ``values`` (one per token, in order) at the real positions, 0 beyond.
+    One masked assignment for the batch: row by row, NumPy's per-call cost dominated short texts."""
     out = np.zeros((len(token_lists), width), np.int64)
-    for b, tokens in enumerate(token_lists):
-        if tokens:
-            out[b, : len(tokens)] = [value(t) for t in tokens]
+    out[np.arange(width)[None, :] < np.array([len(t) for t in token_lists])[:, None]] = values
     return out
 
 
@@ -52,9 +56,10 @@ def char_index(chars: Sequence[str]) -> dict[str, int]:
 
 def word_ids(token_lists: Sequence[Sequence[str]], index: Mapping[str, int], lowercase: bool, width: int) -> np.ndarray:
     """Row of each token's (lower-cased if ``lowercase``) form in ``index``, `UNK` when absent."""
+    get = index.get  # looked up once: this runs for every token of every batch of every epoch
     if lowercase:
-        return padded(token_lists, lambda t: index.get(t.lower(), UNK), width)
-    return padded(token_lists, lambda t: index.get(t, UNK), width)
+        return filled(token_lists, [get(t.lower(), UNK) for tokens in token_lists for t in tokens], width)
+    return filled(token_lists, [get(t, UNK) for tokens in token_lists for t in tokens], width)
 
 
 def casing_ids(token_lists: Sequence[Sequence[str]], width: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -51,6 +52,12 @@ def _is_label_column(train: Any, dev: Any) -> bool:
         return not any(isinstance(x, LabeledText) for x in train)
     label_lists = all(isinstance(y, (list, tuple)) and all(isinstance(t, str) for t in y) for y in dev)
     return label_lists and all(isinstance(x, str) for x in train)
+
+
+@functools.lru_cache(maxsize=16)
+def label_ids(labels: tuple[str, ...]) -> dict[str, int]:
+    """Each label's output index (kept: a training set asks it once per text)."""
+    return {label: i for i, label in enumerate(labels)}
 
 
 def labels_from_proba(proba: np.ndarray, labels: Sequence[str], multi_label: bool) -> list:
@@ -170,7 +177,7 @@ class TextClassifier(TaskModel):
         return labels
 
     def _target(self, item: Any) -> Any:
-        index = {label: i for i, label in enumerate(self.labels)}
+        index = label_ids(tuple(self.labels))
         if self.multi_label:
             return [index[label] for label in item.labels]
         return index[item.labels[0]]
