@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from common import DATA, RESULTS, WORK, markdown_table, write_results
+from common import DATA, RESULTS, WORK, machine_info, markdown_table, write_results
 
 NER, CLS = DATA / "ner", DATA / "classify"
 STUDIES = {
@@ -36,6 +36,11 @@ COPIED = ("report.html", "results.csv", "summary.csv", "learning_curve.png", "le
 
 def run_study(name: str, args: argparse.Namespace, previous: dict | None) -> dict:
     work = WORK / "study" / name
+    replaced = None
+    if previous and not work.exists():  # a fresh store: the kept figures are of an earlier run, not resumed
+        replaced = {"wall_seconds": sum(previous.get("wall_seconds_runs") or [previous["wall_seconds_this_run"]]),
+                    "trial_seconds_total": previous["trial_seconds_total"], "machine": previous.get("machine")}
+        previous = None
     command = [sys.executable, "-m", "veclift", "study", *map(str, STUDIES[name]), "--vectors", "glove-6b-50d",
                "--strategies", args.strategies, "--seeds", str(args.seeds), "--jobs", str(args.jobs),
                "--output", str(work), "--json", *args.extra]
@@ -57,7 +62,12 @@ def run_study(name: str, args: argparse.Namespace, previous: dict | None) -> dic
     earlier = (previous or {}).get("wall_seconds_runs") or [(previous or {}).get("wall_seconds_this_run")]
     return {"command": " ".join(["veclift", *command[3:]]), "wall_seconds_this_run": wall,
             "wall_seconds_runs": [w for w in earlier if w is not None] + [wall],
-            "trial_seconds_total": trial_seconds, **summary}
+            "trial_seconds_total": trial_seconds, "machine": {k: v for k, v in machine_info().items() if k in ("date", "cpu", "cores")},
+            "run_before": replaced or (previous or {}).get("run_before"), **summary}
+
+
+def machine_words(machine: dict | None) -> str:
+    return f"{machine['date']}, {machine['cpu']}, {machine['cores']} cores" if machine else "machine not recorded"
 
 
 def main() -> None:
@@ -82,7 +92,10 @@ def main() -> None:
         lines = [f"## {n}\n\n`{s['command']}`\n\nwall time of the runs that made it (each resuming the last): "
                  f"{' + '.join(f'{w:.0f}' for w in s.get('wall_seconds_runs', [s['wall_seconds_this_run']]))} s; "
                  f"the trials took {s['trial_seconds_total']:.0f} s in all, each in its own process "
-                 f"({s['finished']} of {s['trials']} trials, {s['failed']} failed)\n\n"
+                 f"({s['finished']} of {s['trials']} trials, {s['failed']} failed)"
+                 + (f"; the run this one replaced: {s['run_before']['wall_seconds']:.0f} s wall, trials "
+                    f"{s['run_before']['trial_seconds_total']:.0f} s ({machine_words(s['run_before']['machine'])})"
+                    if s.get("run_before") else "") + "\n\n"
                  + "\n".join(f"- {c}" for c in s["conclusions"]) for n, s in studies.items()]
         write_results("study_bench", {"studies": studies}, "\n\n".join(lines) + "\n\n" + markdown_table(rows))
 
