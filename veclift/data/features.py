@@ -62,6 +62,28 @@ def word_ids(token_lists: Sequence[Sequence[str]], index: Mapping[str, int], low
     return filled(token_lists, [get(t, UNK) for tokens in token_lists for t in tokens], width)
 
 
+class SentenceIds:
+    """`word_ids` that keeps each sentence's ids: training looks the same sentences up every epoch,
+    and a per-token Python lookup is most of a SWEM step. Valid while ``index`` does not change."""
+
+    def __init__(self, index: Mapping[str, int], lowercase: bool):
+        self.index, self.lowercase = index, lowercase
+        self.kept: dict[tuple[str, ...], np.ndarray] = {}
+
+    def __call__(self, token_lists: Sequence[Sequence[str]], width: int) -> np.ndarray:
+        if len(self.kept) > CACHE_LIMIT:  # a long-running service meets no end of new sentences
+            self.kept.clear()
+        kept, get = self.kept, self.index.get
+        parts = []
+        for tokens in token_lists:
+            key = tuple(tokens)
+            ids = kept.get(key)
+            if ids is None:
+                ids = kept[key] = np.array([get(t.lower() if self.lowercase else t, UNK) for t in key], np.int64)
+            parts.append(ids)
+        return filled(token_lists, np.concatenate(parts) if parts else [], width)
+
+
 def casing_ids(token_lists: Sequence[Sequence[str]], width: int) -> np.ndarray:
     return padded(token_lists, casing, width)
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from veclift.data.features import UNK, word_ids
+from veclift.data.features import UNK, SentenceIds
 from veclift.embeddings.base import TokenBatch, TokenEmbedder, register_embedder
 from veclift.errors import VecliftError
 
@@ -112,6 +112,7 @@ class WordEmbedder(TokenEmbedder):
         for offset, words in ((2, self.new_words), (self.n_new, self.tuned_words), (self.n_new + self.n_tuned, self.fixed_words)):
             for i, w in enumerate(words):
                 self.index.setdefault(w, offset + i)
+        self._sentence_ids = SentenceIds(self.index, self.lowercase)
 
     @property
     def n_new(self) -> int:
@@ -130,7 +131,7 @@ class WordEmbedder(TokenEmbedder):
         return row is not None and row >= self.n_new and self.origins[row - self.n_new] == KNOWN
 
     def ids(self, batch: TokenBatch) -> torch.Tensor:
-        return torch.from_numpy(word_ids(batch.tokens, self.index, self.lowercase, batch.width))
+        return torch.from_numpy(self._sentence_ids(batch.tokens, batch.width))
 
     # --- rows for unseen words ------------------------------------------------------------------
     def prepare(self, token_lists: Iterable[Sequence[str]], vectors: Vectors | None = None) -> None:
