@@ -11,13 +11,29 @@ from veclift.study import LocalExecutor
 
 
 @pytest.fixture
-def machine(monkeypatch):
+def machine(monkeypatch, tmp_path):
     """A machine of ``cores`` usable cores under ``load`` (1-minute load average)."""
-    def set_machine(n_cores: int, load: float) -> None:
+    def set_machine(n_cores: int, load: float, cpu_max: str | None = None) -> None:
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(n_cores)), raising=False)
         monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+        path = tmp_path / "cpu.max"
+        if cpu_max is not None:
+            path.write_text(cpu_max)
+        monkeypatch.setattr(cores, "CPU_MAX", path)
 
     return set_machine
+
+
+@pytest.mark.parametrize(("cpu_max", "usable", "free"), [
+    (None, 8, 6),            # no cgroup file: affinity and load
+    ("max 100000\n", 8, 6),  # no quota
+    ("250000 100000\n", 3, 3),  # --cpus 2.5: three cores, the host's load not counted
+    ("50000 100000\n", 1, 1),
+    ("garbage", 8, 6),
+])  # fmt: skip
+def test_a_container_quota_caps_the_cores(machine, cpu_max, usable, free):
+    machine(8, 2.0, cpu_max)
+    assert (cores.usable_cores(), cores.free_cores()) == (usable, free)
 
 
 @pytest.mark.parametrize(("n_cores", "load", "free"), [(2, 0.0, 2), (2, 0.9, 1), (2, 4.0, 1), (8, 2.6, 5), (8, 0.2, 8)])

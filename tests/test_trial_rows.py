@@ -74,3 +74,20 @@ def test_rows_guessed_at_one_prediction_give_way_to_the_vectors_at_the_next(tmp_
     with_vectors = model.predict(TEST, vectors=vectors)
     assert with_vectors == fresh.predict(TEST, vectors=vectors) and len(guessed) == len(TEST)
     assert all(model.words.knows(name) and not model.words._guessed(name.lower()) for name in PEOPLE[3:])
+
+
+def test_a_model_saved_after_predictions_holds_only_its_trained_rows(tmp_path):
+    """Rows met at prediction time stay out of the saved model: its copy, given the vectors, gives the
+    vectors' rows where the original had guessed from spelling before saving."""
+    from veclift.tasks import load_model
+
+    vectors = tiny_vectors()
+    model = SequenceTagger(embeddings="finetune", **{**OPTIONS, "oov": "lower,char-ngram"})
+    model.fit(TRAIN, vectors=vectors, seed=0, progress=False)
+    trained_rows = len(model.words.fixed_words)
+    model.predict(TEST)  # guesses rows for the unseen names
+    assert len(model.words.fixed_words) > trained_rows
+    model.save(tmp_path / "m")
+    copy = load_model(tmp_path / "m")
+    assert len(copy.words.fixed_words) == trained_rows == copy.words.base_fixed
+    assert copy.predict(TEST, vectors=vectors) == model.predict(TEST, vectors=vectors)

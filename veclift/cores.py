@@ -4,22 +4,40 @@ already busy (a 1,000-sentence tagger took 418 s instead of 90 s under a load of
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+from pathlib import Path
+
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "QUOTA PERIOD" in microseconds, or "max PERIOD"
+
+
+def cpu_quota() -> int | None:
+    """The cores a cgroup CPU quota (a container's ``--cpus``) allows, rounded up; None without one."""
+    try:
+        quota, period = CPU_MAX.read_text().split()[:2]
+        return None if quota == "max" else max(1, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity), else the machine's."""
+    """The cores this process may run on: its CPU affinity (else the machine's cores), capped by a CPU quota."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    return cores if quota is None else min(cores, quota)
 
 
 def free_cores() -> int:
     """The usable cores that other work leaves free: usable cores minus the 1-minute load average,
-    rounded, at least 1."""
+    rounded, at least 1. Under a CPU quota the load average is the host's, not this container's:
+    every usable core counts as free."""
     cores = usable_cores()
+    if cpu_quota() is not None:
+        return cores
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # no load average on this platform

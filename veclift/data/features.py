@@ -13,6 +13,7 @@ import numpy as np
 UNK = 1  # row of unknown words; 0 pads
 MAX_WORD_CHARS = 30  # longer words are cut: their first 30 characters carry the shape signal
 CACHE_LIMIT = 200_000  # words whose character ids are kept between batches
+SENTENCE_CACHE_LIMIT = 100_000  # sentences whose word ids are kept between batches
 CASINGS = ("numeric", "mostly_numeric", "lower", "upper", "title", "has_digit", "other")
 
 
@@ -71,7 +72,7 @@ class SentenceIds:
         self.kept: dict[tuple[str, ...], np.ndarray] = {}
 
     def __call__(self, token_lists: Sequence[Sequence[str]], width: int) -> np.ndarray:
-        if len(self.kept) > CACHE_LIMIT:  # a long-running service meets no end of new sentences
+        if len(self.kept) > SENTENCE_CACHE_LIMIT:  # a long-running service meets no end of new sentences
             self.kept.clear()
         kept, get = self.kept, self.index.get
         parts = []

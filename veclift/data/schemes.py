@@ -46,6 +46,7 @@ def split_tag(tag: str) -> tuple[str, str]:
 def iob2_transitions(labels: Sequence[str]) -> tuple[list[list[bool]], list[bool]]:
     """What an IOB2 sequence over ``labels`` can do: ``allowed[a][b]`` whether tag b may follow tag a,
     and ``start[b]`` whether a sentence may open with b. ``I-X`` comes only after ``B-X`` or ``I-X``."""
+
     def may_follow(before: str, tag: str) -> bool:
         prefix, kind = split_tag(tag)
         return prefix != "I" or before in (f"B-{kind}", f"I-{kind}")

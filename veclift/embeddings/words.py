@@ -141,8 +141,8 @@ class WordEmbedder(TokenEmbedder):
             if vectors is not None:
                 self.vector_known.update(k for k in keys if k in vectors.index)
             return
-        if vectors is not None and any(self._guessed(k) and k in vectors.index for k in keys):
-            self.forget_added()  # rows guessed at an earlier prediction give way to the vectors' own
+        if vectors is not None:
+            self._replace_guessed([k for k in keys if k in vectors.index and self._guessed(k)], vectors)
         missing = sorted(k for k in keys if k not in self.index and (vectors is not None or k not in self.unresolved))
         if not missing:
             return
@@ -158,6 +158,19 @@ class WordEmbedder(TokenEmbedder):
         row = self.index.get(key)
         first_added = self.n_new + self.n_tuned + self.base_fixed
         return row is not None and row >= first_added and self.origins[row - self.n_new] != KNOWN
+
+    def _replace_guessed(self, keys: Sequence[str], vectors: Vectors) -> None:
+        """Rows the OOV chain guessed for ``keys`` at an earlier prediction give way, in place, to the
+        vectors' own (the index stands: the ONNX runtime does the same)."""
+        if not keys:
+            return
+        words, rows, _, _ = resolve_rows(keys, vectors, None, self.dim)
+        fixed = self.fixed.clone()
+        for word, row in zip(words, rows):
+            at = self.index[word] - self.n_new - self.n_tuned
+            fixed[at] = torch.as_tensor(row, dtype=fixed.dtype)
+            self.origins[self.n_tuned + at] = KNOWN
+        self.fixed = fixed
 
     def forget_added(self) -> None:
         """Drop the rows added for words met at prediction time (a long-running service meets no end

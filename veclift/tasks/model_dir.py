@@ -46,6 +46,7 @@ def save_model(model: TaskModel, directory: str | Path, *, overwrite: bool = Fal
     network = model.network
     if network is None:
         raise VecliftError(f"this {type(model).__name__} is not trained yet: nothing to save")
+    model.words.forget_added()  # rows met at prediction time are not the model's: a loaded copy finds them again
     config = {
         "format": FORMAT_VERSION,
         "task": model.task,

@@ -140,6 +140,7 @@ def export_onnx(model: Any, output: str | Path, *, overwrite: bool = False) -> P
         raise VecliftError(f"ONNX export supports ner and classify models, not {model.task!r}")
     if tuple(int(p) for p in torch.__version__.split(".")[:2]) < (2, 5):
         raise VecliftError(f"ONNX export needs torch 2.5 or later (this is {torch.__version__})")
+    model.words.forget_added()  # as `save_model`: the rows of the trained model only
     network = model.network
     described = feature_descriptions(network)
     width = min_width(model)

@@ -24,8 +24,8 @@ milliseconds instead of paying the 1-2 s torch import each time."""
 class LocalExecutor:
     """Each trial in a fresh process forked from a fork server, at most ``jobs`` at once (default:
     the cores other work leaves free; never more than the cores), each with ``free cores // jobs``
-    torch threads (one, unless a trial has free cores to itself): never more threads than cores. A crashed or killed trial process is reported as that
-    trial's failure; the others go on.
+    torch threads (one, unless a trial has free cores to itself): never more threads than cores. A
+    crashed or killed trial process is reported as that trial's failure; the others go on.
 
     Written on ``multiprocessing.Process`` rather than ``ProcessPoolExecutor``: there, one dead
     worker breaks the whole pool, and running workers cannot be stopped on Ctrl-C."""
