@@ -67,6 +67,8 @@ VARIANTS: dict[str, dict] = {
     "cnn-fast": {"embeddings": "finetune", "encoder": "cnn"},
     "minilm-probe": {"embeddings": "contextual-frozen", "encoder": "swem-mean", "contextual_pooling": "mean",
                      "dropout": 0.0, "lr": 1e-2},  # fmt: skip
+    "minilm-setfit": {"embeddings": "contextual-setfit", "encoder": "swem-mean", "contextual_pooling": "mean",
+                      "dropout": 0.0, "lr": 1e-2},  # fmt: skip
     "minilm-finetune": {"embeddings": "contextual-finetune", "encoder": "swem-mean", "contextual_pooling": "mean",
                         "max_epochs": 4, "patience": 2, "batch_size": 16},  # fmt: skip
 }

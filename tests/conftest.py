@@ -19,3 +19,11 @@ def _one_torch_thread():
 @pytest.fixture(autouse=True, scope="session")
 def _own_veclift_home(tmp_path_factory):
     os.environ["VECLIFT_HOME"] = str(tmp_path_factory.mktemp("veclift-home"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny random BERT and its WordPiece tokenizer (`tiny_bert`), for the contextual tests."""
+    from tiny_bert import save_tiny_bert
+
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))

@@ -1,4 +1,4 @@
-"""Contextual embeddings on a tiny randomly initialised BERT built here (no download, no shipped model)."""
+"""Contextual embeddings on a tiny randomly initialised BERT (`tiny_bert`: no download, no shipped model)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import pytest
 import torch
 
 transformers = pytest.importorskip("transformers")
-
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors  # noqa: E402
 
 from veclift.contextual import PoolingOptions, compute_features, encode_words, load_backbone  # noqa: E402
 from veclift.contextual.pooling import assign_windows, plan_windows  # noqa: E402
@@ -23,38 +21,7 @@ from veclift.embeddings import (  # noqa: E402
 from veclift.errors import VecliftError  # noqa: E402
 from veclift.tasks.trainer import linear_warmup_decay  # noqa: E402
 
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "sit", "on", "mat", "apple",
-         "orange", "paris", "john", "lives", "in", "##s", "##t", "##ing", "##ton", "a", "b", "c", "."]
 SENTENCES = [["John", "lives", "in", "Paris", "."], ["the", "cats", "sitting", "on", "the", "mat", "Appleton"]]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors run far faster on one thread, above all on a machine shared with other jobs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
-    """A BERT-style WordPiece tokenizer over VOCAB and a 3-layer, 16-dim BERT with random weights."""
-    directory = tmp_path_factory.mktemp("tiny-bert")
-    wordpiece = Tokenizer(models.WordPiece({w: i for i, w in enumerate(VOCAB)}, unk_token="[UNK]"))
-    wordpiece.normalizer = normalizers.BertNormalizer(lowercase=True)
-    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    wordpiece.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=wordpiece, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]")
-    torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=3,
-                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64)
-    transformers.BertModel(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
 
 
 @pytest.fixture(scope="module")

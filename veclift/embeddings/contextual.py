@@ -85,6 +85,7 @@ class FrozenContextualEmbedder(ContextualEmbedder):
                  cache_dir: str | Path | None = None, progress: bool = True):
         super().__init__(backbone, options)
         self.cache_dir = cache_dir
+        self.scratch: Any = None  # a temporary directory holding ``cache_dir``, removed with this embedder
         self.progress = progress
         self.features: list[Features] = []
         # The encoder is deliberately not a submodule: it has no trainable or saved state here.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -149,6 +150,17 @@ class TextClassifier(TaskModel):
         if _is_label_column(train, dev):
             return [labeled_example(x, label, n) for n, (x, label) in enumerate(zip(train, dev), 1)], []
         return super()._training_sets(train, dev)
+
+    def _contrastively_tuned(self, train: Sequence[Any], output: Path, seed: int, progress: bool) -> Path:
+        """The ``contextual_model`` encoder tuned by SetFit on (a seeded sample of) the training texts."""
+        from veclift.contextual.setfit_tuning import contrastive_tune, pair_sample
+
+        if self.multi_label:
+            raise VecliftError("contextual-setfit trains on single-label texts; this data is multi-label")
+        chosen = pair_sample(train, seed, label=lambda item: item.labels[0])
+        return contrastive_tune(self.config.contextual_model, [" ".join(item.tokens) for item in chosen],
+                                [self._target(item) for item in chosen], output, pairs=self.config.setfit_pairs,
+                                seed=seed, progress=progress)  # fmt: skip
 
     # --- scikit-learn conventions -------------------------------------------------------------------
     @property

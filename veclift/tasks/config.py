@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from veclift.errors import VecliftError
 
 EMBEDDING_STRATEGIES = ("scratch", "frozen", "finetune")
-CONTEXTUAL_STRATEGIES = ("contextual-frozen", "contextual-finetune")
+CONTEXTUAL_STRATEGIES = ("contextual-frozen", "contextual-finetune", "contextual-setfit")
 STATIC_ALIASES = {"glove": "frozen"}  # `contextual-frozen+glove`: the --vectors rows, frozen
 
 
@@ -57,8 +57,8 @@ class TaskConfig:
     """Fields shared by every task: the embedding layer and the trainer."""
 
     # embedding layer
-    embeddings: str = setting("finetune", "scratch | frozen | finetune | contextual-frozen | contextual-finetune, "
-                              "or a stack such as contextual-frozen+frozen.")  # fmt: skip
+    embeddings: str = setting("finetune", "scratch | frozen | finetune | contextual-frozen | contextual-finetune | "
+                              "contextual-setfit (classifier), or a stack such as contextual-frozen+frozen.")  # fmt: skip
     oov: str | None = setting("lower", "OOV chain used to build rows, e.g. lower,char-ngram, or none (exact lookup only).")
     # The most frequent pre-trained rows kept in a model for words unseen at training time. 50,000
     # GloVe 6B rows (10 MB at 50d) hold 94% of CoNLL-2003 dev tokens (all 400k rows: 98%).
@@ -112,6 +112,8 @@ class TaskConfig:
             _at_least(self, name, 0, strict=True)
         for name in ("max_batches", "keep_vectors", "finetune_lr_ratio", "l2_pull", "lr_decay", "momentum", "weight_decay", "patience", "clip"):
             _at_least(self, name, 0)
+        if self.max_batches and self.max_batches < self.min_batches:
+            raise VecliftError(f"max_batches ({self.max_batches}) must be 0 (no limit) or at least min_batches ({self.min_batches})")
         for name in ("dropout", "embed_dropout", "unk_replace"):
             if not 0 <= getattr(self, name) < 1:
                 raise VecliftError(f"{name} must be in [0, 1), got {getattr(self, name)}")
@@ -200,6 +202,8 @@ class TaggerConfig(TaskConfig):
 
     def validate(self) -> None:
         super().validate()
+        if split_strategy(self.embeddings)[1] == "setfit":
+            raise VecliftError("contextual-setfit tunes the encoder on labelled texts: a classifier strategy, not a tagger's")
         for name in ("char_dim", "char_filters", "casing_dim", "layers", "hidden"):
             _at_least(self, name, 0, strict=True)
         _choice("char", self.char, ("cnn", "lstm", "none"))
@@ -225,16 +229,19 @@ class ClassifierConfig(TaskConfig):
     multi_label: bool | None = setting(None, "Multi-label (sigmoid) or single-label (softmax); default: detected from the data.",
                                        flags=("--multi-label/--single-label",))  # fmt: skip
     metric: str = setting("accuracy", "Dev score for early stopping: accuracy | macro_f1.", section="trainer")
+    setfit_pairs: int = setting(1280, "contextual-setfit: sentence pairs of the contrastive fine-tuning (batches of 16).",
+                                section="trainer", min=16)  # fmt: skip
     embed_dropout: float = retuned("embed_dropout", 0.0)
     lr_decay: float = retuned("lr_decay", 0.0)
     # Chosen on MR folds 0-2 (bench/results/classify_bench.md): SWEM mean+max with the pre-trained rows
     # tuned at the full rate scored 0.787 against 0.749 for the earlier default (Kim CNN, rows at 0.1x
-    # lr); batches of 256 at lr 8e-3 train it 7x faster than batches of 32 for the same accuracy
-    # (0.783 over all 10 folds, in 1.6x fastText's time).
+    # lr). Batches of 512 at lr 0.016 (linear scaling) with patience 2: the same 0.781 over all 10 MR
+    # folds as batches of 256 with patience 3, in 1.07x fastText's time instead of 1.44x, and on SST-2
+    # sentences within the seed spread at every size; patience 1 (0.92x) loses 2-6 points below 500 rows.
     finetune_lr_ratio: float = retuned("finetune_lr_ratio", 1.0)
-    batch_size: int = retuned("batch_size", 256)
-    lr: float = retuned("lr", 8e-3)
-    patience: int = retuned("patience", 3)
+    batch_size: int = retuned("batch_size", 512)
+    lr: float = retuned("lr", 0.016)
+    patience: int = retuned("patience", 2)
 
     task: ClassVar[str] = "classify"
 
@@ -245,6 +252,7 @@ class ClassifierConfig(TaskConfig):
         _at_least(self, "mlp", 0)
         _choice("encoder", self.encoder, CLASSIFIER_ENCODERS)
         _choice("metric", self.metric, ("accuracy", "macro_f1"))
+        _at_least(self, "setfit_pairs", 16)
         if not isinstance(self.kernel_sizes, list | tuple) or not self.kernel_sizes or not all(
             isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in self.kernel_sizes
         ):

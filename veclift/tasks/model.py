@@ -7,6 +7,8 @@ save/load of the model directory, and the transfer-view bookkeeping.
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -152,7 +154,7 @@ class TaskModel:
             words = build_word_embedder(train_tokens, extra, vectors, static_config, np.random.default_rng(seed))
         parts: list[TokenEmbedder] = [words]
         if contextual is not None:
-            parts.append(self._contextual_embedder(contextual, train_tokens + extra, progress))
+            parts.append(self._contextual_embedder(contextual, train_tokens + extra, progress, train=train, seed=seed))
         embedder = StackedEmbedder([*parts, *self._feature_embedders(train_tokens)])
         self.network = self._build_network(embedder)
         self._initialise_network()
@@ -171,14 +173,30 @@ class TaskModel:
             dev_score=(lambda: score(dev)) if dev else None, description=f"Training {self.task}",
         )  # fmt: skip
 
-    def _contextual_embedder(self, mode: str, token_lists: list[list[str]], progress: bool) -> TokenEmbedder:
+    def _contextual_embedder(self, mode: str, token_lists: list[list[str]], progress: bool, *,
+                             train: Sequence[Any] = (), seed: int = 0) -> TokenEmbedder:  # fmt: skip
         from veclift.contextual.pooling import PoolingOptions
         from veclift.embeddings.contextual import build_contextual_embedder
 
         config = self.config
         options = PoolingOptions(pooling=config.contextual_pooling, layers=config.contextual_layers)
-        return build_contextual_embedder(mode, token_lists, model=config.contextual_model, options=options,
-                                         cache_dir=config.contextual_cache, progress=progress)
+        if mode != "setfit":
+            return build_contextual_embedder(mode, token_lists, model=config.contextual_model, options=options,
+                                             cache_dir=config.contextual_cache, progress=progress)  # fmt: skip
+        # The encoder tuned on the training texts first, then frozen. Its features are of this fit
+        # only, so they are cached beside it in a scratch directory that the embedder holds, not in
+        # the shared cache; the weights stay in memory (saving copies them from there).
+        scratch = tempfile.TemporaryDirectory(prefix="veclift-setfit-")
+        tuned = self._contrastively_tuned(train, Path(scratch.name) / "encoder", seed, progress)
+        embedder = build_contextual_embedder("frozen", token_lists, model=str(tuned), options=options,
+                                             cache_dir=Path(scratch.name) / "features", progress=progress)  # fmt: skip
+        shutil.rmtree(tuned)
+        embedder.scratch = scratch
+        return embedder
+
+    def _contrastively_tuned(self, train: Sequence[Any], output: Path, seed: int, progress: bool) -> Path:
+        """The contextual encoder tuned on ``train`` for ``contextual-setfit``, written to ``output``."""
+        raise VecliftError(f"contextual-setfit is not a strategy of {type(self).__name__}")
 
     # --- prediction helpers --------------------------------------------------------------------
     @property
