@@ -44,6 +44,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from common import DATA, ROOT, WORK, markdown_table, write_results  # noqa: E402
 
@@ -91,6 +92,8 @@ IDEAS = {
     # average of its last 4
     "bio-ctx-frozen": {"embeddings": "contextual-frozen+finetune", "bio_constraints": True},
     "bio-ctx-frozen-4": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 4, "bio_constraints": True},
+    # three models of other seeds, their token marginals averaged (time: all three trainings)
+    "bio-ensemble-3": {"bio_constraints": True, "ensemble": 3},
     # self-training: the model tags the train.txt sentences after the first 1,000 (their tags unused);
     # its most confident sentences with an entity (every token's best tag at least `threshold`
     # likely; without an entity, a weak model's all-O sentences would win), at most `sentences` of
@@ -186,6 +189,7 @@ class Bench:
         overrides = dict(IDEAS[name])
         strategy = overrides.pop("embeddings", "finetune")
         self_training = overrides.pop("self_training", None)
+        members = overrides.pop("ensemble", 0)
         config = {**EPOCHS, **overrides, **(QUICK["veclift"] if self.quick else {})}
         key = f"veclift-first/{name}-{size}-s{seed}"
 
@@ -194,7 +198,9 @@ class Bench:
             torch.set_num_threads(1)
             checkpoint = self.root / "checkpoints" / f"{key}.pt"
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            if self_training:
+            if members:
+                result = ensemble(train, dev, test, self.glove, strategy, seed, checkpoint, members, config)
+            elif self_training:
                 unlabeled = [list(s.tokens) for s in self.sets["conll"][0][UNLABELED_FROM:]]
                 result = self_train(train, dev, test, unlabeled, self.glove, strategy, seed, checkpoint, self_training, config)
             else:
@@ -293,6 +299,35 @@ def self_train(train, dev, test, unlabeled, vectors, strategy: str, seed: int, c
         result = train_and_score([*train, *pseudo], dev, test, vectors, strategy, seed, checkpoint, keep_model=True, **config)
     result.pop("model")
     return {**result, "train_seconds": time.perf_counter() - began, "self_training": rounds}
+
+
+def ensemble(train, dev, test, vectors, strategy: str, seed: int, checkpoint: Path, members: int, config: dict) -> dict:
+    """``members`` models (seeds ``seed``, ``seed`` + 100, ...): their token marginals on ``test``
+    averaged, then the best IOB2-valid path through the averaged log-probabilities. The time is that
+    of every member's training."""
+    from veclift.data.schemes import iob2_transitions
+    from veclift.tasks.decoding import viterbi
+
+    began, averaged, first, scores = time.perf_counter(), None, None, []
+    for k in range(members):
+        checkpoint.unlink(missing_ok=True)
+        result = train_and_score(train, dev, test, vectors, strategy, seed + 100 * k, checkpoint, keep_model=True, **config)
+        model = result.pop("model")
+        first, scores = first or (model, result), [*scores, result["f1"]]
+        answers = model.predict_entities([list(s.tokens) for s in test], marginals=True)
+        rows = [np.array([[row[label] for label in model.labels] for row in a["marginals"]]) for a in answers]
+        averaged = rows if averaged is None else [a + r for a, r in zip(averaged, rows)]
+    model, result = first
+    allowed, opens = iob2_transitions(model.labels)
+    transitions = np.where(np.array(allowed), 0.0, -1e4).astype(np.float32)
+    start, end = np.where(np.array(opens), 0.0, -1e4).astype(np.float32), np.zeros(len(model.labels), np.float32)
+    tags = []
+    for probabilities in averaged:
+        emissions = np.log(probabilities / members + 1e-9).astype(np.float32)[None]
+        path = viterbi(emissions, np.array([len(probabilities)]), transitions, start, end)[0]
+        tags.append([model.labels[i] for i in path])
+    return {**result, **model.evaluate(test, predictions=tags), "train_seconds": time.perf_counter() - began,
+            "member_f1": scores}  # fmt: skip
 
 
 def read_tags(path: Path) -> list[list[str]]:
