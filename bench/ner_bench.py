@@ -83,17 +83,22 @@ IDEAS = {
     "ratio-0.3": {"finetune_lr_ratio": 0.3, "bio_constraints": False},
     "ratio-1": {"finetune_lr_ratio": 1.0, "bio_constraints": False},
     "patience-10": {"max_epochs": 60, "patience": 10, "bio_constraints": False},
-    "stacked": {"embeddings": "contextual-finetune+finetune", "max_epochs": 10, "patience": 3, "bio_constraints": False},
-    "bio-stacked": {"embeddings": "contextual-finetune+finetune", "max_epochs": 10, "patience": 3, "bio_constraints": True},
+    "stacked": {"embeddings": "contextual-finetune+finetune", "contextual_layers": 1, "max_epochs": 10, "patience": 3,
+                "bio_constraints": False},  # fmt: skip
+    "bio-stacked": {"embeddings": "contextual-finetune+finetune", "contextual_layers": 1, "max_epochs": 10, "patience": 3,
+                    "bio_constraints": True},  # fmt: skip
     # fine-tuning at the full rate, held back by the L2 pull of the tuned rows to their GloVe rows
     "bio-ratio-1-pull-0.01": {"finetune_lr_ratio": 1.0, "l2_pull": 0.01, "bio_constraints": True},
     "bio-ratio-1-pull-0.1": {"finetune_lr_ratio": 1.0, "l2_pull": 0.1, "bio_constraints": True},
     # frozen MiniLM features (cached once) beside the fine-tuned GloVe rows: its last layer, or the
-    # average of its last 4
-    "bio-ctx-frozen": {"embeddings": "contextual-frozen+finetune", "bio_constraints": True},
+    # average of its last 4 or all 6
+    "bio-ctx-frozen": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 1, "bio_constraints": True},
     "bio-ctx-frozen-4": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 4, "bio_constraints": True},
+    "bio-ctx-frozen-6": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 6, "bio_constraints": True},
     # three models of other seeds, their token marginals averaged (time: all three trainings)
     "bio-ensemble-3": {"bio_constraints": True, "ensemble": 3},
+    "bio-ctx-frozen-4-ensemble-3": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 4,
+                                    "bio_constraints": True, "ensemble": 3},  # fmt: skip
     # self-training: the model tags the train.txt sentences after the first 1,000 (their tags unused);
     # its most confident sentences with an entity (every token's best tag at least `threshold`
     # likely; without an entity, a weak model's all-O sentences would win), at most `sentences` of

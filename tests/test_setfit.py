@@ -61,3 +61,9 @@ def test_setfit_refuses_what_it_cannot_pair(tiny_model_dir):
         TextClassifier(contextual_model=str(tiny_model_dir), **OPTIONS).fit(multi, progress=False)
     with pytest.raises(VecliftError, match="not a local directory"):
         TextClassifier(**{**OPTIONS, "contextual_model": "no/such-model"}).fit(texts(6, seed=5), progress=False)
+
+
+def test_setfit_without_progress_prints_nothing(tiny_model_dir, capfd):
+    TextClassifier(contextual_model=str(tiny_model_dir), **{**OPTIONS, "max_epochs": 1}).fit(texts(8, seed=6), progress=False)
+    out, err = capfd.readouterr()
+    assert "it/s" not in err + out and "loss" not in err + out

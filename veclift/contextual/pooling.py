@@ -19,9 +19,9 @@ class PoolingOptions:
     """How sub-token states become one vector per word.
 
     ``pooling``: which sub-tokens of a word give its vector (first, mean or last);
-    ``layers``: average of the last k hidden layers; ``max_length``: window size in sub-tokens,
-    special tokens included (None: the encoder's limit); ``stride``: sub-tokens shared by
-    neighbouring windows; ``batch_size``: windows per encoder call."""
+    ``layers``: average of the last k hidden layers (all of them in an encoder of fewer);
+    ``max_length``: window size in sub-tokens, special tokens included (None: the encoder's limit);
+    ``stride``: sub-tokens shared by neighbouring windows; ``batch_size``: windows per encoder call."""
 
     pooling: str = "first"
     layers: int = 1
@@ -109,9 +109,7 @@ def _hidden(backbone: Backbone, batch: dict, layers: int) -> torch.Tensor:
     if layers == 1:
         return backbone.model(**batch).last_hidden_state
     states = backbone.model(**batch, output_hidden_states=True).hidden_states
-    if layers > len(states) - 1:
-        raise VecliftError(f"the encoder has {len(states) - 1} layers; cannot average the last {layers}")
-    return torch.stack(states[-layers:]).mean(0)
+    return torch.stack(states[-min(layers, len(states) - 1) :]).mean(0)  # an encoder of fewer layers: all of them
 
 
 def encode_words(

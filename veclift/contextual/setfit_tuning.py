@@ -52,10 +52,15 @@ def contrastive_tune(
     with tempfile.TemporaryDirectory(prefix="veclift-setfit-") as scratch:
         arguments = TrainingArguments(
             output_dir=scratch, batch_size=PAIR_BATCH, num_epochs=1, max_steps=max(1, pairs // PAIR_BATCH), seed=seed,
-            save_strategy="no", report_to="none", show_progress_bar=progress,
+            save_strategy="no", report_to="none", show_progress_bar=progress, logging_strategy="steps" if progress else "no",
         )  # fmt: skip
+        trainer = Trainer(model=encoder, args=arguments)
+        if not progress:  # the step bar of the transformers Trainer underneath follows no SetFit argument
+            from transformers.trainer_callback import ProgressCallback
+
+            trainer.st_trainer.remove_callback(ProgressCallback)
         with warnings.catch_warnings():  # torch's DataLoader warns on every CPU-only run that it cannot pin memory
             warnings.filterwarnings("ignore", message=".*pin_memory.*")
-            Trainer(model=encoder, args=arguments).train_embeddings(list(texts), list(labels), args=arguments)
+            trainer.train_embeddings(list(texts), list(labels), args=arguments)
     encoder.model_body.save(str(output))
     return output

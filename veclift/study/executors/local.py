@@ -16,9 +16,10 @@ from veclift.study.executors.base import OnDone, TrialFunction, TrialOutcome, ca
 from veclift.study.executors.registry import register_executor
 from veclift.study.spec import StudySpec, Trial
 
-PRELOAD = ("torch", "veclift.tasks", "veclift.study.trial")
-"""Modules the local fork server imports once (torch among them), so a trial process starts in
-milliseconds instead of paying the 1-2 s torch import each time."""
+PRELOAD = ("torch", "torch._dynamo", "veclift.tasks", "veclift.study.trial")
+"""Modules the local fork server imports once, so a trial process starts in milliseconds instead of
+paying the 1-2 s torch import each time (and 1-2 s more for torch._dynamo, which the first
+optimizer a process builds imports)."""
 
 
 class LocalExecutor:
