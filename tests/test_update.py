@@ -24,9 +24,6 @@ from veclift.tasks.tagger import OPEN_TAG
 from veclift.tasks.update import balanced_dev_score, grown_word_rows, merge_entities, open_tags, pseudo_rehearsal, restricted_tags
 from veclift.vectors.core import Vectors
 
-if importlib.util.find_spec("transformers") is not None:
-    from test_contextual import tiny_model_dir  # noqa: F401  (the tiny random BERT fixture)
-
 veclift.cli._register()
 runner = CliRunner()
 FAST = dict(hidden=16, char_filters=8, batch_size=8, lr=0.01, max_epochs=10)
