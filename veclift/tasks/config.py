@@ -193,8 +193,8 @@ class TaggerConfig(TaskConfig):
     # 25 updates an epoch at the least (batch 4 at 100 sentences): 13 were too few to converge at 200.
     min_batches: int = retuned("min_batches", 25)
     # Batches of 8 up to 3,200 sentences, larger beyond: on all of CoNLL-2003 (batch 36) an epoch
-    # takes 0.55x the time for the same F1 (0.9378 ± 0.0026 vs 0.9379, bench/results/ner_bench.md
-    # section f); 200 batches an epoch (batch 71) cost 0.3 F1.
+    # takes 0.40x the time (bench/results/epoch_time_bench.md) for the same F1 (0.9378 ± 0.0026 vs
+    # 0.9379, bench/results/ner_bench.md section f); 200 batches an epoch (batch 71) cost 0.3 F1.
     max_batches: int = retuned("max_batches", 400)
     # Frozen MiniLM beside fine-tuned GloVe on the first 200 / 1,000 CoNLL-2003 sentences: the average
     # of the last 4 layers 0.710 / 0.869 F1 against 0.680 / 0.855 for the last layer alone
@@ -240,8 +240,9 @@ class ClassifierConfig(TaskConfig):
     # Chosen on MR folds 0-2 (bench/results/classify_bench.md): SWEM mean+max with the pre-trained rows
     # tuned at the full rate scored 0.787 against 0.749 for the earlier default (Kim CNN, rows at 0.1x
     # lr); batches of 256 at lr 8e-3 train it 7x faster than batches of 32 for the same accuracy.
-    # Batches of 512 at lr 0.016 train MR in fastText's time for the same 0.781, but cost 2.4 points
-    # on 200 SST-2 rows (their batches are small, and 0.016 is too fast for them): an option, not the default.
+    # Batches of 512 at lr 0.016 train MR in 0.95x fastText's time (these: 1.22x) for the same 0.781,
+    # but cost 2.4 points on 200 SST-2 rows (their batches are small, and 0.016 is too fast for them):
+    # an option, not the default.
     finetune_lr_ratio: float = retuned("finetune_lr_ratio", 1.0)
     batch_size: int = retuned("batch_size", 256)
     lr: float = retuned("lr", 8e-3)

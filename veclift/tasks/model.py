@@ -187,7 +187,8 @@ class TaskModel:
         # only, so they are cached beside it in a scratch directory that the embedder holds, not in
         # the shared cache; the weights stay in memory (saving copies them from there).
         scratch = tempfile.TemporaryDirectory(prefix="veclift-setfit-")
-        tuned = self._contrastively_tuned(train, Path(scratch.name) / "encoder", seed, progress)
+        tuned = Path(scratch.name) / "encoder"  # made here, inside the scratch directory: removed once loaded
+        self._contrastively_tuned(train, tuned, seed, progress)
         embedder = build_contextual_embedder("frozen", token_lists, model=str(tuned), options=options,
                                              cache_dir=Path(scratch.name) / "features", progress=progress)  # fmt: skip
         shutil.rmtree(tuned)
