@@ -56,11 +56,9 @@ def char_index(chars: Sequence[str]) -> dict[str, int]:
 
 
 def word_ids(token_lists: Sequence[Sequence[str]], index: Mapping[str, int], lowercase: bool, width: int) -> np.ndarray:
-    """Row of each token's (lower-cased if ``lowercase``) form in ``index``, `UNK` when absent."""
-    get = index.get  # looked up once: this runs for every token of every batch of every epoch
-    if lowercase:
-        return filled(token_lists, [get(t.lower(), UNK) for tokens in token_lists for t in tokens], width)
-    return filled(token_lists, [get(t, UNK) for tokens in token_lists for t in tokens], width)
+    """Row of each token's (lower-cased if ``lowercase``) form in ``index``, `UNK` when absent (for an
+    index of one batch only, such as the ONNX runtime's with its extra rows: nothing is kept)."""
+    return SentenceIds(index, lowercase)(token_lists, width)
 
 
 class SentenceIds:
