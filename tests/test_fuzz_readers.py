@@ -138,7 +138,7 @@ def _text_cases(folder: Path) -> dict[str, Case]:
         "labeled.jsonl": Case(b'{"text": "good", "label": "pos"}\n{"text": "bad", "label": ["neg", 1]}\n', (read_labeled_jsonl,), "data.jsonl"),
         "label-folders": Case(b"a good film", (read_label_folders,), "pos/doc.txt", labels),
         "corpus.txt": Case(b"Hello world. This is Mr. Smith!\n\nAnother para-\ngraph here\n", CORPUS, "c.txt"),
-        "corpus.txt.gz": Case(gzip.compress(b"Hello world. Again.\n"), CORPUS, "c.txt.gz"),
+        "corpus.txt.gz": Case(gzip.compress(b"Hello world. Again.\n", mtime=0), CORPUS, "c.txt.gz"),
         "corpus.jsonl": Case(b'{"text": "Hello world. Again."}\n{"text": "More."}\n', CORPUS, "c.jsonl"),
         "corpus.pdf": Case(_tiny_pdf("Hello world. It works."), CORPUS, "c.pdf"),
     }

@@ -7,6 +7,7 @@ NumPy only, shared by the torch embedders (`veclift.embeddings`) and the ONNX ru
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -17,6 +18,7 @@ SENTENCE_CACHE_LIMIT = 100_000  # sentences whose word ids are kept between batc
 CASINGS = ("numeric", "mostly_numeric", "lower", "upper", "title", "has_digit", "other")
 
 
+@lru_cache(maxsize=CACHE_LIMIT)  # otherwise recomputed for every token of every epoch
 def casing(token: str) -> int:
     """Casing class of a token, 1-based (0 is padding): Reimers & Gurevych's word-shape categories."""
     digits = sum(c.isdigit() for c in token)

@@ -47,10 +47,12 @@ class CRF(nn.Module):
     def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """log Z per sequence: (B, T, L) emissions, (B, T) mask with mask[:, 0] true -> (B,)."""
         transitions, start = self.scores()
-        alpha = start + emissions[:, 0]
-        for t in range(1, emissions.shape[1]):
-            step = torch.logsumexp(alpha[:, :, None] + transitions, dim=1) + emissions[:, t]
-            alpha = torch.where(mask[:, t, None], step, alpha)
+        # One unbind rather than a slice per step: each slice's backward writes a zeroed (B, T, L) tensor.
+        emits, keeps = emissions.unbind(1), mask[:, :, None].unbind(1)
+        alpha = start + emits[0]
+        for emit, keep in zip(emits[1:], keeps[1:]):
+            step = torch.logsumexp(alpha[:, :, None] + transitions, dim=1) + emit
+            alpha = torch.where(keep, step, alpha)
         return torch.logsumexp(alpha + self.end, dim=1)
 
     def score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -59,13 +59,18 @@ class Callback:
 
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
-    """Deterministic torch kernels for the duration (cheap on CPU), restoring the previous setting."""
-    before = torch.are_deterministic_algorithms_enabled()
+    """Deterministic torch kernels for the duration (cheap on CPU), restoring the previous settings.
+    New tensors are not filled first: no kernel reads memory it has not written, and filling every
+    ``torch.empty`` was a fill per tensor (with the casing cache and the CRF's unbind, an epoch on
+    all of CoNLL-2003 takes 0.95x the time for the same losses: bench/results/tree_epoch_bench.md)."""
+    before = torch.are_deterministic_algorithms_enabled(), torch.utils.deterministic.fill_uninitialized_memory
     torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = False
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(before)
+        torch.use_deterministic_algorithms(before[0])
+        torch.utils.deterministic.fill_uninitialized_memory = before[1]
 
 
 class Loop:
