@@ -32,7 +32,7 @@ print(json.dumps(model.train_result.history))
 """
 
 
-def checkout(commit: str) -> str:
+def checkout(commit: str) -> tuple[str, str]:
     """A worktree of ``commit`` under bench/work/trees (made once), and its resolved hash."""
     full = subprocess.run(["git", "-C", str(ROOT), "rev-parse", commit], capture_output=True, text=True, check=True).stdout.strip()
     tree = WORK / "trees" / full[:12]
@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     baseline, baseline_hash = checkout(args.baseline)
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "veclift"], capture_output=True, text=True).stdout.strip())
+    dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "veclift"], capture_output=True, text=True, check=True).stdout.strip())
     trees = {f"baseline {baseline_hash[:9]}": baseline, f"this tree ({head[:9]}{' + changes' if dirty else ''})": str(ROOT)}
     rows, runs = [], {}
     for size in args.sizes.split(","):

@@ -13,7 +13,7 @@ from torch import nn
 import veclift.tasks.callbacks as callbacks_module
 from veclift.errors import VecliftError
 from veclift.tasks.callbacks import Checkpoint, EarlyStopping, LRSchedule, Progress
-from veclift.tasks.loop import Callback, Loop, Step
+from veclift.tasks.loop import Callback, Loop, Step, deterministic
 
 X = torch.randn(40, 4, generator=torch.Generator().manual_seed(0))
 Y = X @ torch.tensor([1.0, -2.0, 0.5, 3.0])
@@ -208,3 +208,13 @@ def test_a_checkpoint_must_come_after_the_other_callbacks(tmp_path):
     with pytest.raises(ValueError, match="marked last"):
         Loop(network, optimizer, lambda: [], max_epochs=1,
              callbacks=[Checkpoint(tmp_path / "c.pt"), EarlyStopping(patience=1)])  # fmt: skip
+
+
+def test_deterministic_turns_the_memory_fill_off_and_restores_both_settings():
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    assert not torch.are_deterministic_algorithms_enabled()
+    with deterministic():
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.utils.deterministic.fill_uninitialized_memory is False
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert torch.utils.deterministic.fill_uninitialized_memory is fill
