@@ -210,13 +210,16 @@ class WordEmbedder(TokenEmbedder):
             in_new = ids < self.n_new
             drop = in_new & self.replaceable[ids.clamp(max=self.n_new - 1)] & (torch.rand(ids.shape) < self.unk_replace)
             ids = torch.where(drop, torch.full_like(ids, UNK), ids)
-        out = nn.functional.embedding(ids.clamp(max=self.n_new - 1), self.new)
-        for table, start in ((self.tuned, self.n_new), (self.fixed, self.n_new + self.n_tuned)):
-            if len(table):
-                local = ids - start
-                inside = (local >= 0) & (local < len(table))
-                rows = nn.functional.embedding(local.clamp(0, len(table) - 1), table)
-                out = torch.where(inside[..., None], rows, out)
+        # One lookup in the new and tuned rows together, and the fixed rows only for a batch that has
+        # some (a training batch has none): a lookup per segment merged by torch.where took twice
+        # the time of a SWEM step's forward and backward.
+        n_trained = self.n_new + self.n_tuned
+        trained = torch.cat([self.new, self.tuned]) if self.n_tuned else self.new
+        out = nn.functional.embedding(ids.clamp(max=n_trained - 1), trained)
+        if len(self.fixed) and bool((ids >= n_trained).any()):
+            local = ids - n_trained
+            rows = nn.functional.embedding(local.clamp(0, len(self.fixed) - 1), self.fixed)
+            out = torch.where((local >= 0)[..., None], rows, out)
         return out * batch.mask[..., None]
 
     def from_ids(self, ids: torch.Tensor, extra_rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
