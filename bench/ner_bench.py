@@ -109,6 +109,9 @@ IDEAS = {
     "bio-full": {"bio_constraints": True, **FULL_EPOCHS},
     "bio-full-max-batches-400": {"bio_constraints": True, "max_batches": 400, **FULL_EPOCHS},
     "bio-full-max-batches-200": {"bio_constraints": True, "max_batches": 200, **FULL_EPOCHS},
+    # the same with the learning rate grown by the square root of the batch's growth (x2.1 at 400 batches of 36, x3.0 at 200 of 71)
+    "bio-full-max-batches-400-sqrt": {"bio_constraints": True, "max_batches": 400, "lr_scaling": "sqrt", **FULL_EPOCHS},
+    "bio-full-max-batches-200-sqrt": {"bio_constraints": True, "max_batches": 200, "lr_scaling": "sqrt", **FULL_EPOCHS},
 }
 UNLABELED_FROM = 1000  # the sentences of train.txt self-training may read untagged: those after the first 1,000
 

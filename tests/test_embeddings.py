@@ -14,6 +14,7 @@ from veclift.embeddings.words import UNK, build_word_embedder
 from veclift.data.features import casing
 from veclift.embeddings.casing import CasingEmbedder
 from veclift.embeddings.chars import CharCNNEmbedder
+import veclift.tasks.trainer as trainer_module
 from veclift.tasks.trainer import make_optimizer
 from veclift.vectors.core import Vectors
 
@@ -50,6 +51,25 @@ def test_finetune_rows_move_at_their_own_rate():
     steps = 3 * -(-20 // max(1, min(8, 20 // model.config.min_batches)))  # small sets get smaller batches
     assert 0 < moved <= steps * 0.001 * 1.01  # Adam moves each weight by at most ~lr per step
     np.testing.assert_array_equal(words.anchor.numpy(), tiny_vectors()[words.tuned_words])
+
+
+@pytest.mark.parametrize(("scaling", "factor"), [("none", 1.0), ("sqrt", 2.0), ("linear", 4.0)])
+def test_batches_grown_by_max_batches_train_at_a_scaled_rate(scaling, factor):
+    model = SequenceTagger(embeddings="finetune", lr=0.01, finetune_lr_ratio=0.1, lr_scaling=scaling, **FAST)
+    model.fit(tagged_sentences(20), vectors=tiny_vectors(), progress=False)
+    grown = make_optimizer(model.network, model.config, 32).param_groups  # batches of 32 for a batch_size of 8
+    assert [g["lr"] for g in grown] == [pytest.approx(0.01 * factor), pytest.approx(0.001 * factor)]
+    assert [g["lr"] for g in make_optimizer(model.network, model.config, 4).param_groups] == [0.01, pytest.approx(0.001)]
+
+
+def test_training_scales_the_rate_to_the_batches_it_makes(monkeypatch):
+    built = []
+    real = trainer_module.make_optimizer
+    monkeypatch.setattr(trainer_module, "make_optimizer", lambda *args: built.append(real(*args)) or built[-1])
+    # 300 sentences in at most 25 batches: batches of 12 instead of 8, the rate x sqrt(1.5)
+    options = {**FAST, "max_epochs": 1, "max_batches": 25, "lr": 0.01, "lr_scaling": "sqrt"}
+    SequenceTagger(embeddings="finetune", **options).fit(tagged_sentences(300), vectors=tiny_vectors(), progress=False)
+    assert built[0].param_groups[0]["initial_lr"] == pytest.approx(0.01 * 1.5**0.5)
 
 
 def test_l2_pull_penalises_distance_from_the_original_rows():

@@ -90,6 +90,8 @@ class TaskConfig:
                                section="trainer", min=1)  # fmt: skip
     max_batches: int = setting(0, "Batches per epoch at the most (0: no limit): larger training sets get larger batches.",
                                section="trainer", min=0)  # fmt: skip
+    lr_scaling: str = setting("none", "Learning rate of batches that max_batches made larger than batch_size: none | "
+                              "sqrt (lr x the square root of how much larger) | linear.", section="trainer")  # fmt: skip
     max_epochs: int = setting(30, "Maximum number of epochs.", section="trainer", min=1, flags=("--epochs",))
     patience: int = setting(5, "Epochs without dev improvement before stopping (0: never stop early).", section="trainer", min=0)
     clip: float = setting(5.0, "Gradient norm clipping (0: off).", section="trainer", min=0.0)
@@ -106,6 +108,7 @@ class TaskConfig:
         _check_types(self)
         split_strategy(self.embeddings)
         _choice("contextual_pooling", self.contextual_pooling, ("first", "mean", "last"))
+        _choice("lr_scaling", self.lr_scaling, ("none", "sqrt", "linear"))
         if self.optimizer not in ("adam", "sgd"):
             raise VecliftError(f"unknown optimizer {self.optimizer!r}; choose adam or sgd")
         for name in ("lr", "batch_size", "min_batches", "max_epochs", "word_dim", "contextual_layers", "contextual_lr"):

@@ -54,26 +54,36 @@ def length_buckets(lengths: Sequence[int], batch_size: int, rng: np.random.Gener
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def make_optimizer(network: nn.Module, config: TaskConfig) -> torch.optim.Optimizer:
-    """Fine-tuned embedding rows in their own group at ``finetune_lr_ratio`` x ``lr``; a pre-trained
-    encoder's parameters in another at ``contextual_lr`` (marked ``encoder`` for its schedule)."""
+def batch_lr(batch_size: int, config: TaskConfig) -> float:
+    """``lr`` for batches of ``batch_size``: grown per ``lr_scaling`` where ``max_batches`` made them
+    larger than ``config.batch_size`` (the square root is the rule for Adam that keeps the updates'
+    noise; linear is SGD's)."""
+    ratio = max(1.0, batch_size / config.batch_size)
+    return config.lr * {"none": 1.0, "sqrt": ratio**0.5, "linear": ratio}[config.lr_scaling]
+
+
+def make_optimizer(network: nn.Module, config: TaskConfig, batch_size: int | None = None) -> torch.optim.Optimizer:
+    """Fine-tuned embedding rows in their own group at ``finetune_lr_ratio`` x the learning rate of
+    ``batch_size`` (`batch_lr`); a pre-trained encoder's parameters in another at ``contextual_lr``
+    (marked ``encoder`` for its schedule)."""
+    lr = batch_lr(batch_size or config.batch_size, config)
     tuned = network.embedder.finetuned_parameters()
     encoder = network.embedder.encoder_parameters()
     own_ids = {id(p) for p in tuned + encoder}
     rest = [p for p in network.parameters() if p.requires_grad and id(p) not in own_ids]
-    groups = [{"params": rest, "lr": config.lr}]
+    groups = [{"params": rest, "lr": lr}]
     if tuned:
-        groups.append({"params": tuned, "lr": config.lr * config.finetune_lr_ratio})
+        groups.append({"params": tuned, "lr": lr * config.finetune_lr_ratio})
     if encoder:
         groups.append({"params": encoder, "lr": config.contextual_lr, "encoder": True})
     # One fused kernel over all tensors instead of a loop of small per-tensor ops: on CPU, a SWEM step
     # spends most of its time in Adam's update of the embedding rows.
     if config.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay, foreach=True)
+        return torch.optim.SGD(groups, lr=lr, momentum=config.momentum, weight_decay=config.weight_decay, foreach=True)
     try:
-        return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+        return torch.optim.Adam(groups, lr=lr, weight_decay=config.weight_decay, fused=True)
     except RuntimeError:  # torch < 2.4 fuses on CUDA only
-        return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(groups, lr=lr, weight_decay=config.weight_decay)
 
 
 def linear_warmup_decay(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
@@ -136,8 +146,8 @@ def train(
         raise VecliftError("no training examples")
     seed_everything(seed)
     rng = np.random.default_rng(seed)
-    optimizer = make_optimizer(network, config)
     batch_size = training_batch_size(len(examples), config)
+    optimizer = make_optimizer(network, config, batch_size)
     n_batches = -(-len(examples) // batch_size)
     lengths = [len(tokens) for tokens, _ in examples]
     stopping = EarlyStopping(config.patience) if dev_score is not None else None
