@@ -41,8 +41,8 @@ def test_a_word_embedders_ids_follow_rows_added_at_prediction():
     assert layer.ids(batch).tolist() == [[2, UNK]]
 
 
-@pytest.mark.parametrize(("n", "expected"), [(100, 4), (3200, 8), (3201, 9), (14041, 36)])
-def test_the_taggers_batches_grow_past_400_an_epoch(n, expected):
+@pytest.mark.parametrize(("n", "expected"), [(100, 4), (1600, 8), (1601, 9), (3000, 15), (14041, 71)])
+def test_the_taggers_batches_grow_past_200_an_epoch(n, expected):
     assert training_batch_size(n, TaggerConfig()) == expected
 
 
