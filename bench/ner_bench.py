@@ -112,7 +112,9 @@ IDEAS = {
     # the same with the learning rate grown by the square root of the batch's growth (x2.1 at 400 batches of 36, x3.0 at 200 of 71)
     "bio-full-max-batches-400-sqrt": {"bio_constraints": True, "max_batches": 400, "lr_scaling": "sqrt", **FULL_EPOCHS},
     "bio-full-max-batches-200-sqrt": {"bio_constraints": True, "max_batches": 200, "lr_scaling": "sqrt", **FULL_EPOCHS},
-    # the same from 1,600 sentences up, with the subsets' budget (--first-sizes 3000: batches of 15)
+    # with the subsets' budget (--first-sizes 3000): batches of 8 (the tagger's default up to 3,200
+    # sentences before), or of 15 from 200 an epoch at lr x sqrt(15 / 8) (the default since)
+    "bio-max-batches-400": {"bio_constraints": True, "max_batches": 400, "lr_scaling": "none"},
     "bio-max-batches-200-sqrt": {"bio_constraints": True, "max_batches": 200, "lr_scaling": "sqrt"},
 }
 UNLABELED_FROM = 1000  # the sentences of train.txt self-training may read untagged: those after the first 1,000

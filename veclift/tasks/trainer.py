@@ -56,8 +56,7 @@ def length_buckets(lengths: Sequence[int], batch_size: int, rng: np.random.Gener
 
 def batch_lr(batch_size: int, config: TaskConfig) -> float:
     """``lr`` for batches of ``batch_size``: grown per ``lr_scaling`` where ``max_batches`` made them
-    larger than ``config.batch_size`` (the square root is the rule for Adam that keeps the updates'
-    noise; linear is SGD's)."""
+    larger than ``config.batch_size`` (the square root is Adam's scaling rule, linear SGD's)."""
     ratio = max(1.0, batch_size / config.batch_size)
     return config.lr * {"none": 1.0, "sqrt": ratio**0.5, "linear": ratio}[config.lr_scaling]
 
