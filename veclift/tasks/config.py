@@ -197,8 +197,8 @@ class TaggerConfig(TaskConfig):
     min_batches: int = retuned("min_batches", 25)
     # Batches of 8 up to 1,600 sentences, larger beyond (200 an epoch), at lr x the square root of
     # their growth. First 3,000 CoNLL-2003 sentences (batch 15): 0.8929 ± 0.0032 dev F1 in 0.64x the
-    # time of batch 8 (0.8953 ± 0.0054); all of it (batch 71): 0.9358 ± 0.0028 in 0.69x the time of
-    # 400 batches (batch 36) at lr x 2.1 (0.9379 ± 0.0022) or at the plain lr (0.9378 ± 0.0026); an
+    # time of batch 8 (0.8953 ± 0.0053); all of it (batch 71): 0.9358 ± 0.0028 in 0.69x the time of
+    # 400 batches (batch 36) at lr x 2.1 (0.9379 ± 0.0021) or at the plain lr (0.9378 ± 0.0026); an
     # epoch of batch 36 takes 0.40x that of batch 8 (bench/results/ner_bench.md section f,
     # epoch_time_bench.md). At the plain lr, 200 batches scored 0.9344 ± 0.0020 on all of it.
     max_batches: int = retuned("max_batches", 200)
@@ -247,10 +247,10 @@ class ClassifierConfig(TaskConfig):
     # Chosen on MR folds 0-2 (bench/results/classify_bench.md): SWEM mean+max with the pre-trained rows
     # tuned at the full rate scored 0.787 against 0.749 for the earlier default (Kim CNN, rows at 0.1x
     # lr); batches of 256 at lr 8e-3 train it 7x faster than batches of 32 for the same accuracy.
-    # Batches of 512 at lr 0.016 train MR in 0.95x fastText's time (these: 1.22x) for the same 0.781,
-    # but cost 2.4 points on 200 SST-2 rows (their batches are small, and 0.016 is too fast for them):
-    # an option, not the default. Patience 2 (MR 0.91x, 0.782) and, with batches of 512, unk_replace 0
-    # (MR 0.81x, 0.783) cost 1-4 points at 100-500 SST-2 rows: options too.
+    # Batches of 512 at lr 0.016 and patience 2 train MR in 0.70x fastText's time (these: 1.05x) for
+    # the same 0.781, but cost 2.4 points on 200 SST-2 rows (their batches are small, and 0.016 is too
+    # fast for them): an option, not the default. Patience 2 alone (MR 0.83x, 0.779) and, with
+    # batches of 512, unk_replace 0 (MR 0.75x, 0.783) cost 1-4 points at 100-500 SST-2 rows: options too.
     finetune_lr_ratio: float = retuned("finetune_lr_ratio", 1.0)
     batch_size: int = retuned("batch_size", 256)
     lr: float = retuned("lr", 8e-3)
