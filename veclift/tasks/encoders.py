@@ -74,7 +74,7 @@ class MaskedPooling(nn.Module):
         if self.mode == "mean":
             return mean
         # -inf added at padding through a (B, T, 1) tensor rather than x.masked_fill: the same values
-        # and gradients in half the time of a SWEM step's pooling (its backward is a plain copy).
+        # and gradients in about half the time (the addition's backward is a plain copy).
         padding = torch.zeros(m.shape, dtype=x.dtype).masked_fill(~m, float("-inf"))
         maxed = (x + padding).max(1).values.nan_to_num(0.0, neginf=0.0)
         return maxed if self.mode == "max" else torch.cat([mean, maxed], dim=-1)
