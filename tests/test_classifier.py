@@ -50,3 +50,16 @@ def test_bad_input_is_reported():
     assert scores["confusion"]["labels"] == ["neg", "pos", "meh"]
     with pytest.raises(VecliftError, match="empty"):
         model.predict([""])
+
+
+def test_max_pooling_ignores_padding_even_below_zero_and_sends_gradients_to_the_maxima_only():
+    import torch
+
+    from veclift.tasks.encoders import MaskedPooling
+
+    x = torch.tensor([[[-3.0, -1.0], [-2.0, -4.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]], requires_grad=True)
+    mask = torch.tensor([[True, True, False], [False, False, False]])  # the second text is empty
+    pooled = MaskedPooling(2, "concat")(x, mask)
+    assert pooled.tolist() == [[-2.5, -2.5, -2.0, -1.0], [0.0, 0.0, 0.0, 0.0]]
+    pooled[:, 2:].sum().backward()
+    assert x.grad.tolist() == [[[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]]

@@ -39,6 +39,18 @@ def test_frozen_rows_are_the_vectors_and_nothing_word_level_trains():
     np.testing.assert_array_equal(row_of(model.words, "Paris"), tiny_vectors()["paris"])
 
 
+def test_a_batch_mixing_tuned_new_and_fixed_rows_gets_each_its_own_and_zero_padding():
+    train = tagged_sentences(10)
+    words = build("finetune", train, extra=[["Madrid"]])
+    assert "paris" in words.tuned_words and "madrid" in words.fixed_words
+    out = words(TokenBatch.of([["Paris", "zzzunseen", "Madrid"], ["Madrid"]])).detach().numpy()
+    np.testing.assert_allclose(out[0, 0], tiny_vectors()["paris"], rtol=1e-6)
+    np.testing.assert_array_equal(out[0, 1], words.new[UNK].detach().numpy())
+    np.testing.assert_allclose(out[0, 2], tiny_vectors()["madrid"], rtol=1e-6)
+    np.testing.assert_allclose(out[1, 0], tiny_vectors()["madrid"], rtol=1e-6)
+    assert not out[1, 1:].any()
+
+
 def test_finetune_rows_move_at_their_own_rate():
     train = tagged_sentences(20)
     model = SequenceTagger(embeddings="finetune", lr=0.01, finetune_lr_ratio=0.1, **FAST)
