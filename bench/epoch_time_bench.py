@@ -1,5 +1,5 @@
 """Seconds per tagger epoch on all of CoNLL-2003 train.txt: batches of 8 (max_batches 0, the tagger
-before) against batches grown to 400 an epoch (max_batches 400, the tagger's default from 2026-12-03 until it became 200), both in one run
+before) against batches grown to 400 an epoch (max_batches 400, the default before 200), both in one run
 on one thread, in alternation; and the seconds a fresh process spends importing torch._dynamo
 (which the first optimizer a process builds imports; the study's fork server preloads it).
 
