@@ -207,7 +207,11 @@ def parse_variants(spec: str) -> dict[str, dict]:
     return out
 
 
-def run_one(key: dict, method: str, options: dict | None, train, dev, test, vectors, seed, store) -> None:
+def run_one(key: dict, method: str, options: dict | None, train, dev, test, vectors, seed, store,
+            paired: dict | None = None) -> None:
+    """Train and score one method and store its row; ``paired`` holds fastText's training seconds on
+    the same data in this run (``fasttext_s``), filled by fastText's own row, so that the time ratio
+    is taken fold by fold (or seed by seed) in one run, not across runs on a shared machine."""
     began = time.strftime("%H:%M:%S")
     if options is None:
         try:
@@ -218,6 +222,11 @@ def run_one(key: dict, method: str, options: dict | None, train, dev, test, vect
     else:
         row = {**veclift_row(method, options, train, dev, test, vectors, seed), "options": json.dumps(options, sort_keys=True)}
     row = {**key, **row, "size": len(train), "threads": torch.get_num_threads()}
+    if paired is not None:
+        if method == "fasttext":
+            paired["fasttext_s"] = row["train_s"]
+        if "fasttext_s" in paired:
+            row["fasttext_s"] = paired["fasttext_s"]
     print(began, json.dumps(row), flush=True)
     store(row)
 
@@ -228,11 +237,12 @@ def run_mr(vectors, args, store) -> None:
         train, dev, test = folds[fold]
         if args.quick:
             train, test = subsample(train, 500, seed=0, stratify=LABELS), test[:300]
+        paired: dict = {}
         for method in args.baselines:
-            run_one({"fold": fold}, method, None, train, dev, test, vectors, 0, store)
+            run_one({"fold": fold}, method, None, train, dev, test, vectors, 0, store, paired)
         for name, options in args.variants.items():
             options = {**options, "max_epochs": 2} if args.quick else options
-            run_one({"fold": fold}, name, options, train, dev, test, vectors, 0, store)
+            run_one({"fold": fold}, name, options, train, dev, test, vectors, 0, store, paired)
 
 
 def run_sst2(vectors, args, store) -> None:
@@ -244,21 +254,22 @@ def run_sst2(vectors, args, store) -> None:
         for seed in args.seeds:
             train = pool if size == "all" else subsample(pool, int(size), seed=seed, stratify=LABELS)
             contextual_ok = len(train) <= CONTEXTUAL_MAX_SIZE
-            key = {"size_name": size, "seed": seed}
+            key, paired = {"size_name": size, "seed": seed}, {}
             for method in args.baselines:
                 if method != "setfit" or contextual_ok:
-                    run_one(key, method, None, train, dev, test, vectors, seed, store)
+                    run_one(key, method, None, train, dev, test, vectors, seed, store, paired)
             for name, options in args.variants.items():
                 if options["strategy"].startswith("contextual") and not contextual_ok:
                     continue
                 options = {**options, "max_epochs": 2} if args.quick else options
-                run_one(key, name, options, train, dev, test, vectors, seed, store)
+                run_one(key, name, options, train, dev, test, vectors, seed, store, paired)
 
 
 # --- results ------------------------------------------------------------------------------------------
 def summary(rows: list[dict], group_keys: tuple[str, ...], over: str) -> list[dict]:
     """Mean, sample sd and min..max of accuracy over ``over`` (folds or seeds) per group; median
-    training seconds and their ratio to fastText's in the same groups."""
+    training seconds and their ratio to fastText's in the same groups, and the median of the ratios
+    to fastText's time on the same fold or seed in the same run (rows run with fastText beside them)."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
         groups[tuple(r[k] for k in group_keys) + (r["method"],)].append(r)
@@ -267,6 +278,7 @@ def summary(rows: list[dict], group_keys: tuple[str, ...], over: str) -> list[di
     for key, group in sorted(groups.items(), key=lambda kv: (_size_order(kv[0][0]), kv[0][1:])):
         acc = [r["accuracy"] for r in group]
         fasttext = median_s.get(key[:-1] + ("fasttext",))
+        ratios = [r["train_s"] / r["fasttext_s"] for r in group if r.get("fasttext_s")]
         table.append({
             **dict(zip(group_keys, key)), "method": key[-1], over: len(group),
             "accuracy": round(statistics.mean(acc), 4), "sd": round(statistics.stdev(acc), 4) if len(acc) > 1 else 0.0,
@@ -274,6 +286,7 @@ def summary(rows: list[dict], group_keys: tuple[str, ...], over: str) -> list[di
             "unseen_known": round(statistics.mean(r["unseen_known"] for r in group), 4),
             "median_train_s": round(median_s[key], 2),
             "x_fasttext_time": round(median_s[key] / fasttext, 2) if fasttext else "",
+            "x_fasttext_paired": round(statistics.median(ratios), 2) if ratios else "",
         })  # fmt: skip
     return table
 
@@ -282,8 +295,8 @@ def _size_order(size) -> float:
     return float("inf") if size == "all" else float(size) if str(size).isdigit() else 0.0
 
 
-COMMON_NOTE = ("One torch thread per run, two runs at a time on the 2-core machine: compare time ratios, not "
-               "seconds. The MiniLM rows have no word rows, so no unseen_known figure (0); the contextual features "
+COMMON_NOTE = ("One torch thread per run, on a shared 2-core machine (sometimes beside another run): compare "
+               "time ratios, not seconds. The MiniLM rows have no word rows, so no unseen_known figure (0); the contextual features "
                "are cached per sentence, so a probe's first run also pays for encoding the texts of later runs.")
 SECTIONS = {
     "mr": {"key": ("fold", "method"), "group": ("data",), "over": "folds",
@@ -291,7 +304,9 @@ SECTIONS = {
                    "set (early stopping only; the baselines do not use it). accuracy: mean over the folds run, sd: "
                    "their sample standard deviation; unseen_known: accuracy on test sentences holding a word "
                    "absent from training but in GloVe; x_fasttext_time: median training seconds over fastText's "
-                   "in the same run (veclift's time includes building its embedding layer). Rows over 3 folds are the tuning "
+                   "in the same groups (veclift's time includes building its embedding layer); x_fasttext_paired: the median over "
+                   "folds of the ratio to fastText's time on the same fold in the same run (empty for rows run "
+                   "without fastText beside them), the figure to read on a shared machine. Rows over 3 folds are the tuning "
                    "runs on folds 0-2, made in other runs under other load: their time ratios do not compare. " + COMMON_NOTE},
     "sst2": {"key": ("size_name", "seed", "method"), "group": ("size_name",), "over": "seeds",
              "note": "SST-2 whole sentences (see the script's docstring): 1,000 held-out test sentences, 501 dev "
