@@ -1,0 +1,53 @@
+"""Training-time ratios to fastText across several ``classify_bench.py`` runs: the classify_bench
+tables keep each row's latest run only, so on a shared, noisy machine the spread across runs is
+read from the runs' own output (their stdout, one JSON row per model, kept as logs).
+
+    python bench/classify_time_runs.py bench/results/classify_bench_logs/*.log
+
+Per run and method: the median over folds (or seeds) of the method's training seconds over
+fastText's on the same fold in the same run. Writes bench/results/classify_time_runs.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+from pathlib import Path
+
+from common import machine_info, markdown_table, write_results
+
+ROW = re.compile(r"^\d\d:\d\d:\d\d (\{.*\})$")
+
+
+def paired_ratios(log: Path) -> dict[str, float]:
+    """Median per-fold ratio to fastText of each method in one run's output."""
+    rows = [json.loads(m.group(1)) for line in log.read_text().splitlines() if (m := ROW.match(line))]
+    fold = lambda r: (r.get("fold"), r.get("size_name"), r.get("seed"))  # noqa: E731
+    fasttext = {fold(r): r["train_s"] for r in rows if r["method"] == "fasttext"}
+    ratios: dict[str, list[float]] = {}
+    for r in rows:
+        if r["method"] != "fasttext" and fold(r) in fasttext:
+            ratios.setdefault(r["method"], []).append(r["train_s"] / fasttext[fold(r)])
+    return {method: round(statistics.median(values), 2) for method, values in ratios.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("logs", nargs="+", type=Path)
+    args = parser.parse_args()
+    runs = [{"run": log.stem, **paired_ratios(log)} for log in args.logs]
+    methods = sorted({m for run in runs for m in run if m != "run"})
+    table = [{"run": run["run"], **{m: run.get(m, "") for m in methods}} for run in runs]
+    summary = {m: round(statistics.median(v), 2) for m in methods if (v := [run[m] for run in runs if m in run])}
+    info = machine_info()
+    write_results("classify_time_runs", {"machine": info, "runs": table, "median_over_runs": summary},
+                  f"# classify_time_runs\n\n`{info['command']}` — {info['date']}, {info['cpu']}, {info['cores']} cores\n\n"
+                  "Median per-fold ratio of training time to fastText's on the same fold in the same run, one line "
+                  f"per classify_bench run.\n\n{markdown_table(table)}\n\nMedian over runs: "
+                  + ", ".join(f"{m} {r}x" for m, r in summary.items()) + "\n")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
