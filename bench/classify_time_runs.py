@@ -16,7 +16,7 @@ import re
 import statistics
 from pathlib import Path
 
-from common import machine_info, markdown_table, write_results
+from common import markdown_table, write_results
 
 ROW = re.compile(r"^\d\d:\d\d:\d\d (\{.*\})$")
 
@@ -37,16 +37,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("logs", nargs="+", type=Path)
     args = parser.parse_args()
+    missing = [str(log) for log in args.logs if not log.is_file()]
+    if missing:
+        parser.error(f"no such log: {', '.join(missing)}")
     runs = [{"run": log.stem, **paired_ratios(log)} for log in args.logs]
     methods = sorted({m for run in runs for m in run if m != "run"})
     table = [{"run": run["run"], **{m: run.get(m, "") for m in methods}} for run in runs]
     summary = {m: round(statistics.median(v), 2) for m in methods if (v := [run[m] for run in runs if m in run])}
-    info = machine_info()
-    write_results("classify_time_runs", {"machine": info, "runs": table, "median_over_runs": summary},
-                  f"# classify_time_runs\n\n`{info['command']}` — {info['date']}, {info['cpu']}, {info['cores']} cores\n\n"
+    write_results("classify_time_runs", {"runs": table, "median_over_runs": summary},
                   "Median per-fold ratio of training time to fastText's on the same fold in the same run, one line "
                   f"per classify_bench run.\n\n{markdown_table(table)}\n\nMedian over runs: "
-                  + ", ".join(f"{m} {r}x" for m, r in summary.items()) + "\n")  # fmt: skip
+                  + ", ".join(f"{m} {r}x" for m, r in summary.items()))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -252,7 +252,7 @@ class ClassifierConfig(TaskConfig):
     # fast for them): an option, not the default. Patience 2 alone (MR 0.83x, 0.779) and, with
     # batches of 512, unk_replace 0 (MR 0.75x, 0.783) cost 1-4 points at 100-500 SST-2 rows: options too.
     # max_batches 16 with linear lr scaling (MR 0.81x over four runs, 0.778) costs 2.4 points on all
-    # 51,022 SST-2 rows, and these settings' ratio ranged 0.78x-1.13x in the same runs: not the default.
+    # 51,022 SST-2 rows, and the defaults' own ratio ranged 0.78x-1.13x in the same runs: not the default.
     finetune_lr_ratio: float = retuned("finetune_lr_ratio", 1.0)
     batch_size: int = retuned("batch_size", 256)
     lr: float = retuned("lr", 8e-3)
