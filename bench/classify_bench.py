@@ -64,15 +64,18 @@ VARIANTS: dict[str, dict] = {
     "scratch": {"embeddings": "scratch"},
     "frozen": {"embeddings": "frozen"},
     "finetune": {"embeddings": "finetune"},
-    "cnn-fast": {"embeddings": "finetune", "encoder": "cnn"},
+    "swem": {"embeddings": "finetune", "encoder": "swem-concat", "batch_size": 256, "lr": 8e-3},  # the default until 2026-12-07
+    "swem-fast": {"embeddings": "finetune", "encoder": "swem-concat", "batch_size": 256, "lr": 8e-3, "max_batches": 16,
+                  "lr_scaling": "linear", "max_batch_size": 1024},  # fmt: skip
+    "cnn-fast": {"embeddings": "finetune", "encoder": "cnn", "batch_size": 256, "lr": 8e-3},
     "minilm-probe": {"embeddings": "contextual-frozen", "encoder": "swem-mean", "contextual_pooling": "mean",
-                     "dropout": 0.0, "lr": 1e-2},  # fmt: skip
+                     "dropout": 0.0, "lr": 1e-2, "batch_size": 256},  # fmt: skip
     "minilm-setfit": {"embeddings": "contextual-setfit", "encoder": "swem-mean", "contextual_pooling": "mean",
-                      "dropout": 0.0, "lr": 1e-2},  # fmt: skip
+                      "dropout": 0.0, "lr": 1e-2, "batch_size": 256},  # fmt: skip
     "minilm-finetune": {"embeddings": "contextual-finetune", "encoder": "swem-mean", "contextual_pooling": "mean",
                         "max_epochs": 4, "patience": 2, "batch_size": 16},  # fmt: skip
 }
-DEFAULT_VARIANTS = "scratch,frozen,finetune,cnn-fast"
+DEFAULT_VARIANTS = "scratch,frozen,finetune,swem,swem-fast"
 
 
 # --- data -------------------------------------------------------------------------------------------

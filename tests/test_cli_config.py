@@ -162,8 +162,8 @@ def test_each_task_help_shows_only_its_own_options_with_defaults():
     for text in (ner, classify):
         assert all(option in text for option in ("--train", "--output", "--epochs", "--lr", "--config", "--overwrite", "--json"))
         assert "trainer.max_epochs" in text and "--trainer.lr 0.001" in text
-    assert "(0.002)" in ner and "(0.008)" in classify  # each task's own default learning rate
-    assert "(bilstm)" in ner and "(swem-concat)" in classify
+    assert "(8)" in ner and "(64)" in classify  # each task's own default batch size
+    assert "(bilstm)" in ner and "(bilstm-max)" in classify
 
 
 def test_init_config_writes_a_file_only_once_without_overwrite(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from veclift.data.features import UNK, SentenceIds, filled, padded, word_ids
 from veclift.errors import VecliftError
-from veclift.tasks.config import TaggerConfig
+from veclift.tasks.config import ClassifierConfig, TaggerConfig
 from veclift.tasks.trainer import training_batch_size
 
 SENTENCES = [["The", "cat", "sat"], [], ["A", "dog"]]
@@ -44,6 +44,13 @@ def test_a_word_embedders_ids_follow_rows_added_at_prediction():
 @pytest.mark.parametrize(("n", "expected"), [(100, 4), (1600, 8), (1601, 9), (3000, 15), (14041, 71)])
 def test_the_taggers_batches_grow_past_200_an_epoch(n, expected):
     assert training_batch_size(n, TaggerConfig()) == expected
+
+
+@pytest.mark.parametrize(("n", "cap", "expected"), [(8600, 0, 538), (8600, 1024, 538), (51022, 1024, 1024), (51022, 0, 3189),
+                                                    (2000, 1024, 200), (100, 1024, 10)])  # fmt: skip
+def test_max_batch_size_caps_how_far_max_batches_grows_a_batch(n, cap, expected):
+    config = ClassifierConfig(batch_size=256, max_batches=16, max_batch_size=cap)
+    assert training_batch_size(n, config) == expected
 
 
 def test_max_batches_below_min_batches_is_refused_and_old_models_read_as_unlimited():

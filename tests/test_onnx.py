@@ -59,7 +59,7 @@ def test_an_exported_tagger_answers_as_the_torch_one(options, tmp_path):
     assert exported.summary()["task"] == "ner" and exported.summary()["runtime"] == "onnxruntime"
 
 
-@pytest.mark.parametrize("encoder", ["cnn", "swem-concat", "bilstm-attention"])
+@pytest.mark.parametrize("encoder", ["cnn", "swem-concat", "bilstm-attention", "bilstm-max"])
 def test_an_exported_classifier_gives_the_same_probabilities(encoder, tmp_path):
     model = TextClassifier(max_epochs=6, encoder=encoder).fit(labeled_texts(60), vectors=tiny_vectors(), seed=0, progress=False)
     export_onnx(model, tmp_path / "onnx")

@@ -120,9 +120,12 @@ def step_schedule(optimizer: torch.optim.Optimizer, config: TaskConfig, n_batche
 
 def training_batch_size(n_examples: int, config: TaskConfig) -> int:
     """``batch_size``, smaller where ``n_examples`` would make fewer than ``min_batches`` batches and
-    larger where they would make more than ``max_batches`` (when set)."""
+    larger where they would make more than ``max_batches`` (when set), up to ``max_batch_size`` (when set)."""
     size = max(1, min(config.batch_size, n_examples // config.min_batches))
-    return max(size, -(-n_examples // config.max_batches)) if config.max_batches else size
+    if not config.max_batches:
+        return size
+    grown = max(size, -(-n_examples // config.max_batches))
+    return max(size, min(grown, config.max_batch_size)) if config.max_batch_size else grown
 
 
 def train(
