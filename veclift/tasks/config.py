@@ -90,7 +90,7 @@ class TaskConfig:
                                section="trainer", min=1)  # fmt: skip
     max_batches: int = setting(0, "Batches per epoch at the most (0: no limit): larger training sets get larger batches.",
                                section="trainer", min=0)  # fmt: skip
-    max_batch_size: int = setting(0, "Largest batch max_batches may grow (0: no limit).", section="trainer", min=0)
+    max_batch_size: int = setting(0, "The most examples a batch grown by max_batches may hold (0: no limit).", section="trainer", min=0)
     lr_scaling: str = setting("none", "Learning rate of batches that max_batches made larger than batch_size: none | "
                               "sqrt (lr x the square root of how much larger) | linear.", section="trainer")  # fmt: skip
     max_epochs: int = setting(30, "Maximum number of epochs.", section="trainer", min=1, flags=("--epochs",))
