@@ -348,6 +348,13 @@ def store_row(section: str, args: argparse.Namespace):
     return store
 
 
+# Rows are kept until a variant runs again, so a row can predate a change of the defaults.
+DEFAULTS_NOTE = ("The classifier's defaults changed on 2026-12-07 from SWEM mean+max (`swem-concat`, batches of 256, "
+                 "lr 8e-3) to `bilstm-max` (batches of 64, lr 2e-3). `scratch`, `frozen`, `finetune`, `swem`, "
+                 "`swem-fast` and `bilstm-max-b64` ran after it, as did the variants whose options name the "
+                 "encoder, batch size and rate; the other variants ran before it, beside the SWEM defaults.")
+
+
 def write_tables(saved: dict, name: str) -> None:
     parts = []
     for section, stored in saved["sections"].items():
@@ -358,7 +365,7 @@ def write_tables(saved: dict, name: str) -> None:
         listed = "\n".join(f"- `{m}`: `{o}`" for m, o in sorted(options.items()))
         parts.append(f"## {section}{' (quick)' if stored['quick'] else ''}\n\nlast row: `{stored['command']}` "
                      f"({stored['date']})\n\n{markdown_table(table)}\n\n{spec['note']}\n\n"
-                     f"veclift variants, their options (beside the classifier's defaults):\n\n{listed}")  # fmt: skip
+                     f"veclift variants, their options (beside the classifier's defaults):\n\n{listed}\n\n{DEFAULTS_NOTE}")  # fmt: skip
     write_results(name, saved, "\n\n".join(parts))
 
 

@@ -247,10 +247,10 @@ class ClassifierConfig(TaskConfig):
     lr_decay: float = retuned("lr_decay", 0.0)
     # The most accurate static setting measured (bench/results/classify_bench.md, 3 seeds or 10 folds):
     # a BiLSTM with max pooling over GloVe rows tuned at the full rate, batches of 64 at lr 2e-3. MR
-    # 0.789 (SWEM mean+max, batches of 256 at lr 8e-3: 0.781); SST-2 sentences from 100 to 51,022
-    # training rows at or within a point of the best of SWEM, Kim's CNN and itself, 1.5-2.5 points above
-    # SWEM from 5,000 rows on. It trains about 15x slower than SWEM: SWEM with batches grown to 16 an
-    # epoch (at most 1,024, the rate with them) is the option for fastText's speed (README).
+    # 0.789 (SWEM mean+max, batches of 256 at lr 8e-3: 0.781); on SST-2 sentences, from 100 to 51,022
+    # training rows, within a point of the best of SWEM, Kim's CNN and itself, and 0.5-3.4 points above
+    # SWEM at every size but 200 (level). It trains 9-14x slower than SWEM: SWEM with batches grown to
+    # 16 an epoch (at most 1,024, the rate with them) is the option for fastText's speed (README).
     finetune_lr_ratio: float = retuned("finetune_lr_ratio", 1.0)
     batch_size: int = retuned("batch_size", 64)
     lr: float = retuned("lr", 2e-3)
