@@ -57,6 +57,9 @@ def main() -> None:
     for log in args.logs:
         ratios = paired_ratios(log)
         names = {old: new for pattern, old, new in renames if fnmatch.fnmatch(log.stem, pattern)}
+        clash = [f"{old}={new}" for old, new in names.items() if new in ratios and old in ratios]
+        if clash:
+            parser.error(f"--rename {', '.join(clash)}: {log.stem} has a method of that name already")
         runs.append({"run": log.stem, **{names.get(method, method): ratio for method, ratio in ratios.items()}})
     methods = sorted({m for run in runs for m in run if m != "run"})
     table = [{"run": run["run"], **{m: run.get(m, "") for m in methods}} for run in runs]

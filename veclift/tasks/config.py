@@ -241,7 +241,7 @@ class ClassifierConfig(TaskConfig):
     multi_label: bool | None = setting(None, "Multi-label (sigmoid) or single-label (softmax); default: detected from the data.",
                                        flags=("--multi-label/--single-label",))  # fmt: skip
     metric: str = setting("accuracy", "Dev score for early stopping: accuracy | macro_f1.", section="trainer")
-    # 3,840 pairs against 1,280: SST-2 +1.8 / +1.7 / +0.7 points at 100 / 200 / 500 training rows (3 seeds,
+    # 3,840 pairs against 1,280: SST-2 +1.9 / +1.7 / +0.7 points at 100 / 200 / 500 training rows (3 seeds,
     # bench/results/classify_bench.md) in 2.5-2.8x the time, about 4.5 minutes on 2 cores.
     setfit_pairs: int = setting(3840, "contextual-setfit: sentence pairs of the contrastive fine-tuning (batches of 16).",
                                 section="trainer", min=16)  # fmt: skip
@@ -251,7 +251,7 @@ class ClassifierConfig(TaskConfig):
     # a BiLSTM with max pooling over GloVe rows tuned at the full rate, batches of 64 at lr 2e-3. MR
     # 0.789 (SWEM mean+max, batches of 256 at lr 8e-3: 0.781); on SST-2 sentences, from 100 to 51,022
     # training rows, within a point of the best of SWEM, Kim's CNN and itself, and 0.5-3.4 points above
-    # SWEM at every size but 200 (level). It trains 9-14x slower than SWEM: SWEM with batches grown to
+    # SWEM at every size but 200 (level). It trains 9-14x slower than SWEM on MR and from 2,000 rows: SWEM with batches grown to
     # 16 an epoch (at most 1,024, the rate with them) is the option for fastText's speed (README).
     finetune_lr_ratio: float = retuned("finetune_lr_ratio", 1.0)
     batch_size: int = retuned("batch_size", 64)
