@@ -18,7 +18,9 @@ Methods: ``tfidf-logreg`` (scikit-learn TfidfVectorizer word 1-2-grams, sublinea
 LogisticRegression), ``fasttext`` (``fasttext-wheel``: epoch 25, lr 0.5, wordNgrams 2, dim 50, one
 thread), ``setfit`` (the ``setfit`` library with the packaged MiniLM, its defaults but one epoch of
 at most ``SETFIT_PAIRS`` pairs; sizes <= 2,000) and veclift variants (``VARIANTS``, or any given as
-``--variants 'name={"embeddings": ..., ...}'``). All train on exactly the same texts.
+``--variants 'name={"embeddings": ..., ...}'``; a variant's ``"ensemble": N``, not a classifier option,
+trains N of it on the same rows with seeds seed, seed + 100, ... and averages their probabilities).
+All train on exactly the same texts.
 
     python bench/classify_bench.py [--sections mr,sst2] [--variants NAMES|SPECS] [--seeds 0,1,2]
         [--sizes 100,500,2000,all] [--folds 0-9] [--baselines tfidf-logreg,fasttext,setfit] [--quick]
@@ -48,7 +50,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from veclift.data import kfold, read_label_files, read_table, subsample, train_test_split
-from veclift.tasks import train_and_evaluate
+from veclift.tasks import TextClassifier, train_and_evaluate
 from veclift.vectors import Vectors
 
 NAME = "classify_bench"
@@ -193,11 +195,35 @@ def baseline_row(method: str, train, test, vectors: Vectors, seed: int) -> dict:
 
 
 def veclift_row(variant: str, options: dict, train, dev, test, vectors: Vectors, seed: int) -> dict:
+    options = dict(options)
+    members = options.pop("ensemble", 1)
+    if members > 1:
+        return ensemble_row(variant, options, members, train, dev, test, vectors, seed)
     result = train_and_evaluate("classify", train, dev, test, vectors, seed=seed, **options)
     transfer = result["transfer"]["unseen_known"]
     return {"method": f"veclift {variant}", "accuracy": result["accuracy"], "unseen_known": transfer["accuracy"],
             "unseen_count": transfer["count"], "train_s": result["train_seconds"],
             "epochs": f"{result['best_epoch']}/{result['epochs']}"}  # fmt: skip
+
+
+def ensemble_row(variant: str, options: dict, members: int, train, dev, test, vectors: Vectors, seed: int) -> dict:
+    """``members`` classifiers on the same rows (seeds ``seed``, ``seed`` + 100, ...), their test
+    probabilities averaged; the time is that of every member's training."""
+    options = dict(options)
+    strategy = options.pop("strategy")
+    summed, seconds, epochs, first = None, 0.0, [], None
+    for k in range(members):
+        model = TextClassifier(embeddings=strategy, **options)
+        began = time.perf_counter()
+        model.fit(train, dev, vectors=vectors, seed=seed + 100 * k)
+        seconds += time.perf_counter() - began
+        epochs.append(f"{model.train_result.best_epoch}/{len(model.train_result.history)}")
+        proba = model.predict_proba(test)
+        summed, first = (proba if summed is None else summed + proba), first or model
+    scores = first.evaluate(test, predictions=first.labels_from_proba(summed / members))
+    transfer = scores["transfer"]["unseen_known"]
+    return {"method": f"veclift {variant}", "accuracy": scores["accuracy"], "unseen_known": transfer["accuracy"],
+            "unseen_count": transfer["count"], "train_s": seconds, "epochs": " ".join(epochs)}  # fmt: skip
 
 
 def parse_variants(spec: str) -> dict[str, dict]:

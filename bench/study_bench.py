@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,7 @@ def run_study(name: str, args: argparse.Namespace, previous: dict | None) -> dic
                "--output", str(work), "--json", *args.extra]
     if args.sizes:
         command[command.index("--sizes") + 1] = args.sizes
+    load_before = os.getloadavg()[0]  # the host is shared: other work slows the trials, so say how busy it was
     began = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - began
@@ -62,7 +64,8 @@ def run_study(name: str, args: argparse.Namespace, previous: dict | None) -> dic
     earlier = (previous or {}).get("wall_seconds_runs") or [(previous or {}).get("wall_seconds_this_run")]
     return {"command": " ".join(["veclift", *command[3:]]), "wall_seconds_this_run": wall,
             "wall_seconds_runs": [w for w in earlier if w is not None] + [wall],
-            "trial_seconds_total": trial_seconds, "machine": {k: v for k, v in machine_info().items() if k in ("date", "cpu", "cores")},
+            "trial_seconds_total": trial_seconds, "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "machine": {k: v for k, v in machine_info().items() if k in ("date", "cpu", "cores")},
             "run_before": replaced or (previous or {}).get("run_before"), **summary}
 
 
@@ -93,6 +96,8 @@ def main() -> None:
                  f"{' + '.join(f'{w:.0f}' for w in s.get('wall_seconds_runs', [s['wall_seconds_this_run']]))} s; "
                  f"the trials took {s['trial_seconds_total']:.0f} s in all, each in its own process "
                  f"({s['finished']} of {s['trials']} trials, {s['failed']} failed)"
+                 + (f"; 1-minute load average {s['load_average'][0]} before the last run, {s['load_average'][1]} after it"
+                    if s.get("load_average") else "")
                  + (f"; the run this one replaced: {s['run_before']['wall_seconds']:.0f} s wall, trials "
                     f"{s['run_before']['trial_seconds_total']:.0f} s ({machine_words(s['run_before']['machine'])})"
                     if s.get("run_before") else "") + "\n\n"
