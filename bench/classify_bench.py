@@ -215,7 +215,7 @@ def ensemble_row(variant: str, options: dict, members: int, train, dev, test, ve
     for k in range(members):
         model = TextClassifier(embeddings=strategy, **options)
         began = time.perf_counter()
-        model.fit(train, dev, vectors=vectors, seed=seed + 100 * k)
+        model.fit(train, dev, vectors=vectors, seed=seed + 100 * k, progress=False)
         seconds += time.perf_counter() - began
         epochs.append(f"{model.train_result.best_epoch}/{len(model.train_result.history)}")
         proba = model.predict_proba(test)
