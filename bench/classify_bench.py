@@ -18,9 +18,9 @@ Methods: ``tfidf-logreg`` (scikit-learn TfidfVectorizer word 1-2-grams, sublinea
 LogisticRegression), ``fasttext`` (``fasttext-wheel``: epoch 25, lr 0.5, wordNgrams 2, dim 50, one
 thread), ``setfit`` (the ``setfit`` library with the packaged MiniLM, its defaults but one epoch of
 at most ``SETFIT_PAIRS`` pairs; sizes <= 2,000) and veclift variants (``VARIANTS``, or any given as
-``--variants 'name={"embeddings": ..., ...}'``; a variant's ``"ensemble": N``, not a classifier option,
-trains N of it on the same rows with seeds seed, seed + 100, ... and averages their probabilities).
-All train on exactly the same texts.
+``--variants 'name={"embeddings": ..., ...}'``; a variant's ``"ensemble": N``, not a classifier
+option, trains N of it on the same rows with seeds seed, seed + 100, ... and averages their
+probabilities). All train on exactly the same texts.
 
     python bench/classify_bench.py [--sections mr,sst2] [--variants NAMES|SPECS] [--seeds 0,1,2]
         [--sizes 100,500,2000,all] [--folds 0-9] [--baselines tfidf-logreg,fasttext,setfit] [--quick]

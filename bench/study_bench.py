@@ -40,14 +40,15 @@ def run_study(name: str, args: argparse.Namespace, previous: dict | None) -> dic
     replaced = None
     if previous and not work.exists():  # a fresh store: the kept figures are of an earlier run, not resumed
         replaced = {"wall_seconds": sum(previous.get("wall_seconds_runs") or [previous["wall_seconds_this_run"]]),
-                    "trial_seconds_total": previous["trial_seconds_total"], "machine": previous.get("machine")}
+                    "trial_seconds_total": previous["trial_seconds_total"], "machine": previous.get("machine"),
+                    "load_average": previous.get("load_average")}
         previous = None
     command = [sys.executable, "-m", "veclift", "study", *map(str, STUDIES[name]), "--vectors", "glove-6b-50d",
                "--strategies", args.strategies, "--seeds", str(args.seeds), "--jobs", str(args.jobs),
                "--output", str(work), "--json", *args.extra]
     if args.sizes:
         command[command.index("--sizes") + 1] = args.sizes
-    load_before = os.getloadavg()[0]  # the host is shared: other work slows the trials, so say how busy it was
+    load_before = load_average()
     began = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - began
@@ -64,9 +65,18 @@ def run_study(name: str, args: argparse.Namespace, previous: dict | None) -> dic
     earlier = (previous or {}).get("wall_seconds_runs") or [(previous or {}).get("wall_seconds_this_run")]
     return {"command": " ".join(["veclift", *command[3:]]), "wall_seconds_this_run": wall,
             "wall_seconds_runs": [w for w in earlier if w is not None] + [wall],
-            "trial_seconds_total": trial_seconds, "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "trial_seconds_total": trial_seconds, "load_average": [load_before, load_average()],
             "machine": {k: v for k, v in machine_info().items() if k in ("date", "cpu", "cores")},
             "run_before": replaced or (previous or {}).get("run_before"), **summary}
+
+
+def load_average() -> float | None:
+    """The 1-minute load average, rounded (None where the platform has none): the host is shared, and
+    other work slows the trials, so each run says how busy the machine was."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def machine_words(machine: dict | None) -> str:
@@ -96,8 +106,8 @@ def main() -> None:
                  f"{' + '.join(f'{w:.0f}' for w in s.get('wall_seconds_runs', [s['wall_seconds_this_run']]))} s; "
                  f"the trials took {s['trial_seconds_total']:.0f} s in all, each in its own process "
                  f"({s['finished']} of {s['trials']} trials, {s['failed']} failed)"
-                 + (f"; 1-minute load average {s['load_average'][0]} before the last run, {s['load_average'][1]} after it"
-                    if s.get("load_average") else "")
+                 + (f"; 1-minute load average {s['load_average'][0]} before the last run, "
+                    f"{s['load_average'][1]} after it" if s.get("load_average") else "")
                  + (f"; the run this one replaced: {s['run_before']['wall_seconds']:.0f} s wall, trials "
                     f"{s['run_before']['trial_seconds_total']:.0f} s ({machine_words(s['run_before']['machine'])})"
                     if s.get("run_before") else "") + "\n\n"

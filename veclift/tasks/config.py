@@ -251,7 +251,7 @@ class ClassifierConfig(TaskConfig):
     # a BiLSTM with max pooling over GloVe rows tuned at the full rate, batches of 64 at lr 2e-3. MR
     # 0.789 (SWEM mean+max, batches of 256 at lr 8e-3: 0.781); on SST-2 sentences, from 100 to 51,022
     # training rows, within a point of the best of SWEM, Kim's CNN and itself, and 0.5-3.4 points above
-    # SWEM at every size but 200 (level). It trains 9-14x slower than SWEM on MR and from 2,000 rows: SWEM with batches grown to
+    # SWEM at every size but 200 (level). It trains 8-14x slower than SWEM on MR and from 2,000 rows: SWEM with batches grown to
     # 16 an epoch (at most 1,024, the rate with them) is the option for fastText's speed (README).
     finetune_lr_ratio: float = retuned("finetune_lr_ratio", 1.0)
     batch_size: int = retuned("batch_size", 64)
