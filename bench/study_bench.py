@@ -107,7 +107,7 @@ def main() -> None:
                  f"the trials took {s['trial_seconds_total']:.0f} s in all, each in its own process "
                  f"({s['finished']} of {s['trials']} trials, {s['failed']} failed)"
                  + (f"; 1-minute load average {s['load_average'][0]} before the last run, "
-                    f"{s['load_average'][1]} after it" if s.get("load_average") else "")
+                    f"{s['load_average'][1]} after it" if None not in s.get("load_average", [None]) else "")
                  + (f"; the run this one replaced: {s['run_before']['wall_seconds']:.0f} s wall, trials "
                     f"{s['run_before']['trial_seconds_total']:.0f} s ({machine_words(s['run_before']['machine'])})"
                     if s.get("run_before") else "") + "\n\n"
