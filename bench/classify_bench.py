@@ -20,7 +20,8 @@ thread), ``setfit`` (the ``setfit`` library with the packaged MiniLM, its defaul
 at most ``SETFIT_PAIRS`` pairs; sizes <= 2,000) and veclift variants (``VARIANTS``, or any given as
 ``--variants 'name={"embeddings": ..., ...}'``; a variant's ``"ensemble": N``, not a classifier
 option, trains N of it on the same rows with seeds seed, seed + 100, ... and averages their
-probabilities). All train on exactly the same texts.
+probabilities; ``"ensemble": [{...}, ...]`` makes one member per entry, with these options over the
+variant's). All train on exactly the same texts.
 
     python bench/classify_bench.py [--sections mr,sst2] [--variants NAMES|SPECS] [--seeds 0,1,2]
         [--sizes 100,500,2000,all] [--folds 0-9] [--baselines tfidf-logreg,fasttext,setfit] [--quick]
@@ -197,7 +198,7 @@ def baseline_row(method: str, train, test, vectors: Vectors, seed: int) -> dict:
 def veclift_row(variant: str, options: dict, train, dev, test, vectors: Vectors, seed: int) -> dict:
     options = dict(options)
     members = options.pop("ensemble", 1)
-    if members > 1:
+    if not isinstance(members, int) or members > 1:
         return ensemble_row(variant, options, members, train, dev, test, vectors, seed)
     result = train_and_evaluate("classify", train, dev, test, vectors, seed=seed, **options)
     transfer = result["transfer"]["unseen_known"]
@@ -206,21 +207,23 @@ def veclift_row(variant: str, options: dict, train, dev, test, vectors: Vectors,
             "epochs": f"{result['best_epoch']}/{result['epochs']}"}  # fmt: skip
 
 
-def ensemble_row(variant: str, options: dict, members: int, train, dev, test, vectors: Vectors, seed: int) -> dict:
+def ensemble_row(variant: str, options: dict, members: int | list[dict], train, dev, test, vectors: Vectors,
+                 seed: int) -> dict:  # fmt: skip
     """``members`` classifiers on the same rows (seeds ``seed``, ``seed`` + 100, ...), their test
-    probabilities averaged; the time is that of every member's training."""
-    options = dict(options)
-    strategy = options.pop("strategy")
+    probabilities averaged; ``members`` a list: one member per entry, its options updated by it. The
+    time is that of every member's training."""
+    overrides = [{}] * members if isinstance(members, int) else members
     summed, seconds, epochs, first = None, 0.0, [], None
-    for k in range(members):
-        model = TextClassifier(embeddings=strategy, **options)
+    for k, override in enumerate(overrides):
+        member = {**options, **override}
+        model = TextClassifier(embeddings=member.pop("strategy"), **member)
         began = time.perf_counter()
         model.fit(train, dev, vectors=vectors, seed=seed + 100 * k, progress=False)
         seconds += time.perf_counter() - began
         epochs.append(f"{model.train_result.best_epoch}/{len(model.train_result.history)}")
         proba = model.predict_proba(test)
         summed, first = (proba if summed is None else summed + proba), first or model
-    scores = first.evaluate(test, predictions=first.labels_from_proba(summed / members))
+    scores = first.evaluate(test, predictions=first.labels_from_proba(summed / len(overrides)))
     transfer = scores["transfer"]["unseen_known"]
     return {"method": f"veclift {variant}", "accuracy": scores["accuracy"], "unseen_known": transfer["accuracy"],
             "unseen_count": transfer["count"], "train_s": seconds, "epochs": " ".join(epochs)}  # fmt: skip
