@@ -20,8 +20,9 @@ each run as a subprocess of their own virtualenv under bench/work/ner_bench/venv
 use: the local CPU torch wheel first, then the pinned package), read the subset files this script
 writes, and write predictions that are scored here with veclift's metric. Every finished run is
 kept under bench/work/ner_bench/runs/ and reused, so an interrupted run keeps what finished and
-sections can run separately (in parallel processes); each invocation rewrites
-bench/results/ner_bench.{json,md} from all the runs kept.
+sections can run separately (in parallel processes); the runs recorded in
+bench/results/ner_bench.json count as kept too (a fresh checkout has no bench/work). Each invocation
+rewrites bench/results/ner_bench.{json,md} from all the runs kept.
 
     python bench/ner_bench.py [--sections a,b,c,d,e] [--sizes 200,1000,full] [--systems veclift,spacy,flair]
         [--seeds 0,1,2] [--ideas default,bio,...] [--first-sizes 200,1000] [--quick] [--rerun]
@@ -46,7 +47,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from common import DATA, ROOT, WORK, markdown_table, write_results  # noqa: E402
+from common import DATA, RESULTS, ROOT, WORK, markdown_table, write_results  # noqa: E402
 
 from veclift.atomic import atomic_path  # noqa: E402
 from veclift.data import read_conll, subsample, write_conll  # noqa: E402
@@ -125,6 +126,7 @@ class Bench:
         self.quick, self.rerun, self.seeds = quick, rerun, seeds
         self.root = WORK / ("ner_bench-quick" if quick else "ner_bench")
         self.runs = self.root / "runs"
+        self.recorded = {} if quick else recorded_runs()
         self.glove = Vectors.load("glove-6b-50d", progress=False)
         self.sets = {
             "conll": (read_conll(DATA / "ner" / "conll2003" / "train.txt"),
@@ -170,6 +172,8 @@ class Bench:
         path = self.runs / f"{key}.json"
         if path.exists() and not self.rerun:
             return json.loads(path.read_text())
+        if key in self.recorded and not self.rerun:
+            return self.recorded[key]
         result = {"key": key, **make()}
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
@@ -396,9 +400,17 @@ def run_system(bench: Bench, system: str, data: str, size, seed: int = 0) -> Non
 
 
 # --- report -----------------------------------------------------------------------------------
+def recorded_runs() -> dict[str, dict]:
+    """The runs bench/results/ner_bench.json holds: the kept ones live under the git-ignored
+    bench/work, so a fresh checkout has only these, and a report built without them would drop them."""
+    path = RESULTS / "ner_bench.json"
+    return json.loads(path.read_text()).get("runs", {}) if path.exists() else {}
+
+
 def load_runs(bench: Bench) -> dict[str, dict]:
-    return {p.relative_to(bench.runs).with_suffix("").as_posix(): json.loads(p.read_text())
+    kept = {p.relative_to(bench.runs).with_suffix("").as_posix(): json.loads(p.read_text())
             for p in sorted(bench.runs.rglob("*.json"))}  # fmt: skip
+    return {**bench.recorded, **kept}
 
 
 def spread(values: list[float]) -> dict:
