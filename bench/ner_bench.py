@@ -105,6 +105,8 @@ IDEAS = {
     # likely; without an entity, a weak model's all-O sentences would win), at most `sentences` of
     # them, join the training set of a model trained afresh, `rounds` times
     "bio-self-train": {"bio_constraints": True, "self_training": {"threshold": 0.9, "sentences": 2000, "rounds": 1}},
+    "bio-ctx-frozen-4-self-train": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 4, "bio_constraints": True,
+                                    "self_training": {"threshold": 0.9, "sentences": 2000, "rounds": 1}},  # fmt: skip
     # all of train.txt (--first-sizes 14041), section a's budget: batch 8, or batches grown to at
     # most 400 / 200 an epoch (batch 36 / 71)
     "bio-full": {"bio_constraints": True, **FULL_EPOCHS},
