@@ -39,10 +39,12 @@ import fcntl
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 from pathlib import Path
 
 import torch
@@ -52,6 +54,7 @@ from sklearn.linear_model import LogisticRegression
 
 from veclift.data import kfold, read_label_files, read_table, subsample, train_test_split
 from veclift.tasks import TextClassifier, train_and_evaluate
+from veclift.tasks.api import prepare_oov
 from veclift.vectors import Vectors
 
 NAME = "classify_bench"
@@ -213,6 +216,8 @@ def ensemble_row(variant: str, options: dict, members: int | list[dict], train, 
     probabilities averaged; ``members`` a list: one member per entry, its options updated by it. The
     time is that of every member's training."""
     overrides = [{}] * members if isinstance(members, int) else members
+    if options["strategy"] != "scratch":  # fitted once and kept out of the time, as train_and_evaluate does
+        prepare_oov(vectors, options.get("oov", TextClassifier().config.oov))
     summed, seconds, epochs, first = None, 0.0, [], None
     for k, override in enumerate(overrides):
         member = {**options, **override}
@@ -229,12 +234,27 @@ def ensemble_row(variant: str, options: dict, members: int | list[dict], train, 
             "unseen_count": transfer["count"], "train_s": seconds, "epochs": " ".join(epochs)}  # fmt: skip
 
 
+def usage_error(message: str) -> NoReturn:
+    """One line on stderr and exit status 2, as a bad command line gets."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
+
+
 def parse_variants(spec: str) -> dict[str, dict]:
     """``name`` (of `VARIANTS`) or ``name={json options}``, separated by ``;`` (or ``,`` for names only)."""
     out = {}
     for part in [p.strip() for p in (spec.split(";") if "=" in spec else spec.split(",")) if p.strip()]:
         name, _, options = part.partition("=")
-        out[name] = dict(json.loads(options) if options else VARIANTS[name])
+        try:
+            chosen = json.loads(options) if options else VARIANTS[name]
+        except (KeyError, ValueError) as exc:
+            usage_error(f"--variants {name}: {'unknown variant' if isinstance(exc, KeyError) else f'not JSON: {exc}'}")
+        members = chosen.get("ensemble", 1) if isinstance(chosen, dict) else None
+        if members is None or not (isinstance(members, int) and members >= 1 or isinstance(members, list) and members
+                                   and all(isinstance(m, dict) for m in members)):  # fmt: skip
+            usage_error(f"--variants {name}: options must be a JSON object whose ensemble is a count >= 1 "
+                        "or a non-empty list of objects")  # fmt: skip
+        out[name] = dict(chosen)
         out[name]["strategy"] = out[name].pop("embeddings", "finetune")
     return out
 
