@@ -76,6 +76,10 @@ FLAIR_CAP = {200: (100, 600), 1000: (100, 1200), "full": (20, 2400)}
 QUICK = {"veclift": {"max_epochs": 2, "patience": 0}, "spacy_steps": 200, "flair": (2, 120)}
 # Section f: the ideas for small training sets, each a set of TaggerConfig overrides (and the
 # embedding strategy), measured against today's default on the first N sentences.
+UNLABELED_FROM = 1000  # the sentences of train.txt self-training may read untagged: those after the first 1,000
+RAW_TEXT = f"conll-raw-after-{UNLABELED_FROM}.txt"
+SELF_TRAINING = {"self_train": RAW_TEXT, "self_train_threshold": 0.9, "self_train_sentences": 2000, "self_train_rounds": 1}
+"""Self-training settings; `RAW_TEXT` names the file `Bench.raw_text` writes."""
 IDEAS = {
     "before": {"bio_constraints": False},  # TaggerConfig before this section: the reference
     "bio": {"bio_constraints": True},  # TaggerConfig's default since
@@ -100,13 +104,14 @@ IDEAS = {
     "bio-ensemble-3": {"bio_constraints": True, "ensemble": 3},
     "bio-ctx-frozen-4-ensemble-3": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 4,
                                     "bio_constraints": True, "ensemble": 3},  # fmt: skip
-    # self-training: the model tags the train.txt sentences after the first 1,000 (their tags unused);
-    # its most confident sentences with an entity (every token's best tag at least `threshold`
-    # likely; without an entity, a weak model's all-O sentences would win), at most `sentences` of
-    # them, join the training set of a model trained afresh, `rounds` times
-    "bio-self-train": {"bio_constraints": True, "self_training": {"threshold": 0.9, "sentences": 2000, "rounds": 1}},
+    # self-training (`--self-train FILE`): the model tags the train.txt sentences after the first
+    # 1,000, written as raw text, one sentence a line (their tags unused); its most confident
+    # sentences with an entity (every token's best tag at least `threshold` likely; without an
+    # entity, a weak model's all-O sentences would win), at most `sentences` of them, join the
+    # training set of a model trained afresh, `rounds` times
+    "bio-self-train": {"bio_constraints": True, **SELF_TRAINING},
     "bio-ctx-frozen-4-self-train": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 4, "bio_constraints": True,
-                                    "self_training": {"threshold": 0.9, "sentences": 2000, "rounds": 1}},  # fmt: skip
+                                    **SELF_TRAINING},  # fmt: skip
     # all of train.txt (--first-sizes 14041), section a's budget: batch 8, or batches grown to at
     # most 400 / 200 an epoch (batch 36 / 71)
     "bio-full": {"bio_constraints": True, **FULL_EPOCHS},
@@ -120,7 +125,6 @@ IDEAS = {
     "bio-max-batches-400": {"bio_constraints": True, "max_batches": 400, "lr_scaling": "none"},
     "bio-max-batches-200-sqrt": {"bio_constraints": True, "max_batches": 200, "lr_scaling": "sqrt"},
 }
-UNLABELED_FROM = 1000  # the sentences of train.txt self-training may read untagged: those after the first 1,000
 
 
 class Bench:
@@ -160,6 +164,16 @@ class Bench:
             for path, sentences in zip(paths.values(), self.split(data, size, seed)):
                 write_conll(sentences, path, separator="\t")
         return paths
+
+    def raw_text(self) -> Path:
+        """The train.txt sentences after the first `UNLABELED_FROM` as raw text, one a line, tokens
+        joined by spaces, for ``--self-train`` (written once)."""
+        path = self.root / "data" / RAW_TEXT
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                Path(tmp).write_text("".join(" ".join(s.tokens) + "\n" for s in self.sets["conll"][0][UNLABELED_FROM:]))
+        return path
 
     def glove_text(self) -> Path:
         """GloVe 6B 50d as word2vec text (header line), the file both competitors read."""
@@ -206,7 +220,6 @@ class Bench:
         """Section f: the first ``size`` CoNLL-2003 sentences, TaggerConfig with the idea's overrides."""
         overrides = dict(IDEAS[name])
         strategy = overrides.pop("embeddings", "finetune")
-        self_training = overrides.pop("self_training", None)
         members = overrides.pop("ensemble", 0)
         config = {**EPOCHS, **overrides, **(QUICK["veclift"] if self.quick else {})}
         key = f"veclift-first/{name}-{size}-s{seed}"
@@ -218,12 +231,11 @@ class Bench:
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
             if members:
                 result = ensemble(train, dev, test, self.glove, strategy, seed, checkpoint, members, config)
-            elif self_training:
-                unlabeled = [list(s.tokens) for s in self.sets["conll"][0][UNLABELED_FROM:]]
-                result = self_train(train, dev, test, unlabeled, self.glove, strategy, seed, checkpoint, self_training, config)
             else:
-                result = train_and_score(train, dev, test, self.glove, strategy, seed, checkpoint, **config)
-            checkpoint.unlink(missing_ok=True)
+                run = {**config, "self_train": str(self.raw_text())} if config.get("self_train") else config
+                result = train_and_score(train, dev, test, self.glove, strategy, seed, checkpoint, **run)
+            for path in checkpoint.parent.glob(f"{checkpoint.stem}*{checkpoint.suffix}"):  # and self-training's rounds
+                path.unlink()
             return {"system": "veclift", "idea": name, "size": size, "strategy": strategy, "config": config, **result}
 
         return self.kept(key, make)
@@ -293,30 +305,8 @@ def train_and_score(train, dev, test, vectors, strategy: str, seed: int, checkpo
     return {**model.evaluate(test), "seed": seed, "train_seconds": train_seconds, "resumed": resumed,
             "epochs": len(result.history), "best_epoch": result.best_epoch, "dev_score": result.best_score,
             "history": result.history, "predict_tokens_per_s": sum(len(s.tokens) for s in test) / predict_seconds,
+            **({"self_training": result.self_training} if result.self_training else {}),
             **({"model": model} if keep_model else {})}  # fmt: skip
-
-
-def self_train(train, dev, test, unlabeled, vectors, strategy: str, seed: int, checkpoint: Path, settings: dict,
-               config: dict) -> dict:  # fmt: skip
-    """Train, tag ``unlabeled``, add its most confident sentences to ``train``, train afresh; repeat.
-    The time is that of every model and tagging pass together."""
-    from veclift.data import TaggedSentence
-
-    began, rounds = time.perf_counter(), []
-    result = train_and_score(train, dev, test, vectors, strategy, seed, checkpoint, keep_model=True, **config)
-    for _ in range(settings["rounds"]):
-        teacher = result.pop("model")
-        answers = teacher.predict_entities(unlabeled, vectors=vectors, marginals=True)
-        confidence = [min(max(row.values()) for row in a["marginals"]) for a in answers]
-        order = sorted(range(len(answers)), key=lambda i: -confidence[i])
-        chosen = [i for i in order if confidence[i] >= settings["threshold"] and answers[i]["entities"]][: settings["sentences"]]
-        pseudo = [TaggedSentence(answers[i]["tokens"], answers[i]["tags"]) for i in chosen]
-        rounds.append({"teacher_f1": result["f1"], "added": len(pseudo),
-                       "added_entities": sum(len(answers[i]["entities"]) for i in chosen)})  # fmt: skip
-        checkpoint.unlink(missing_ok=True)
-        result = train_and_score([*train, *pseudo], dev, test, vectors, strategy, seed, checkpoint, keep_model=True, **config)
-    result.pop("model")
-    return {**result, "train_seconds": time.perf_counter() - began, "self_training": rounds}
 
 
 def ensemble(train, dev, test, vectors, strategy: str, seed: int, checkpoint: Path, members: int, config: dict) -> dict:

@@ -134,11 +134,14 @@ def run_training(task: Task, extra: list[str], options: dict[str, Any], *, confi
     summary = {
         "output": str(output), "task": task.name, "embeddings": model.config.embeddings, "train_size": len(train_data),
         "epochs": len(result.history), "best_epoch": result.best_epoch, "dev_score": result.best_score,
-        "train_seconds": result.seconds,
+        "train_seconds": result.seconds, **({"self_training": result.self_training} if result.self_training else {}),
     }  # fmt: skip
     if as_json:
         print(json.dumps(summary))
         return
+    for done in result.self_training:
+        err.print(f"self-training round {done['round']}: {done['added']} of {done['tagged']} raw sentences joined the "
+                  f"training data ({done['added_entities']} entities)", highlight=False)  # fmt: skip
     score = f", best dev {model.dev_metric} {result.best_score:.4f} at epoch {result.best_epoch}" if result.best_score is not None else ""
     err.print(f"trained {task.name} model on {len(train_data)} examples in {result.seconds:.1f} s, {len(result.history)} epochs{score}",
               highlight=False)  # fmt: skip

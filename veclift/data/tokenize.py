@@ -18,6 +18,10 @@ Rules, tried in this order at each position (whitespace separates tokens and is 
 from __future__ import annotations
 
 import re
+from os import PathLike
+
+from veclift.data.textfile import read_text, text_lines
+from veclift.errors import VecliftError
 
 _TOKEN = re.compile(
     r"""
@@ -75,3 +79,12 @@ def token_offsets(text: str, tokens: list[str]) -> list[tuple[int, int]] | None:
         offsets.append((start, start + len(token)))
         position = start + len(token)
     return offsets if not text[position:].strip() else None
+
+
+def raw_sentences(path: str | PathLike, what: str = "text") -> list[list[str]]:
+    """The token lists of a raw-text file, one sentence a line (blank lines skipped); ``what`` names
+    the file in the error a file without any sentence gives."""
+    token_lists = [tokens for tokens in (tokenize(line) for line in text_lines(read_text(path))) if tokens]
+    if not token_lists:
+        raise VecliftError(f"no sentence in the {what} (one sentence a line)", path)
+    return token_lists

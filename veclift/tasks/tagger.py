@@ -228,7 +228,8 @@ class SequenceTagger(EntityPredictor, TaskModel):
 
         With ``init_model`` set, training continues from that tagger (`veclift.tasks.update`): its rows
         and weights are kept, new entity types added, the types ``train`` does not annotate rehearsed
-        as ``rehearsal`` says and the features pulled to the old weights by ``init_pull``."""
+        as ``rehearsal`` says and the features pulled to the old weights by ``init_pull``. With
+        ``self_train`` set, rounds of self-training on that raw text follow (`veclift.tasks.self_training`)."""
         train, dev = self._tagged(train, scheme, "training data"), self._tagged(dev, scheme, "dev data")
         if self.config.init_model is not None:
             from veclift.tasks.update import continue_training
@@ -236,6 +237,10 @@ class SequenceTagger(EntityPredictor, TaskModel):
             return continue_training(self, train, dev, **options)
         if self.config.rehearse is not None:
             raise VecliftError("rehearse (--rehearse) applies only when training continues from a model (--init-model)")
+        if self.config.self_train is not None:
+            from veclift.tasks.self_training import self_train
+
+            return self_train(self, train, dev, **options)
         return super().fit(train, dev, **options)
 
     def _tagged(self, data: Any, scheme: str, what: str) -> Any:

@@ -27,17 +27,20 @@ from veclift.tasks.loop import Loop
 
 @dataclass
 class TrainResult:
-    """What training did: per-epoch history, the best dev score and its epoch, seconds spent."""
+    """What training did: per-epoch history, the best dev score and its epoch, seconds spent (and
+    the rounds of self-training that led to it)."""
 
     history: list[dict[str, float]] = field(default_factory=list)
     best_score: float | None = None
     best_epoch: int = 0
     seconds: float = 0.0
     stopped_early: bool = False
+    self_training: list[dict[str, Any]] = field(default_factory=list)  # per round (veclift.tasks.self_training)
 
     def to_dict(self) -> dict[str, Any]:
+        rounds = {"self_training": self.self_training} if self.self_training else {}  # older versions load the rest
         return {"history": self.history, "best_score": self.best_score, "best_epoch": self.best_epoch,
-                "seconds": self.seconds, "stopped_early": self.stopped_early}  # fmt: skip
+                "seconds": self.seconds, "stopped_early": self.stopped_early, **rounds}  # fmt: skip
 
 
 def seed_everything(seed: int) -> None:

@@ -58,8 +58,7 @@ import torch
 
 from veclift.data.schemes import spans, split_tag, tags_from_spans
 from veclift.data.tagged import TaggedSentence
-from veclift.data.textfile import read_text, text_lines
-from veclift.data.tokenize import tokenize
+from veclift.data.tokenize import raw_sentences
 from veclift.embeddings import WordEmbedder
 from veclift.errors import VecliftError
 from veclift.tasks.config import TaggerConfig
@@ -147,15 +146,7 @@ def rehearsal_tokens(base: SequenceTagger, rehearse: str | None) -> list[list[st
     training sentences kept in ``base`` (``rehearsal_sentences``)."""
     if rehearse == NO_REHEARSAL:
         return []
-    return rehearsal_text(rehearse) if rehearse is not None else [list(tokens) for tokens in base.rehearsal_tokens]
-
-
-def rehearsal_text(path: str | Path) -> list[list[str]]:
-    """The token lists of a raw-text file, one sentence a line (blank lines skipped)."""
-    token_lists = [tokens for tokens in (tokenize(line) for line in text_lines(read_text(path))) if tokens]
-    if not token_lists:
-        raise VecliftError("no sentence in the rehearsal text (one sentence a line)", path)
-    return token_lists
+    return raw_sentences(rehearse, "rehearsal text") if rehearse is not None else [list(tokens) for tokens in base.rehearsal_tokens]
 
 
 def entity_types(labels: Iterable[str]) -> set[str]:
