@@ -192,7 +192,7 @@ class Bench:
             return self.recorded[key]
         result = {"key": key, **make()}
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
+        with atomic_path(path, overwrite=True) as tmp:  # --rerun replaces its own run
             Path(tmp).write_text(json.dumps(result, indent=1, default=str))
         print(json.dumps({k: v for k, v in result.items() if k not in ("history", "per_type")}, default=str), flush=True)
         return result

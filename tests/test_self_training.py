@@ -1,0 +1,120 @@
+"""Self-training a tagger on raw text (`--self-train`, `veclift.tasks.self_training`): which tagged
+sentences join the training data, the rounds, their checkpoints, the CLI and the bad inputs."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import torch
+from task_fixtures import CITIES, PEOPLE, constant_baseline, tagged_sentences, tiny_vectors
+from typer.testing import CliRunner
+
+import veclift.cli
+from veclift.data import write_conll
+from veclift.errors import VecliftError
+from veclift.tasks import SequenceTagger, load_model
+from veclift.tasks.self_training import round_checkpoint
+
+veclift.cli._register()
+runner = CliRunner()
+FAST = dict(hidden=16, char_filters=8, batch_size=8, lr=0.01, max_epochs=10)
+TRAIN = tagged_sentences(30, seed=0)  # people and cities of the first four of each
+DEV = tagged_sentences(10, seed=2)
+NEW_NAMES = dict(people=PEOPLE[4:], cities=CITIES[4:])  # never in TRAIN or DEV
+RAW = tagged_sentences(50, seed=5, **NEW_NAMES)
+TEST = tagged_sentences(40, seed=3, **NEW_NAMES)
+
+
+@pytest.fixture
+def raw(tmp_path):
+    """RAW as raw text, one sentence a line, with a blank line and a sentence without an entity."""
+    path = tmp_path / "raw.txt"
+    path.write_text("".join(" ".join(s.tokens) + "\n" for s in RAW) + "\nthe a today .\n")
+    return path
+
+
+def test_the_confident_tagged_sentences_with_an_entity_join_the_training_data(raw):
+    model = SequenceTagger(self_train=str(raw), self_train_threshold=0.6, **FAST)
+    model.fit(TRAIN, DEV, vectors=tiny_vectors(), progress=False)
+    (done,) = model.train_result.self_training
+    assert done["tagged"] == 51 and done["added"] == 50  # the sentence without an entity stays out
+    assert done["added_entities"] == sum(len(s.entities()) for s in RAW)
+    assert done["teacher_dev_score"] is not None and done["teacher_dev_score"] > 0.9
+    assert {"lucy", "vienna", "madrid"} <= {w.lower() for w in model.words.train_words}
+    scores = model.evaluate(TEST)
+    assert scores["f1"] > 0.9 and scores["accuracy"] > constant_baseline(TEST)
+
+
+def test_rounds_take_the_surest_sentences_up_to_the_limit(raw):
+    model = SequenceTagger(self_train=str(raw), self_train_threshold=0.6, self_train_sentences=20, self_train_rounds=2, **FAST)
+    model.fit(TRAIN, DEV, vectors=tiny_vectors(), progress=False)
+    assert [(r["round"], r["added"]) for r in model.train_result.self_training] == [(1, 20), (2, 20)]
+    assert model.train_result.seconds > 0
+
+
+def test_a_threshold_no_sentence_reaches_leaves_the_plain_model(raw):
+    vectors = tiny_vectors()
+    model = SequenceTagger(self_train=str(raw), self_train_threshold=1.0, **FAST).fit(TRAIN, DEV, vectors=vectors, progress=False)
+    plain = SequenceTagger(**FAST).fit(TRAIN, DEV, vectors=vectors, progress=False)
+    assert [r["added"] for r in model.train_result.self_training] == [0]
+    assert not plain.train_result.self_training
+    for (name, ours), theirs in zip(model.network.state_dict().items(), plain.network.state_dict().values()):
+        assert torch.equal(ours, theirs), name
+
+
+def test_each_round_resumes_from_its_own_checkpoint(raw, tmp_path):
+    checkpoint = tmp_path / "run.pt"
+    options = dict(self_train=str(raw), self_train_threshold=0.6, self_train_rounds=2, **FAST)
+    first = SequenceTagger(**options).fit(TRAIN, DEV, vectors=tiny_vectors(), checkpoint=checkpoint, progress=False)
+    assert round_checkpoint(checkpoint, 1) == tmp_path / "run.round1.pt"
+    assert sorted(p.name for p in tmp_path.glob("run*.pt")) == ["run.pt", "run.round1.pt", "run.round2.pt"]
+    again = SequenceTagger(**options).fit(TRAIN, DEV, vectors=tiny_vectors(), checkpoint=checkpoint, progress=False)
+    assert again.predict(TEST) == first.predict(TEST)
+    assert again.train_result.self_training == first.train_result.self_training
+
+
+def test_bad_self_training_settings_are_one_line_errors(tmp_path):
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n  \n")
+    with pytest.raises(VecliftError, match="no sentence in the self-training text") as info:
+        SequenceTagger(self_train=str(blank), **FAST).fit(TRAIN, progress=False)
+    assert "\n" not in str(info.value)
+    with pytest.raises(VecliftError, match="cannot read file: No such file"):
+        SequenceTagger(self_train=str(tmp_path / "missing.txt"), **FAST).fit(TRAIN, progress=False)
+    with pytest.raises(VecliftError, match="self_train_threshold must be between 0 and 1"):
+        SequenceTagger(self_train_threshold=1.5)
+    with pytest.raises(VecliftError, match="self_train_rounds must be above 0"):
+        SequenceTagger(self_train_rounds=0)
+    with pytest.raises(VecliftError, match="does not apply with --init-model"):
+        SequenceTagger(self_train=str(blank), init_model=str(tmp_path))
+
+
+def test_train_ner_self_trains_from_the_command_line(raw, tmp_path, monkeypatch, capsys):
+    write_conll(TRAIN, tmp_path / "train.conll")
+    write_conll(DEV, tmp_path / "dev.conll")
+    output = tmp_path / "model"
+    args = ["train", "ner", "--train", tmp_path / "train.conll", "--dev", tmp_path / "dev.conll", "--embeddings", "scratch",
+            "--self-train", raw, "--self-train-threshold", "0", "--output", output, "--epochs", "3", "--hidden", "16",
+            "--quiet", "--json"]  # fmt: skip
+    result = runner.invoke(veclift.cli.app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    (done,) = summary["self_training"]
+    assert done["tagged"] == 51 and done["added"] >= 50  # threshold 0: every sentence the model finds an entity in
+    model = load_model(output)
+    assert model.train_result.self_training == summary["self_training"]
+    assert {"lucy", "vienna"} <= {w.lower() for w in model.words.train_words}
+    assert "--self-train-rounds" in runner.invoke(veclift.cli.app, ["train", "ner", "--help"]).output
+
+    for extra, message in (([raw], "does not apply to classify models"), ([tmp_path / "none.txt"], "No such file")):
+        task = "classify" if message.startswith("does not") else "ner"
+        monkeypatch.setattr(sys, "argv", ["veclift", "train", task, "--train", str(tmp_path / "train.conll"),
+                                          "--self-train", *map(str, extra), "--embeddings", "scratch",
+                                          "--output", str(tmp_path / "x")])  # fmt: skip
+        with pytest.raises(SystemExit) as exit_info:
+            veclift.cli.main()
+        stderr = capsys.readouterr().err
+        assert exit_info.value.code == 2 and len(stderr.strip().splitlines()) == 1, stderr
+        assert message in stderr and not (tmp_path / "x").exists()
