@@ -48,7 +48,7 @@ from typing import NoReturn
 from pathlib import Path
 
 import torch
-from common import DATA, RESULTS, machine_info, markdown_table, write_results
+from common import DATA, RESULTS, WORK, machine_info, markdown_table, write_results
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -82,6 +82,9 @@ VARIANTS: dict[str, dict] = {
                         "max_epochs": 4, "patience": 2, "batch_size": 16},  # fmt: skip
 }
 DEFAULT_VARIANTS = "scratch,frozen,finetune,swem,swem-fast"
+POOL_TEXT = "pool"
+"""A variant's ``"self_train": "pool"``: self-training (``--self-train``) on the SST-2 pool rows not in
+its training set, as raw text (their labels unused)."""
 
 
 # --- data -------------------------------------------------------------------------------------------
@@ -205,9 +208,10 @@ def veclift_row(variant: str, options: dict, train, dev, test, vectors: Vectors,
         return ensemble_row(variant, options, members, train, dev, test, vectors, seed)
     result = train_and_evaluate("classify", train, dev, test, vectors, seed=seed, **options)
     transfer = result["transfer"]["unseen_known"]
+    rounds = {"self_training": result["self_training"]} if "self_training" in result else {}
     return {"method": f"veclift {variant}", "accuracy": result["accuracy"], "unseen_known": transfer["accuracy"],
             "unseen_count": transfer["count"], "train_s": result["train_seconds"],
-            "epochs": f"{result['best_epoch']}/{result['epochs']}"}  # fmt: skip
+            "epochs": f"{result['best_epoch']}/{result['epochs']}", **rounds}  # fmt: skip
 
 
 def ensemble_row(variant: str, options: dict, members: int | list[dict], train, dev, test, vectors: Vectors,
@@ -259,11 +263,24 @@ def parse_variants(spec: str) -> dict[str, dict]:
     return out
 
 
+def pool_text(options: dict, pool: Sequence, train: Sequence, name: str) -> dict:
+    """``options`` with a ``"self_train": "pool"`` (`POOL_TEXT`) made the path of a raw-text file of
+    the ``pool`` rows not in ``train``, one a line (rewritten each time: cheap)."""
+    if options.get("self_train") != POOL_TEXT:
+        return options
+    chosen = {id(item) for item in train}
+    path = WORK / NAME / f"raw-pool-{name}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(text(item) + "\n" for item in pool if id(item) not in chosen))
+    return {**options, "self_train": str(path)}
+
+
 def run_one(key: dict, method: str, options: dict | None, train, dev, test, vectors, seed, store,
-            paired: dict | None = None) -> None:
+            paired: dict | None = None, run_options: dict | None = None) -> None:
     """Train and score one method and store its row; ``paired`` holds fastText's training seconds on
     the same data in this run (``fasttext_s``), filled by fastText's own row, so that the time ratio
-    is taken fold by fold (or seed by seed) in one run, not across runs on a shared machine."""
+    is taken fold by fold (or seed by seed) in one run, not across runs on a shared machine;
+    ``run_options``: the options trained with, where they differ from the recorded ``options``."""
     began = time.strftime("%H:%M:%S")
     if options is None:
         try:
@@ -272,7 +289,8 @@ def run_one(key: dict, method: str, options: dict | None, train, dev, test, vect
             print(f"{method} skipped: {exc}", flush=True)
             return
     else:
-        row = {**veclift_row(method, options, train, dev, test, vectors, seed), "options": json.dumps(options, sort_keys=True)}
+        row = {**veclift_row(method, run_options or options, train, dev, test, vectors, seed),
+               "options": json.dumps(options, sort_keys=True)}  # fmt: skip
     row = {**key, **row, "size": len(train), "threads": torch.get_num_threads()}
     if paired is not None:
         if method == "fasttext":
@@ -293,6 +311,8 @@ def run_mr(vectors, args, store) -> None:
         for method in args.baselines:
             run_one({"fold": fold}, method, None, train, dev, test, vectors, 0, store, paired)
         for name, options in args.variants.items():
+            if options.get("self_train") == POOL_TEXT:
+                usage_error(f"--variants {name}: MR has no rows outside its folds to self-train on")
             options = {**options, "max_epochs": 2} if args.quick else options
             run_one({"fold": fold}, name, options, train, dev, test, vectors, 0, store, paired)
 
@@ -314,7 +334,8 @@ def run_sst2(vectors, args, store) -> None:
                 if options["strategy"].startswith("contextual") and not contextual_ok:
                     continue
                 options = {**options, "max_epochs": 2} if args.quick else options
-                run_one(key, name, options, train, dev, test, vectors, seed, store, paired)
+                run_options = pool_text(options, pool, train, f"{size}-s{seed}")
+                run_one(key, name, options, train, dev, test, vectors, seed, store, paired, run_options)
 
 
 # --- results ------------------------------------------------------------------------------------------

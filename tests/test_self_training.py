@@ -1,5 +1,5 @@
-"""Self-training a tagger on raw text (`--self-train`, `veclift.tasks.self_training`): which tagged
-sentences join the training data, the rounds, their checkpoints, the CLI and the bad inputs."""
+"""Self-training on raw text (`--self-train`, `veclift.tasks.self_training`): which answered
+sentences and texts join the training data, the rounds, their checkpoints, the CLI and the bad inputs."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import sys
 
 import pytest
 import torch
-from task_fixtures import CITIES, PEOPLE, constant_baseline, tagged_sentences, tiny_vectors
+from task_fixtures import CITIES, NEGATIVE, PEOPLE, POSITIVE, constant_baseline, labeled_texts, tagged_sentences, tiny_vectors
 from typer.testing import CliRunner
 
 import veclift.cli
 from veclift.data import write_conll
 from veclift.errors import VecliftError
-from veclift.tasks import SequenceTagger, load_model
+from veclift.tasks import SequenceTagger, TextClassifier, load_model
 from veclift.tasks.self_training import round_checkpoint
 
 veclift.cli._register()
@@ -39,7 +39,7 @@ def test_the_confident_tagged_sentences_with_an_entity_join_the_training_data(ra
     model = SequenceTagger(self_train=str(raw), self_train_threshold=0.6, **FAST)
     model.fit(TRAIN, DEV, vectors=tiny_vectors(), progress=False)
     (done,) = model.train_result.self_training
-    assert done["tagged"] == 51 and done["added"] == 50  # the sentence without an entity stays out
+    assert done["raw"] == 51 and done["added"] == 50  # the sentence without an entity stays out
     assert done["added_entities"] == sum(len(s.entities()) for s in RAW)
     assert done["teacher_dev_score"] is not None and done["teacher_dev_score"] > 0.9
     assert {"lucy", "vienna", "madrid"} <= {w.lower() for w in model.words.train_words}
@@ -75,6 +75,23 @@ def test_each_round_resumes_from_its_own_checkpoint(raw, tmp_path):
     assert again.train_result.self_training == first.train_result.self_training
 
 
+def test_a_classifier_self_trains_on_raw_texts_with_the_classes_shared_as_in_training(tmp_path):
+    raw = tmp_path / "texts.txt"
+    unseen = labeled_texts(60, seed=7, positive=POSITIVE[3:], negative=NEGATIVE[3:])  # words never in training
+    raw.write_text("".join(f"{text.text}\n" for text in unseen))
+    train = labeled_texts(30, seed=0)  # 15 of each label
+    options = dict(embeddings="finetune", encoder="swem-mean", max_epochs=15, lr=0.02, batch_size=8)
+    model = TextClassifier(self_train=str(raw), self_train_threshold=0.5, self_train_sentences=20, **options)
+    model.fit(train, labeled_texts(10, seed=2), vectors=tiny_vectors(), progress=False)
+    (done,) = model.train_result.self_training
+    shares = {label: sum(t.labels[0] == label for t in train) for label in ("neg", "pos")}
+    assert done["raw"] == 60 and done["added"] == 20
+    assert done["added_labels"] == {label: round(20 * n / len(train)) for label, n in shares.items()}
+    assert set(POSITIVE[3:] + NEGATIVE[3:]) & set(model.words.train_words)  # the raw texts are training data
+    test = labeled_texts(40, seed=3, positive=POSITIVE[3:], negative=NEGATIVE[3:])
+    assert model.score(test, [t.labels[0] for t in test]) > max(0.8, constant_baseline(test))
+
+
 def test_bad_self_training_settings_are_one_line_errors(tmp_path):
     blank = tmp_path / "blank.txt"
     blank.write_text("\n  \n")
@@ -102,19 +119,33 @@ def test_train_ner_self_trains_from_the_command_line(raw, tmp_path, monkeypatch,
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     (done,) = summary["self_training"]
-    assert done["tagged"] == 51 and done["added"] >= 50  # threshold 0: every sentence the model finds an entity in
+    assert done["raw"] == 51 and done["added"] >= 50  # threshold 0: every sentence the model finds an entity in
     model = load_model(output)
     assert model.train_result.self_training == summary["self_training"]
     assert {"lucy", "vienna"} <= {w.lower() for w in model.words.train_words}
     assert "--self-train-rounds" in runner.invoke(veclift.cli.app, ["train", "ner", "--help"]).output
 
-    for extra, message in (([raw], "does not apply to classify models"), ([tmp_path / "none.txt"], "No such file")):
-        task = "classify" if message.startswith("does not") else "ner"
-        monkeypatch.setattr(sys, "argv", ["veclift", "train", task, "--train", str(tmp_path / "train.conll"),
-                                          "--self-train", *map(str, extra), "--embeddings", "scratch",
-                                          "--output", str(tmp_path / "x")])  # fmt: skip
-        with pytest.raises(SystemExit) as exit_info:
-            veclift.cli.main()
-        stderr = capsys.readouterr().err
-        assert exit_info.value.code == 2 and len(stderr.strip().splitlines()) == 1, stderr
-        assert message in stderr and not (tmp_path / "x").exists()
+    result = runner.invoke(veclift.cli.app, [str(a) for a in args[:-1]] + ["--overwrite"])  # the summary in words
+    assert "self-training round 1: " in result.stderr and "raw items joined the training data (" in result.stderr
+
+    monkeypatch.setattr(sys, "argv", ["veclift", "train", "ner", "--train", str(tmp_path / "train.conll"), "--self-train",
+                                      str(tmp_path / "none.txt"), "--embeddings", "scratch", "--output", str(tmp_path / "x")])  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        veclift.cli.main()
+    stderr = capsys.readouterr().err
+    assert exit_info.value.code == 2 and len(stderr.strip().splitlines()) == 1, stderr
+    assert "none.txt" in stderr and "No such file" in stderr and not (tmp_path / "x").exists()
+
+
+def test_train_classify_self_trains_from_the_command_line(tmp_path):
+    (tmp_path / "train.tsv").write_text("sentence\tlabel\n" + "".join(f"{t.text}\t{t.labels[0]}\n" for t in labeled_texts(30, seed=0)))
+    (tmp_path / "raw.txt").write_text("".join(f"{t.text}\n" for t in labeled_texts(40, seed=5)))
+    args = ["train", "classify", "--train", tmp_path / "train.tsv", "--embeddings", "scratch", "--self-train",
+            tmp_path / "raw.txt", "--self-train-threshold", "0", "--self-train-sentences", "10", "--epochs", "2",
+            "--output", tmp_path / "model"]  # fmt: skip
+    result = runner.invoke(veclift.cli.app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    (done,) = load_model(tmp_path / "model").train_result.self_training
+    held = ", ".join(f"{label} {n}" for label, n in done["added_labels"].items())
+    assert f"self-training round 1: {done['added']} of 40 raw items joined the training data ({held})" in result.stderr
+    assert 0 < done["added"] <= 10 and sum(done["added_labels"].values()) == done["added"]

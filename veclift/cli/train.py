@@ -140,8 +140,10 @@ def run_training(task: Task, extra: list[str], options: dict[str, Any], *, confi
         print(json.dumps(summary))
         return
     for done in result.self_training:
-        err.print(f"self-training round {done['round']}: {done['added']} of {done['tagged']} raw sentences joined the "
-                  f"training data ({done['added_entities']} entities)", highlight=False)  # fmt: skip
+        held = (f"{done['added_entities']} entities" if "added_entities" in done
+                else ", ".join(f"{label} {n}" for label, n in done.get("added_labels", {}).items()))  # fmt: skip
+        err.print(f"self-training round {done['round']}: {done['added']} of {done['raw']} raw items joined the training data"
+                  + (f" ({held})" if held else ""), highlight=False)  # fmt: skip
     score = f", best dev {model.dev_metric} {result.best_score:.4f} at epoch {result.best_epoch}" if result.best_score is not None else ""
     err.print(f"trained {task.name} model on {len(train_data)} examples in {result.seconds:.1f} s, {len(result.history)} epochs{score}",
               highlight=False)  # fmt: skip

@@ -43,8 +43,8 @@ def train_and_evaluate(
     plus ``train_seconds``, ``epochs``, ``best_epoch``, ``dev_score``, ``predict_tokens_per_s`` (the
     test set's prediction alone, timed), ``oov_seconds`` (fitting the vectors' OOV model, such as the
     character n-gram one, before training: a one-off cost per vector set, kept out of
-    ``train_seconds``) and ``outcomes``: what a paired test and the unseen-word table need, per test
-    item (see `item_outcomes`).
+    ``train_seconds``), ``outcomes``: what a paired test and the unseen-word table need, per test
+    item (see `item_outcomes`), and with ``self_train`` the rounds of self-training (``self_training``).
 
     The test is scored as `predict` and ``veclift evaluate`` score a saved model, one code path:
     ``test_rows`` says which rows words never seen in training get (`TEST_ROWS`).
@@ -79,6 +79,7 @@ def train_and_evaluate(
         "dev_score": result.best_score,
         "predict_tokens_per_s": tokens / predict_seconds if predict_seconds > 0 else float("inf"),
         "outcomes": item_outcomes(model, test, pred),
+        **({"self_training": result.self_training} if result.self_training else {}),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,30 @@ class TextClassifier(TaskModel):
     def _dev_score(self, dev: Sequence[Any]) -> float:
         pred = self.labels_from_proba(self._proba([list(i.tokens) for i in dev], prepare=False))
         return classification_scores(self._gold(dev), pred, self.labels)[self.config.metric]
+
+    def _confident(self, token_lists: Sequence[Sequence[str]], *, vectors: Any, threshold: float, limit: int,
+                   train: Sequence[Any]) -> tuple[list[LabeledText], dict[str, Any]]:  # fmt: skip
+        """The texts whose answer is at least ``threshold`` likely (multi-label: each label's yes or
+        no), surest first, with their labels: at most ``limit``, shared among single labels as in
+        ``train``, so that the surest class does not take every place. Also how many of each label joined."""
+        proba = self.predict_proba([list(tokens) for tokens in token_lists], vectors=vectors)
+        answers = self.labels_from_proba(proba)
+        confidence = np.maximum(proba, 1 - proba).min(1) if self.multi_label else proba.max(1)
+        shares = Counter(item.labels[0] for item in train) if not self.multi_label else None
+        places = {label: round(limit * shares[label] / len(train)) for label in self.labels} if shares else None
+        chosen, taken = [], Counter()
+        for i in np.argsort(-confidence, kind="stable"):
+            if confidence[i] < threshold or len(chosen) == limit:
+                break
+            if places is not None:
+                if taken[answers[i]] == places[answers[i]]:
+                    continue
+                taken[answers[i]] += 1
+            chosen.append(int(i))
+        texts = [LabeledText(list(token_lists[i]), [answers[i]] if places is not None else answers[i], " ".join(token_lists[i]))
+                 for i in chosen]  # fmt: skip
+        joined = Counter(label for text in texts for label in text.labels)
+        return texts, {"added_labels": dict(sorted(joined.items()))}
 
     # --- prediction --------------------------------------------------------------------------------
     def _proba(self, token_lists: list[list[str]], *, vectors: Any = None, prepare: bool = True) -> np.ndarray:

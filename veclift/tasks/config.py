@@ -96,6 +96,17 @@ class TaskConfig:
     max_epochs: int = setting(30, "Maximum number of epochs.", section="trainer", min=1, flags=("--epochs",))
     patience: int = setting(5, "Epochs without dev improvement before stopping (0: never stop early).", section="trainer", min=0)
     clip: float = setting(5.0, "Gradient norm clipping (0: off).", section="trainer", min=0.0)
+    # self-training (veclift.tasks.self_training)
+    self_train: str | None = setting(None, "Raw text, one sentence (text) per line, to self-train on: the trained model labels it, "
+                                     "the items it is surest of join the training data and a new model is trained on both.",
+                                     section="trainer")  # fmt: skip
+    self_train_rounds: int = setting(1, "Self-training rounds, each a new model trained on what the last one labelled.",
+                                     section="trainer", min=1)  # fmt: skip
+    self_train_threshold: float = setting(0.9, "Self-training: an item joins when its least sure answer has at least this "
+                                          "probability (a tagger's: every token's tag; a sentence joins only with an entity).",
+                                          section="trainer", min=0.0, max=1.0)  # fmt: skip
+    self_train_sentences: int = setting(2000, "Self-training: the most labelled items that join per round, the surest first.",
+                                        section="trainer", min=1)  # fmt: skip
 
     task: ClassVar[str] = ""
     saved_before: ClassVar[dict[str, Any]] = {}
@@ -112,10 +123,13 @@ class TaskConfig:
         _choice("lr_scaling", self.lr_scaling, ("none", "sqrt", "linear"))
         if self.optimizer not in ("adam", "sgd"):
             raise VecliftError(f"unknown optimizer {self.optimizer!r}; choose adam or sgd")
-        for name in ("lr", "batch_size", "min_batches", "max_epochs", "word_dim", "contextual_layers", "contextual_lr"):
+        for name in ("lr", "batch_size", "min_batches", "max_epochs", "word_dim", "contextual_layers", "contextual_lr",
+                     "self_train_rounds", "self_train_sentences"):
             _at_least(self, name, 0, strict=True)
         for name in ("max_batches", "max_batch_size", "keep_vectors", "finetune_lr_ratio", "l2_pull", "lr_decay", "momentum", "weight_decay", "patience", "clip"):
             _at_least(self, name, 0)
+        if not 0.0 <= self.self_train_threshold <= 1.0:
+            raise VecliftError(f"self_train_threshold must be between 0 and 1, not {self.self_train_threshold}")
         if self.max_batches and self.max_batches < self.min_batches:
             raise VecliftError(f"max_batches ({self.max_batches}) must be 0 (no limit) or at least min_batches ({self.min_batches})")
         for name in ("dropout", "embed_dropout", "unk_replace"):
@@ -183,18 +197,6 @@ class TaggerConfig(TaskConfig):
     init_pull: float = setting(0.0, "With --init-model: weight of the L2 pull of the embedding and encoder weights back "
                                "to the old model's (0: none; plain fine-tuning is --rehearsal none).",
                                section="trainer", min=0.0)  # fmt: skip
-    # Self-training (veclift.tasks.self_training). One round on 2,000 raw CoNLL-2003 sentences: beside
-    # frozen MiniLM (4 layers) 0.872 dev F1 at the first 1,000 sentences against 0.869 without, with
-    # GloVe alone +2.7 at the first 200 (3 seeds each, ner_bench f).
-    self_train: str | None = setting(None, "Raw text, one sentence per line, to self-train on: the trained model tags it, the "
-                                     "sentences it is surest of join the training data and a new model is trained on both.",
-                                     section="trainer")  # fmt: skip
-    self_train_rounds: int = setting(1, "Self-training rounds, each a new model trained on what the last one tagged.",
-                                     section="trainer", min=1)  # fmt: skip
-    self_train_threshold: float = setting(0.9, "Self-training: a tagged sentence joins when every token's tag has at least this "
-                                          "probability and it holds an entity.", section="trainer", min=0.0, max=1.0)  # fmt: skip
-    self_train_sentences: int = setting(2000, "Self-training: the most tagged sentences that join per round, the surest first.",
-                                        section="trainer", min=1)  # fmt: skip
     # Chosen on CoNLL-2003 subsets (bench/results/ner_settings_bench.md, 3 seeds each): against
     # the earlier dropout 0.5/0.5, hidden 200 and batch 16, these score +1.9 dev F1 at 200 sentences
     # and +1.5 at 1,000. lr 2e-3: 1e-3 with batch 32 was still rising after 25 epochs.
@@ -235,10 +237,6 @@ class TaggerConfig(TaskConfig):
         _choice("head", self.head, ("crf", "softmax"))
         _choice("rehearsal", self.rehearsal, ("pseudo", "none"))
         _at_least(self, "init_pull", 0)
-        for name in ("self_train_rounds", "self_train_sentences"):
-            _at_least(self, name, 0, strict=True)
-        if not 0.0 <= self.self_train_threshold <= 1.0:
-            raise VecliftError(f"self_train_threshold must be between 0 and 1, not {self.self_train_threshold}")
         if self.self_train is not None and self.init_model is not None:
             raise VecliftError("self_train (--self-train) trains a new model; it does not apply with --init-model")
         _at_least(self, "rehearsal_sentences", 0)

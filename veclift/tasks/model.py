@@ -92,6 +92,13 @@ class TaskModel:
     def _dev_score(self, dev: Sequence[Any]) -> float:
         raise NotImplementedError
 
+    def _confident(self, token_lists: Sequence[Sequence[str]], *, vectors: Any, threshold: float, limit: int,
+                   train: Sequence[Any]) -> tuple[list, dict[str, Any]]:  # fmt: skip
+        """Self-training: the at most ``limit`` of ``token_lists`` this trained model answers surest,
+        at least ``threshold`` sure, as training items with its answers; and a record of what they
+        hold (``added_entities``, ``added_labels``). ``train``: the labelled training items."""
+        raise VecliftError(f"{self.task} models do not self-train (--self-train)")
+
     def evaluate(self, data: Any, *, vectors: Any = None, predictions: Sequence[Any] | None = None) -> dict[str, Any]:
         """Scores on labeled ``data`` (the task's metric among them); ``predictions``: score these,
         as `predict` gave them for ``data``, instead of predicting again (a study trial times one
@@ -135,8 +142,19 @@ class TaskModel:
 
         ``train``/``dev``: a file path (read as ``veclift train`` reads it), a ``datasets.Dataset``, or a
         list of the task's items or plain pairs (``(tokens, tags)``, ``(text, label)``). Words of
-        ``dev`` and ``extra_tokens`` (e.g. the test set) get frozen pre-trained rows.
+        ``dev`` and ``extra_tokens`` (e.g. the test set) get frozen pre-trained rows. With
+        ``self_train`` set, rounds of self-training on that raw text follow (`veclift.tasks.self_training`).
         """
+        options = dict(vectors=vectors, seed=seed, extra_tokens=extra_tokens, checkpoint=checkpoint, progress=progress)
+        if self.config.self_train is not None:
+            from veclift.tasks.self_training import self_train
+
+            return self_train(self, train, dev, **options)
+        return self._fit(train, dev, **options)
+
+    def _fit(self, train: Any, dev: Any, *, vectors: Any, seed: int, extra_tokens: Iterable[Sequence[str]],
+             checkpoint: str | Path | None, progress: bool) -> TaskModel:  # fmt: skip
+        """One model trained: the body of `fit`, and of each round of self-training."""
         train, dev = self._training_sets(train, dev)
         if not train:
             raise VecliftError("the training data is empty")

@@ -228,8 +228,7 @@ class SequenceTagger(EntityPredictor, TaskModel):
 
         With ``init_model`` set, training continues from that tagger (`veclift.tasks.update`): its rows
         and weights are kept, new entity types added, the types ``train`` does not annotate rehearsed
-        as ``rehearsal`` says and the features pulled to the old weights by ``init_pull``. With
-        ``self_train`` set, rounds of self-training on that raw text follow (`veclift.tasks.self_training`)."""
+        as ``rehearsal`` says and the features pulled to the old weights by ``init_pull``."""
         train, dev = self._tagged(train, scheme, "training data"), self._tagged(dev, scheme, "dev data")
         if self.config.init_model is not None:
             from veclift.tasks.update import continue_training
@@ -237,10 +236,6 @@ class SequenceTagger(EntityPredictor, TaskModel):
             return continue_training(self, train, dev, **options)
         if self.config.rehearse is not None:
             raise VecliftError("rehearse (--rehearse) applies only when training continues from a model (--init-model)")
-        if self.config.self_train is not None:
-            from veclift.tasks.self_training import self_train
-
-            return self_train(self, train, dev, **options)
         return super().fit(train, dev, **options)
 
     def _tagged(self, data: Any, scheme: str, what: str) -> Any:
@@ -294,6 +289,18 @@ class SequenceTagger(EntityPredictor, TaskModel):
     def _dev_score(self, dev: Sequence[Any]) -> float:
         pred = self._tag([list(s.tokens) for s in dev], prepare=False)
         return ner_scores([s.tags for s in dev], pred)["f1"]
+
+    def _confident(self, token_lists: Sequence[Sequence[str]], *, vectors: Any, threshold: float, limit: int,
+                   train: Sequence[Any]) -> tuple[list[TaggedSentence], dict[str, Any]]:  # fmt: skip
+        """The sentences with an entity whose least sure token's best tag is at least ``threshold``
+        likely (the CRF marginal), surest first, with their tags; without an entity, a weak model's
+        all-O sentences would win and teach it to tag nothing. Also their entity count."""
+        answers = self.predict_entities(token_lists, vectors=vectors, marginals=True)
+        confidence = [min(max(row.values()) for row in answer["marginals"]) for answer in answers]
+        order = sorted(range(len(answers)), key=lambda i: -confidence[i])
+        chosen = [i for i in order if confidence[i] >= threshold and answers[i]["entities"]][:limit]
+        sentences = [TaggedSentence(answers[i]["tokens"], answers[i]["tags"]) for i in chosen]
+        return sentences, {"added_entities": sum(len(answers[i]["entities"]) for i in chosen)}
 
     def _tag(self, token_lists: list[list[str]], *, vectors: Any = None, prepare: bool = True) -> list[list[str]]:
         decoded = self._run(token_lists, lambda batch: self.network.decode(batch, self.labels), empty={"tags": []},
