@@ -84,7 +84,7 @@ VARIANTS: dict[str, dict] = {
 DEFAULT_VARIANTS = "scratch,frozen,finetune,swem,swem-fast"
 POOL_TEXT = "pool"
 """A variant's ``"self_train": "pool"``: self-training (``--self-train``) on the SST-2 pool rows not in
-its training set, as raw text (their labels unused)."""
+its training set, as raw text (their labels unused); ``"pool:N"``: a seeded (0) sample of N of them."""
 
 
 # --- data -------------------------------------------------------------------------------------------
@@ -258,20 +258,27 @@ def parse_variants(spec: str) -> dict[str, dict]:
                                    and all(isinstance(m, dict) for m in members)):  # fmt: skip
             usage_error(f"--variants {name}: options must be a JSON object whose ensemble is a count >= 1 "
                         "or a non-empty list of objects")  # fmt: skip
+        pool, colon, count = str(chosen.get("self_train", "")).partition(":")
+        if pool == POOL_TEXT and colon and not (count.isdigit() and int(count) > 0):
+            usage_error(f"--variants {name}: self_train {chosen['self_train']!r}: expected pool or pool:N, N a count > 0")
         out[name] = dict(chosen)
         out[name]["strategy"] = out[name].pop("embeddings", "finetune")
     return out
 
 
 def pool_text(options: dict, pool: Sequence, train: Sequence, name: str) -> dict:
-    """``options`` with a ``"self_train": "pool"`` (`POOL_TEXT`) made the path of a raw-text file of
-    the ``pool`` rows not in ``train``, one a line (rewritten each time: cheap)."""
-    if options.get("self_train") != POOL_TEXT:
+    """``options`` with a ``"self_train": "pool"`` or ``"pool:N"`` (`POOL_TEXT`) made the path of a
+    raw-text file of (N of) the ``pool`` rows not in ``train``, one a line (rewritten each time: cheap)."""
+    spec = str(options.get("self_train", ""))
+    if spec.partition(":")[0] != POOL_TEXT:
         return options
     chosen = {id(item) for item in train}
-    path = WORK / NAME / f"raw-pool-{name}.txt"
+    rest = [item for item in pool if id(item) not in chosen]
+    if spec.partition(":")[2]:
+        rest = random.Random(0).sample(rest, min(int(spec.partition(":")[2]), len(rest)))
+    path = WORK / NAME / f"raw-{spec.replace(':', '')}-{name}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(text(item) + "\n" for item in pool if id(item) not in chosen))
+    path.write_text("".join(text(item) + "\n" for item in rest))
     return {**options, "self_train": str(path)}
 
 
@@ -311,7 +318,7 @@ def run_mr(vectors, args, store) -> None:
         for method in args.baselines:
             run_one({"fold": fold}, method, None, train, dev, test, vectors, 0, store, paired)
         for name, options in args.variants.items():
-            if options.get("self_train") == POOL_TEXT:
+            if str(options.get("self_train", "")).partition(":")[0] == POOL_TEXT:
                 usage_error(f"--variants {name}: MR has no rows outside its folds to self-train on")
             options = {**options, "max_epochs": 2} if args.quick else options
             run_one({"fold": fold}, name, options, train, dev, test, vectors, 0, store, paired)
