@@ -92,6 +92,17 @@ def test_a_classifier_self_trains_on_raw_texts_with_the_classes_shared_as_in_tra
     assert model.score(test, [t.labels[0] for t in test]) > max(0.8, constant_baseline(test))
 
 
+def test_a_task_that_cannot_self_train_says_so_before_training(raw, monkeypatch):
+    import toy_task
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before refusing")
+
+    monkeypatch.setattr(toy_task.ToyTopicModel, "_fit", never)
+    with pytest.raises(VecliftError, match="toy-topic models do not self-train"):
+        toy_task.ToyTopicModel(self_train=str(raw)).fit([], progress=False)
+
+
 def test_bad_self_training_settings_are_one_line_errors(tmp_path):
     blank = tmp_path / "blank.txt"
     blank.write_text("\n  \n")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from veclift.data.tokenize import raw_sentences
+from veclift.errors import VecliftError
 from veclift.progress import progress as progress_bar
 from veclift.tasks.model import TaskModel, open_vectors
 
@@ -40,6 +41,8 @@ def self_train(
     raw text ``model.config.self_train``; ``model.train_result`` holds the last model's epochs, the
     seconds of every round together and a record of each round (``self_training``)."""
     config = model.config
+    if type(model)._confident is TaskModel._confident:  # said before training, not after
+        raise VecliftError(f"{model.task} models do not self-train (--self-train)")
     raw = raw_sentences(config.self_train, "self-training text")
     train, dev = model._training_sets(train, dev)
     vectors = open_vectors(vectors)
