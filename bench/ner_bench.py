@@ -234,8 +234,8 @@ class Bench:
             else:
                 run = {**config, "self_train": str(self.raw_text())} if config.get("self_train") else config
                 result = train_and_score(train, dev, test, self.glove, strategy, seed, checkpoint, **run)
-            for path in checkpoint.parent.glob(f"{checkpoint.stem}*{checkpoint.suffix}"):  # and self-training's rounds
-                path.unlink()
+            for path in [checkpoint, *checkpoint.parent.glob(f"{checkpoint.stem}.round*{checkpoint.suffix}")]:  # and self-training's rounds
+                path.unlink(missing_ok=True)
             return {"system": "veclift", "idea": name, "size": size, "strategy": strategy, "config": config, **result}
 
         return self.kept(key, make)
