@@ -112,9 +112,11 @@ IDEAS = {
     "bio-self-train": {"bio_constraints": True, **SELF_TRAINING},
     "bio-ctx-frozen-4-self-train": {"embeddings": "contextual-frozen+finetune", "contextual_layers": 4, "bio_constraints": True,
                                     **SELF_TRAINING},  # fmt: skip
-    # the same with two rounds, or up to 5,000 sentences joining
+    # the same with two or three rounds, up to 5,000 sentences joining, or a lower threshold
     "bio-self-train-rounds-2": {"bio_constraints": True, **SELF_TRAINING, "self_train_rounds": 2},
     "bio-self-train-5000": {"bio_constraints": True, **SELF_TRAINING, "self_train_sentences": 5000},
+    "bio-self-train-rounds-3": {"bio_constraints": True, **SELF_TRAINING, "self_train_rounds": 3},
+    "bio-self-train-0.8-rounds-2": {"bio_constraints": True, **SELF_TRAINING, "self_train_threshold": 0.8, "self_train_rounds": 2},
     # all of train.txt (--first-sizes 14041), section a's budget: batch 8, or batches grown to at
     # most 400 / 200 an epoch (batch 36 / 71)
     "bio-full": {"bio_constraints": True, **FULL_EPOCHS},
