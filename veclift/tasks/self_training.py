@@ -7,7 +7,6 @@ sure is the task's (`TaskModel._confident`): a tagger's least sure token, a clas
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,32 +25,22 @@ def round_checkpoint(checkpoint: str | Path | None, number: int) -> Path | None:
     return path.with_name(f"{path.stem}.round{number}{path.suffix}")
 
 
-def self_train(
-    model: TaskModel,
-    train: Any,
-    dev: Any = None,
-    *,
-    vectors: Any = None,
-    seed: int = 0,
-    extra_tokens: Iterable[Sequence[str]] = (),
-    checkpoint: str | Path | None = None,
-    progress: bool = True,
-) -> TaskModel:
+def self_train(model: TaskModel, train: Any, dev: Any, *, vectors: Any, checkpoint: str | Path | None, **fit: Any) -> TaskModel:
     """`TaskModel.fit` without self-training on ``train``, then the rounds of self-training on the
-    raw text ``model.config.self_train``; ``model.train_result`` holds the last model's epochs, the
-    seconds of every round together and a record of each round (``self_training``)."""
+    raw text ``model.config.self_train``; ``fit``: the rest of `TaskModel.fit`'s options (seed,
+    extra_tokens, progress). ``model.train_result`` holds the last model's epochs, the seconds of
+    every round together and a record of each round (``self_training``)."""
     config = model.config
     if type(model)._confident is TaskModel._confident:  # said before training, not after
         raise VecliftError(f"{model.task} models do not self-train (--self-train)")
     raw = raw_sentences(config.self_train, "self-training text")
     train, dev = model._training_sets(train, dev)
-    vectors = open_vectors(vectors)
-    fit = dict(vectors=vectors, seed=seed, extra_tokens=[list(tokens) for tokens in extra_tokens], progress=progress)
+    fit = {**fit, "vectors": open_vectors(vectors), "extra_tokens": [list(tokens) for tokens in fit.get("extra_tokens", ())]}
     began, rounds = time.perf_counter(), []
     model._fit(train, dev, checkpoint=round_checkpoint(checkpoint, 0), **fit)
     for number in range(1, config.self_train_rounds + 1):
-        with progress_bar(f"Self-training round {number}: answering {len(raw)} raw items", None, enabled=progress):
-            added, record = model._confident(raw, vectors=vectors, threshold=config.self_train_threshold,
+        with progress_bar(f"Self-training round {number}: answering {len(raw)} raw items", None, enabled=fit.get("progress", True)):
+            added, record = model._confident(raw, vectors=fit["vectors"], threshold=config.self_train_threshold,
                                              limit=config.self_train_sentences, train=train)  # fmt: skip
         rounds.append({"round": number, "teacher_dev_score": model.train_result.best_score, "raw": len(raw),
                        "added": len(added), **record})  # fmt: skip
