@@ -12,7 +12,7 @@ from task_fixtures import CITIES, NEGATIVE, PEOPLE, POSITIVE, constant_baseline,
 from typer.testing import CliRunner
 
 import veclift.cli
-from veclift.data import write_conll
+from veclift.data import LabeledText, write_conll
 from veclift.errors import VecliftError
 from veclift.tasks import SequenceTagger, TextClassifier, load_model
 from veclift.tasks.self_training import round_checkpoint
@@ -62,6 +62,8 @@ def test_a_threshold_no_sentence_reaches_leaves_the_plain_model(raw):
     assert not plain.train_result.self_training
     for (name, ours), theirs in zip(model.network.state_dict().items(), plain.network.state_dict().values()):
         assert torch.equal(ours, theirs), name
+    assert model.words.fixed_words == plain.words.fixed_words  # the raw text's rows are not kept
+    assert model.predict(TEST) == plain.predict(TEST)
 
 
 def test_each_round_resumes_from_its_own_checkpoint(raw, tmp_path):
@@ -73,6 +75,9 @@ def test_each_round_resumes_from_its_own_checkpoint(raw, tmp_path):
     again = SequenceTagger(**options).fit(TRAIN, DEV, vectors=tiny_vectors(), checkpoint=checkpoint, progress=False)
     assert again.predict(TEST) == first.predict(TEST)
     assert again.train_result.self_training == first.train_result.self_training
+    (tmp_path / "run.round1.pt").write_bytes(b"not a checkpoint")  # round 1 resumes from its own file
+    with pytest.raises(VecliftError, match="run.round1.pt"):
+        SequenceTagger(**options).fit(TRAIN, DEV, vectors=tiny_vectors(), checkpoint=checkpoint, progress=False)
 
 
 def test_a_classifier_self_trains_on_raw_texts_with_the_classes_shared_as_in_training(tmp_path):
@@ -90,6 +95,22 @@ def test_a_classifier_self_trains_on_raw_texts_with_the_classes_shared_as_in_tra
     assert set(POSITIVE[3:] + NEGATIVE[3:]) & set(model.words.train_words)  # the raw texts are training data
     test = labeled_texts(40, seed=3, positive=POSITIVE[3:], negative=NEGATIVE[3:])
     assert model.score(test, [t.labels[0] for t in test]) > max(0.8, constant_baseline(test))
+
+
+def test_a_multi_label_classifier_adds_only_texts_with_a_label():
+    train = [LabeledText(t.tokens, [*t.labels, *(["loud"] if i % 3 == 0 else [])], t.text)
+             for i, t in enumerate(labeled_texts(30, seed=0))]  # fmt: skip
+    model = TextClassifier(embeddings="finetune", encoder="swem-mean", max_epochs=3, lr=0.02, batch_size=8)
+    model.fit(train, vectors=tiny_vectors(), progress=False)
+    raw = [t.tokens for t in labeled_texts(40, seed=7)]
+    proba = model.predict_proba(raw, vectors=tiny_vectors())
+    added, record = model._confident(raw, vectors=tiny_vectors(), threshold=0.0, limit=100, train=train)
+    assert model.multi_label and len(added) == int((proba.max(1) >= 0.5).sum()) < len(raw)
+    columns = {label: j for j, label in enumerate(model.labels)}
+    for text in added:
+        row = proba[raw.index(text.tokens)]
+        assert text.labels and all(row[columns[label]] >= 0.5 for label in text.labels)
+    assert sum(record["added_labels"].values()) == sum(len(text.labels) for text in added)
 
 
 def test_a_task_that_cannot_self_train_says_so_before_training(raw, monkeypatch):

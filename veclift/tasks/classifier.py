@@ -211,24 +211,28 @@ class TextClassifier(TaskModel):
     def _confident(self, token_lists: Sequence[Sequence[str]], *, vectors: Any, threshold: float, limit: int,
                    train: Sequence[Any]) -> tuple[list[LabeledText], dict[str, Any]]:  # fmt: skip
         """The texts whose answer is at least ``threshold`` likely (multi-label: each label's yes or
-        no), surest first, with their labels: at most ``limit``, shared among single labels as in
-        ``train``, so that the surest class does not take every place. Also how many of each label joined."""
+        no, and at least one yes), surest first, with their labels: at most ``limit``, and each single
+        label at most its share of ``limit`` in ``train`` (one place at the least), so that the surest
+        class does not take every place. Also how many of each label joined."""
         proba = self.predict_proba([list(tokens) for tokens in token_lists], vectors=vectors)
         answers = self.labels_from_proba(proba)
-        confidence = np.maximum(proba, 1 - proba).min(1) if self.multi_label else proba.max(1)
-        shares = Counter(item.labels[0] for item in train) if not self.multi_label else None
-        places = {label: round(limit * shares[label] / len(train)) for label in self.labels} if shares else None
+        if self.multi_label:
+            confidence = np.where(proba.max(1) >= 0.5, np.maximum(proba, 1 - proba).min(1), -1.0)  # no yes: never
+        else:
+            confidence = proba.max(1)
+            shares = Counter(item.labels[0] for item in train)
+            places = {label: max(1, round(limit * shares[label] / len(train))) for label in self.labels}
         chosen, taken = [], Counter()
         for i in np.argsort(-confidence, kind="stable"):
             if confidence[i] < threshold or len(chosen) == limit:
                 break
-            if places is not None:
+            if not self.multi_label:
                 if taken[answers[i]] == places[answers[i]]:
                     continue
                 taken[answers[i]] += 1
             chosen.append(int(i))
-        texts = [LabeledText(list(token_lists[i]), [answers[i]] if places is not None else answers[i], " ".join(token_lists[i]))
-                 for i in chosen]  # fmt: skip
+        labels = [answers[i] if self.multi_label else [answers[i]] for i in chosen]
+        texts = [LabeledText(list(token_lists[i]), label, " ".join(token_lists[i])) for i, label in zip(chosen, labels)]
         joined = Counter(label for text in texts for label in text.labels)
         return texts, {"added_labels": dict(sorted(joined.items()))}
 

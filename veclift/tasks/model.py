@@ -96,8 +96,9 @@ class TaskModel:
                    train: Sequence[Any]) -> tuple[list, dict[str, Any]]:  # fmt: skip
         """Self-training: the at most ``limit`` of ``token_lists`` this trained model answers surest,
         at least ``threshold`` sure, as training items with its answers; and a record of what they
-        hold (``added_entities``, ``added_labels``). ``train``: the labelled training items."""
-        raise VecliftError(f"{self.task} models do not self-train (--self-train)")
+        hold (``added_entities``, ``added_labels``). ``train``: the labelled training items. A task
+        without it does not self-train (`veclift.tasks.self_training` says so before training)."""
+        raise NotImplementedError
 
     def evaluate(self, data: Any, *, vectors: Any = None, predictions: Sequence[Any] | None = None) -> dict[str, Any]:
         """Scores on labeled ``data`` (the task's metric among them); ``predictions``: score these,

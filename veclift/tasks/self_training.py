@@ -42,6 +42,7 @@ def self_train(model: TaskModel, train: Any, dev: Any, *, vectors: Any, checkpoi
         with progress_bar(f"Self-training round {number}: answering {len(raw)} raw items", None, enabled=fit.get("progress", True)):
             added, record = model._confident(raw, vectors=fit["vectors"], threshold=config.self_train_threshold,
                                              limit=config.self_train_sentences, train=train)  # fmt: skip
+        model.words.forget_added()  # the raw text's rows: a model kept as it is must not hold them
         rounds.append({"round": number, "teacher_dev_score": model.train_result.best_score, "raw": len(raw),
                        "added": len(added), **record})  # fmt: skip
         if not added:
