@@ -292,11 +292,11 @@ class SequenceTagger(EntityPredictor, TaskModel):
 
     def _confident(self, token_lists: Sequence[Sequence[str]], *, vectors: Any, threshold: float, limit: int,
                    train: Sequence[Any]) -> tuple[list[TaggedSentence], dict[str, Any]]:  # fmt: skip
-        """The sentences with an entity whose least sure token's best tag is at least ``threshold``
-        likely (the CRF marginal), surest first, with their tags; without an entity, a weak model's
-        all-O sentences would win and teach it to tag nothing. Also their entity count."""
+        """The sentences with an entity whose least sure token's tag (the decoded one) is at least
+        ``threshold`` likely (the CRF marginal), surest first, with their tags; without an entity, a
+        weak model's all-O sentences would win and teach it to tag nothing. Also their entity count."""
         answers = self.predict_entities(token_lists, vectors=vectors, marginals=True)
-        confidence = [min(max(row.values()) for row in answer["marginals"]) for answer in answers]
+        confidence = [min(row[tag] for row, tag in zip(answer["marginals"], answer["tags"])) for answer in answers]
         order = sorted(range(len(answers)), key=lambda i: -confidence[i])
         chosen = [i for i in order if confidence[i] >= threshold and answers[i]["entities"]][:limit]
         sentences = [TaggedSentence(answers[i]["tokens"], answers[i]["tags"]) for i in chosen]
