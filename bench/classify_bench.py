@@ -258,25 +258,32 @@ def parse_variants(spec: str) -> dict[str, dict]:
                                    and all(isinstance(m, dict) for m in members)):  # fmt: skip
             usage_error(f"--variants {name}: options must be a JSON object whose ensemble is a count >= 1 "
                         "or a non-empty list of objects")  # fmt: skip
-        pool, colon, count = str(chosen.get("self_train", "")).partition(":")
-        if pool == POOL_TEXT and colon and not (count.isdigit() and int(count) > 0):
+        on_pool, count = pool_spec(chosen)
+        if on_pool and count is not None and not (count.isdigit() and int(count) > 0):
             usage_error(f"--variants {name}: self_train {chosen['self_train']!r}: expected pool or pool:N, N a count > 0")
         out[name] = dict(chosen)
         out[name]["strategy"] = out[name].pop("embeddings", "finetune")
     return out
 
 
+def pool_spec(options: dict) -> tuple[bool, str | None]:
+    """Whether ``options`` self-train on the pool (`POOL_TEXT`), and the sample size written after
+    ``pool:`` (None without one)."""
+    pool, colon, count = str(options.get("self_train", "")).partition(":")
+    return pool == POOL_TEXT, count if colon else None
+
+
 def pool_text(options: dict, pool: Sequence, train: Sequence, name: str) -> dict:
     """``options`` with a ``"self_train": "pool"`` or ``"pool:N"`` (`POOL_TEXT`) made the path of a
     raw-text file of (N of) the ``pool`` rows not in ``train``, one a line (rewritten each time: cheap)."""
-    spec = str(options.get("self_train", ""))
-    if spec.partition(":")[0] != POOL_TEXT:
+    on_pool, count = pool_spec(options)
+    if not on_pool:
         return options
     chosen = {id(item) for item in train}
     rest = [item for item in pool if id(item) not in chosen]
-    if spec.partition(":")[2]:
-        rest = random.Random(0).sample(rest, min(int(spec.partition(":")[2]), len(rest)))
-    path = WORK / NAME / f"raw-{spec.replace(':', '')}-{name}.txt"
+    if count is not None:
+        rest = random.Random(0).sample(rest, min(int(count), len(rest)))
+    path = WORK / NAME / f"raw-{POOL_TEXT}{count or ''}-{name}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(text(item) + "\n" for item in rest))
     return {**options, "self_train": str(path)}
@@ -309,6 +316,9 @@ def run_one(key: dict, method: str, options: dict | None, train, dev, test, vect
 
 
 def run_mr(vectors, args, store) -> None:
+    for name, options in args.variants.items():
+        if pool_spec(options)[0]:
+            usage_error(f"--variants {name}: MR has no rows outside its folds to self-train on")
     folds = mr_folds()
     for fold in parse_folds(args.folds):
         train, dev, test = folds[fold]
@@ -318,8 +328,6 @@ def run_mr(vectors, args, store) -> None:
         for method in args.baselines:
             run_one({"fold": fold}, method, None, train, dev, test, vectors, 0, store, paired)
         for name, options in args.variants.items():
-            if str(options.get("self_train", "")).partition(":")[0] == POOL_TEXT:
-                usage_error(f"--variants {name}: MR has no rows outside its folds to self-train on")
             options = {**options, "max_epochs": 2} if args.quick else options
             run_one({"fold": fold}, name, options, train, dev, test, vectors, 0, store, paired)
 

@@ -52,6 +52,14 @@ def test_rounds_take_the_surest_sentences_up_to_the_limit(raw):
     model.fit(TRAIN, DEV, vectors=tiny_vectors(), progress=False)
     assert [(r["round"], r["added"]) for r in model.train_result.self_training] == [(1, 20), (2, 20)]
     assert model.train_result.seconds > 0
+    raw_tokens = [list(tokens) for tokens in dict.fromkeys(tuple(s.tokens) for s in RAW)]  # each sentence once
+    answers = model.predict_entities(raw_tokens, vectors=tiny_vectors(), marginals=True)
+    sureness = [min(row[tag] for row, tag in zip(a["marginals"], a["tags"])) for a in answers]
+    added, _ = model._confident(raw_tokens, vectors=tiny_vectors(), threshold=0.0, limit=5, train=TRAIN)
+    chosen = [raw_tokens.index(list(s.tokens)) for s in added]
+    others = [s for i, s in enumerate(sureness) if i not in chosen and answers[i]["entities"]]  # without one: never
+    assert len(added) == 5 and all(answers[i]["entities"] for i in chosen) and min(sureness[i] for i in chosen) >= max(others)
+    assert [list(s.tags) for s in added] == [answers[i]["tags"] for i in chosen]  # joined with the decoded tags
 
 
 def test_a_threshold_no_sentence_reaches_leaves_the_plain_model(raw):
