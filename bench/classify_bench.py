@@ -261,8 +261,10 @@ def parse_variants(spec: str) -> dict[str, dict]:
         on_pool, count = pool_spec(chosen)
         if on_pool and count is not None and not (count.isdigit() and int(count) > 0):
             usage_error(f"--variants {name}: self_train {chosen['self_train']!r}: expected pool or pool:N, N a count > 0")
+        if "embeddings" in chosen and "strategy" in chosen:
+            usage_error(f"--variants {name}: give the strategy once, as embeddings or as strategy")
         out[name] = dict(chosen)
-        out[name]["strategy"] = out[name].pop("embeddings", "finetune")
+        out[name]["strategy"] = out[name].pop("embeddings", out[name].get("strategy", "finetune"))
     return out
 
 
@@ -437,7 +439,11 @@ def store_row(section: str, args: argparse.Namespace):
 DEFAULTS_NOTE = ("The classifier's defaults changed on 2026-12-07 from SWEM mean+max (`swem-concat`, batches of 256, "
                  "lr 8e-3) to `bilstm-max` (batches of 64, lr 2e-3). `scratch`, `frozen`, `finetune`, `swem`, "
                  "`swem-fast` and `bilstm-max-b64` ran after it, as did the variants whose options name the "
-                 "encoder, batch size and rate; the other variants ran before it, beside the SWEM defaults.")
+                 "encoder, batch size and rate; the other variants ran before it, beside the SWEM defaults. "
+                 "On 2026-12-08 the default became three members up to 2,000 training texts (`members` 0, by "
+                 "size; one beyond, and with contextual features): at 100-2,000 rows, `finetune`, `scratch` "
+                 "and `frozen` ran after it, `members1` is the one-member model, and the variants without "
+                 "`members` in their options ran before it, with one member.")
 
 
 def write_tables(saved: dict, name: str) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import torch
 from task_fixtures import NEGATIVE, POSITIVE, constant_baseline, labeled_texts, tiny_vectors
 
 from veclift.data import LabeledText
+from veclift.embeddings import TokenBatch
 from veclift.errors import VecliftError, VecliftWarning
+import veclift.tasks.classifier as classifier_module
 from veclift.tasks import TextClassifier
 from veclift.tasks.config import CLASSIFIER_ENCODERS
 
@@ -63,3 +68,51 @@ def test_max_pooling_ignores_padding_even_below_zero_and_sends_gradients_to_the_
     assert pooled.tolist() == [[-2.5, -2.5, -2.0, -1.0], [0.0, 0.0, 0.0, 0.0]]
     pooled[:, 2:].sum().backward()
     assert x.grad.tolist() == [[[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]]
+
+
+def test_members_are_classifiers_of_their_own_whose_answer_is_their_average_log_probability(tmp_path):
+    train, dev = labeled_texts(40), labeled_texts(10, seed=1)
+    model = TextClassifier(members=3, **FAST).fit(train, dev, vectors=tiny_vectors(), progress=False)
+    assert model.evaluate(dev)["accuracy"] > constant_baseline(dev)
+    network, batch = model.network, TokenBatch.of([list(t.tokens) for t in dev])
+    network.eval()
+    with torch.no_grad():
+        features = network.embedder(batch)
+        members = [torch.softmax(s, -1) for s in network.member_logits(features, batch.mask)]
+        combined = network.probabilities_from(network.from_features(features, batch.mask))
+    assert len(members) == 3 and not torch.allclose(members[0], members[1], atol=1e-3)  # other weights, other answers
+    geometric = torch.stack(members).log().mean(0).exp()
+    assert torch.allclose(combined, geometric / geometric.sum(1, keepdim=True), atol=1e-6)
+    # each member learns on its own loss, not on the combined answer
+    targets = network.collate([model._target(t) for t in dev], batch)
+    with torch.no_grad():
+        own = torch.stack([torch.nn.functional.cross_entropy(s, targets) for s in network.member_logits(features, batch.mask)])
+        assert torch.isclose(network.loss(batch, targets), own.mean())
+        assert not torch.isclose(own.mean(), torch.nn.functional.nll_loss(combined.log(), targets))
+    model.save(tmp_path / "model")
+    loaded = TextClassifier.load(tmp_path / "model")
+    assert loaded.config.members == 3 and np.allclose(loaded.predict_proba(dev), model.predict_proba(dev))
+
+
+def test_a_one_member_network_keeps_the_parameter_names_models_were_saved_with(tmp_path):
+    model = TextClassifier(members=1, **FAST).fit(labeled_texts(20), vectors=tiny_vectors(), progress=False)
+    names = set(model.network.state_dict())
+    assert {"output.weight", "output.bias"} <= names and not any(name.startswith("more_members") for name in names)
+    model.save(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    del config["extra"]["members"], config["config"]["members"]  # as a model saved before members existed
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    loaded = TextClassifier.load(tmp_path / "model")
+    assert loaded.members == 1 and np.allclose(loaded.predict_proba(labeled_texts(5)), model.predict_proba(labeled_texts(5)))
+    with pytest.raises(VecliftError, match="members must be at least 0"):
+        TextClassifier(members=-1)
+
+
+def test_members_by_size_three_for_a_small_training_set_one_beyond(monkeypatch):
+    small = TextClassifier(**FAST).fit(labeled_texts(20), vectors=tiny_vectors(), progress=False)
+    assert small.config.members == 0 and small.members == 3 and len(small.network.more_members) == 2
+    monkeypatch.setattr(classifier_module, "SMALL_TRAINING_SET", 19)
+    large = TextClassifier(**FAST).fit(labeled_texts(20), vectors=tiny_vectors(), progress=False)
+    assert large.members == 1 and len(large.network.more_members) == 0
+    assert TextClassifier(members=2, **FAST).fit(labeled_texts(20), vectors=tiny_vectors(), progress=False).members == 2
+    assert TextClassifier(embeddings="contextual-frozen").members == 1 and TextClassifier().members == 3

@@ -118,6 +118,17 @@ def test_classify_train_evaluate_and_predict_with_probabilities(files):
     assert accuracy == pytest.approx(scores["accuracy"]) and accuracy > baseline + 0.25
 
 
+def test_train_says_how_many_members_a_classifier_has(files):
+    root, vectors = files
+    base = ["train", "classify", "--train", root / "train.tsv", "--vectors", vectors, "--encoder", "swem-mean",
+            "--max-sentences", "30", *LEARN]  # fmt: skip
+    record = json.loads(invoke(*base, "--output", root / "by-size", "--json"))
+    assert record["members"] == 3  # 30 texts: three by size
+    assert "members" not in json.loads(invoke(*base, "--output", root / "one", "--members", "1", "--json"))
+    result = runner.invoke(veclift.cli.app, [str(a) for a in [*base, "--output", root / "two", "--members", "2"]])
+    assert result.exit_code == 0 and "trained classify model (2 members) on 30 examples" in result.stderr
+
+
 def test_user_errors(files):
     root, vectors = files
     with pytest.raises(VecliftError, match="no such file"):

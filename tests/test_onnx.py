@@ -59,9 +59,10 @@ def test_an_exported_tagger_answers_as_the_torch_one(options, tmp_path):
     assert exported.summary()["task"] == "ner" and exported.summary()["runtime"] == "onnxruntime"
 
 
-@pytest.mark.parametrize("encoder", ["cnn", "swem-concat", "bilstm-attention", "bilstm-max"])
-def test_an_exported_classifier_gives_the_same_probabilities(encoder, tmp_path):
-    model = TextClassifier(max_epochs=6, encoder=encoder).fit(labeled_texts(60), vectors=tiny_vectors(), seed=0, progress=False)
+@pytest.mark.parametrize("options", [{"encoder": "cnn"}, {"encoder": "swem-concat"}, {"encoder": "bilstm-attention"},
+                                     {"encoder": "bilstm-max"}, {"encoder": "swem-max", "members": 3}])  # fmt: skip
+def test_an_exported_classifier_gives_the_same_probabilities(options, tmp_path):
+    model = TextClassifier(max_epochs=6, **options).fit(labeled_texts(60), vectors=tiny_vectors(), seed=0, progress=False)
     export_onnx(model, tmp_path / "onnx")
     exported = load_predictor(tmp_path / "onnx", threads=1)
     texts = [list(t.tokens) for t in labeled_texts(40, seed=4)] + [["a"], ["Zyxwv", "b"]]

@@ -25,7 +25,8 @@ spacy = pytest.importorskip("spacy")
 import veclift.integrations.spacy_component  # noqa: E402 - registers the factories in this process
 
 TAGGER = dict(max_epochs=12, hidden=16, char_filters=8, batch_size=8, lr=0.01)
-CLASSIFIER = dict(encoder="cnn", hidden=8, filters=8, batch_size=8, lr=0.01, max_epochs=10)
+# one member: the toy model whose answers the tests check
+CLASSIFIER = dict(encoder="cnn", hidden=8, filters=8, batch_size=8, lr=0.01, max_epochs=10, members=1)
 # Sentences spaCy's English tokenizer and veclift's split into the same tokens (checked below); Lucy,
 # Paul, Vienna and Madrid never occur in the training sentences, Zorblax and Quuxville in no vectors either.
 SAME_TOKENS = ["Lucy lives in Vienna.", "Mary met Anna in Rome today, John said.", "Paul visited Madrid and Berlin.",

@@ -135,6 +135,7 @@ def run_training(task: Task, extra: list[str], options: dict[str, Any], *, confi
         "output": str(output), "task": task.name, "embeddings": model.config.embeddings, "train_size": len(train_data),
         "epochs": len(result.history), "best_epoch": result.best_epoch, "dev_score": result.best_score,
         "train_seconds": result.seconds, **({"self_training": result.self_training} if result.self_training else {}),
+        **({"members": model.members} if getattr(model, "members", 1) > 1 else {}),  # a classifier's (--members)
     }  # fmt: skip
     if as_json:
         print(json.dumps(summary))
@@ -145,7 +146,9 @@ def run_training(task: Task, extra: list[str], options: dict[str, Any], *, confi
         err.print(f"self-training round {done['round']}: {done['added']} of {done['raw']} raw items joined the training data"
                   + (f" ({held})" if held else ""), highlight=False)  # fmt: skip
     score = f", best dev {model.dev_metric} {result.best_score:.4f} at epoch {result.best_epoch}" if result.best_score is not None else ""
-    err.print(f"trained {task.name} model on {len(train_data)} examples in {result.seconds:.1f} s, {len(result.history)} epochs{score}",
+    members = f" ({summary['members']} members)" if "members" in summary else ""
+    err.print(f"trained {task.name} model{members} on {len(train_data)} examples in {result.seconds:.1f} s, "
+              f"{len(result.history)} epochs{score}",
               highlight=False)  # fmt: skip
     out.print(f"model written to {output}", highlight=False)
 

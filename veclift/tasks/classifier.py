@@ -17,7 +17,7 @@ from veclift.data.labeled import LabeledText
 from veclift.data.readers import LabeledReaderOptions, read_labeled_files
 from veclift.embeddings import TokenBatch, TokenEmbedder
 from veclift.errors import VecliftError
-from veclift.tasks.config import ClassifierConfig
+from veclift.tasks.config import ClassifierConfig, split_strategy
 from veclift.tasks.encoders import SentenceEncoder
 from veclift.tasks.inputs import pair
 from veclift.tasks.metrics import classification_scores, unseen_word_accuracy
@@ -62,6 +62,21 @@ def label_ids(labels: tuple[str, ...]) -> dict[str, int]:
     return {label: i for i, label in enumerate(labels)}
 
 
+# Three members against one (SST-2 sentences, 3 seeds; 5 at 2,000 rows; bench/results/classify_bench.md):
+# +1.2 / +2.1 / +1.4 / +1.1 points at 100 / 200 / 500 / 2,000 training rows, in 2.5-3x the time;
+# +0.3 at 3,000, -0.4 at 5,000 and -0.1 on all 51,022 rows. Measured over word rows only: a model
+# with contextual features keeps one member unless told otherwise.
+SMALL_TRAINING_SET = 2000
+
+
+def members_for(n_texts: int, config: ClassifierConfig) -> int:
+    """The members of a classifier trained on ``n_texts`` texts: ``config.members``, or when 0 (by
+    size) three up to `SMALL_TRAINING_SET` texts and one beyond, one with contextual features."""
+    if config.members:
+        return config.members
+    return 3 if n_texts <= SMALL_TRAINING_SET and split_strategy(config.embeddings)[1] is None else 1
+
+
 def labels_from_proba(proba: np.ndarray, labels: Sequence[str], multi_label: bool) -> list:
     """The label of each row of (texts, labels) probabilities; multi-label: those >= 0.5, at least the top one."""
     if not multi_label:
@@ -73,18 +88,13 @@ def labels_from_proba(proba: np.ndarray, labels: Sequence[str], multi_label: boo
     return out
 
 
-class ClassifierNetwork(nn.Module):
-    """Token features -> sentence vector -> one score per label (softmax, or sigmoid when multi-label)."""
+class SentenceHead(nn.Module):
+    """One member's layers over the embedded tokens: encoder -> dropout -> (ReLU layer) -> label scores."""
 
-    def __init__(self, embedder: TokenEmbedder, config: ClassifierConfig, n_labels: int, multi_label: bool):
+    def __init__(self, config: ClassifierConfig, in_dim: int, n_labels: int):
         super().__init__()
-        self.embedder = embedder
-        self.multi_label = multi_label
-        self.n_labels = n_labels
-        self.embed_dropout = nn.Dropout(config.embed_dropout)
-        self.encoder = SentenceEncoder(config.encoder, embedder.dim, hidden=config.hidden, filters=config.filters,
+        self.encoder = SentenceEncoder(config.encoder, in_dim, hidden=config.hidden, filters=config.filters,
                                        kernel_sizes=config.kernel_sizes)  # fmt: skip
-        self.dropout = nn.Dropout(config.dropout)
         width = self.encoder.out_dim
         self.mlp = None
         if config.mlp:
@@ -92,13 +102,49 @@ class ClassifierNetwork(nn.Module):
             width = config.mlp
         self.output = nn.Linear(width, n_labels)
 
+
+class ClassifierNetwork(nn.Module):
+    """Token features -> sentence vector -> one score per label (softmax, or sigmoid when multi-label).
+
+    With ``members`` > 1, as many heads share the word rows; each learns on its own loss (so each is
+    a classifier of its own, started from other weights and dropped out otherwise) and the scores are
+    their average log-probability (multi-label: their average score), a seed ensemble in one network.
+    """
+
+    def __init__(self, embedder: TokenEmbedder, config: ClassifierConfig, n_labels: int, multi_label: bool, members: int = 1):
+        super().__init__()
+        self.embedder = embedder
+        self.multi_label = multi_label
+        self.n_labels = n_labels
+        self.embed_dropout = nn.Dropout(config.embed_dropout)
+        self.dropout = nn.Dropout(config.dropout)
+        # The first head's layers sit on the network itself, where a one-member model saved them
+        # before members existed; the others follow in ``more_members``.
+        first = SentenceHead(config, embedder.dim, n_labels)
+        self.encoder, self.mlp, self.output = first.encoder, first.mlp, first.output
+        self.more_members = nn.ModuleList(SentenceHead(config, embedder.dim, n_labels) for _ in range(members - 1))
+
     def logits(self, batch: TokenBatch) -> torch.Tensor:
         return self.from_features(self.embedder(batch), batch.mask)
 
+    def member_logits(self, features: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+        """Each member's label scores (B, labels) from the embedded tokens (B, T, dim)."""
+        return [self._head_logits(head, features, mask) for head in [self, *self.more_members]]
+
+    def _head_logits(self, head: nn.Module, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        sentence = self.dropout(head.encoder(self.embed_dropout(features), mask))
+        return head.output(head.mlp(sentence) if head.mlp is not None else sentence)
+
     def from_features(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Label scores (B, labels) from the embedded tokens (B, T, dim)."""
-        sentence = self.dropout(self.encoder(self.embed_dropout(features), mask))
-        return self.output(self.mlp(sentence) if self.mlp is not None else sentence)
+        """Label scores (B, labels) from the embedded tokens (B, T, dim): the members' combined."""
+        return self._combined(self.member_logits(features, mask))
+
+    def _combined(self, scores: list[torch.Tensor]) -> torch.Tensor:
+        if len(scores) == 1:
+            return scores[0]
+        if self.multi_label:
+            return torch.stack(scores).mean(0)
+        return torch.stack([torch.log_softmax(s, dim=-1) for s in scores]).mean(0)
 
     def collate(self, targets: Sequence[Any], batch: TokenBatch) -> torch.Tensor:
         if not self.multi_label:
@@ -109,10 +155,13 @@ class ClassifierNetwork(nn.Module):
         return hot
 
     def loss(self, batch: TokenBatch, targets: torch.Tensor) -> torch.Tensor:
-        logits = self.logits(batch)
+        """The members' mean loss: each member learns the labels on its own, not through the others."""
+        scores = self.member_logits(self.embedder(batch), batch.mask)
         if self.multi_label:
-            return nn.functional.binary_cross_entropy_with_logits(logits, targets)
-        return nn.functional.cross_entropy(logits, targets)
+            losses = [nn.functional.binary_cross_entropy_with_logits(s, targets) for s in scores]
+        else:
+            losses = [nn.functional.cross_entropy(s, targets) for s in scores]
+        return torch.stack(losses).mean()
 
     def probabilities(self, batch: TokenBatch) -> torch.Tensor:
         return self.probabilities_from(self.logits(batch))
@@ -138,6 +187,7 @@ class TextClassifier(TaskModel):
     def __init__(self, config: ClassifierConfig | None = None, **options: Any):
         super().__init__(config, **options)
         self.multi_label = bool(self.config.multi_label)
+        self.members = members_for(0, self.config)  # set again by the training set's size in fit
 
     def _example(self, value: Any, number: int) -> LabeledText:
         if isinstance(value, LabeledText):
@@ -185,6 +235,7 @@ class TextClassifier(TaskModel):
     def _label_set(self, train: Sequence[Any]) -> list[str]:
         labels = sorted({label for item in train for label in item.labels})
         self.multi_label = self.config.multi_label if self.config.multi_label is not None else any(len(i.labels) != 1 for i in train)
+        self.members = members_for(len(train), self.config)
         if len(labels) < 2:
             raise VecliftError(f"the training data has one class only ({labels[0]!r}): nothing to learn")
         return labels
@@ -196,13 +247,14 @@ class TextClassifier(TaskModel):
         return index[item.labels[0]]
 
     def _build_network(self, embedder: TokenEmbedder) -> ClassifierNetwork:
-        return ClassifierNetwork(embedder, self.config, len(self.labels), self.multi_label)
+        return ClassifierNetwork(embedder, self.config, len(self.labels), self.multi_label, self.members)
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"multi_label": self.multi_label}
+        return {"multi_label": self.multi_label, "members": self.members}
 
     def _restore_extra(self, state: dict[str, Any]) -> None:
         self.multi_label = bool(state["multi_label"])
+        self.members = int(state.get("members", 1))  # saved before members existed: one
 
     def _dev_score(self, dev: Sequence[Any]) -> float:
         pred = self.labels_from_proba(self._proba([list(i.tokens) for i in dev], prepare=False))

@@ -254,6 +254,9 @@ class ClassifierConfig(TaskConfig):
     filters: int = setting(100, "CNN filters per kernel size.", min=1)
     kernel_sizes: tuple[int, ...] = setting((3, 4, 5), "CNN kernel sizes.", min=1)
     mlp: int = setting(0, "Units of a ReLU layer between the sentence vector and the output (0: none).", min=0)
+    members: int = setting(0, "Classifiers in the model, each an encoder and output layer of its own over the shared word "
+                           "rows, trained on its own loss; the answer is their average log-probability (a seed ensemble "
+                           "in one model). 0: by size, 3 up to 2,000 training texts, 1 beyond (and with contextual features).", min=0)  # fmt: skip
     multi_label: bool | None = setting(None, "Multi-label (sigmoid) or single-label (softmax); default: detected from the data.",
                                        flags=("--multi-label/--single-label",))  # fmt: skip
     metric: str = setting("accuracy", "Dev score for early stopping: accuracy | macro_f1.", section="trainer")
@@ -281,6 +284,7 @@ class ClassifierConfig(TaskConfig):
         for name in ("hidden", "filters"):
             _at_least(self, name, 0, strict=True)
         _at_least(self, "mlp", 0)
+        _at_least(self, "members", 0)
         _choice("encoder", self.encoder, CLASSIFIER_ENCODERS)
         _choice("metric", self.metric, ("accuracy", "macro_f1"))
         _at_least(self, "setfit_pairs", 16)
