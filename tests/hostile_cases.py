@@ -630,6 +630,8 @@ for _name, _options in TRAIN_NUMERIC.items():
 numeric("train-classify-max-sentences-0", b_train_clf, {"--max-sentences": "0"})
 numeric("train-classify-batch-size-0", b_train_clf, {"--batch-size": "0"})
 numeric("train-classify-lr-negative", b_train_clf, {"--lr": "-1"})
+numeric("train-classify-members-negative", b_train_clf, {"--members": "-1"})
+numeric("train-classify-members-not-a-number", b_train_clf, {"--members": "three"})
 numeric("evaluate-tag-column-out-of-range", b_evaluate, {"--tag-column": "9"})
 STUDY_NUMERIC = {
     "seeds-0": {"--seeds": "0"},
