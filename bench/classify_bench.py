@@ -203,9 +203,9 @@ def baseline_row(method: str, train, test, vectors: Vectors, seed: int) -> dict:
 
 def veclift_row(variant: str, options: dict, train, dev, test, vectors: Vectors, seed: int) -> dict:
     options = dict(options)
-    members = options.pop("ensemble", 1)
-    if not isinstance(members, int) or members > 1:
-        return ensemble_row(variant, options, members, train, dev, test, vectors, seed)
+    models = options.pop("ensemble", 1)
+    if not isinstance(models, int) or models > 1:
+        return ensemble_row(variant, options, models, train, dev, test, vectors, seed)
     result = train_and_evaluate("classify", train, dev, test, vectors, seed=seed, **options)
     transfer = result["transfer"]["unseen_known"]
     rounds = {"self_training": result["self_training"]} if "self_training" in result else {}
@@ -214,17 +214,18 @@ def veclift_row(variant: str, options: dict, train, dev, test, vectors: Vectors,
             "epochs": f"{result['best_epoch']}/{result['epochs']}", **rounds}  # fmt: skip
 
 
-def ensemble_row(variant: str, options: dict, members: int | list[dict], train, dev, test, vectors: Vectors,
+def ensemble_row(variant: str, options: dict, models: int | list[dict], train, dev, test, vectors: Vectors,
                  seed: int) -> dict:  # fmt: skip
-    """``members`` classifiers on the same rows (seeds ``seed``, ``seed`` + 100, ...), their test
-    probabilities averaged; ``members`` a list: one member per entry, its options updated by it. The
-    time is that of every member's training."""
-    overrides = [{}] * members if isinstance(members, int) else members
+    """``models`` classifiers on the same rows (seeds ``seed``, ``seed`` + 100, ...), their test
+    probabilities averaged; ``models`` a list: one model per entry, its options updated by it. Each
+    is one member unless its options say otherwise (the rows measured before members existed). The
+    time is that of every model's training."""
+    overrides = [{}] * models if isinstance(models, int) else models
     if options["strategy"] != "scratch":  # fitted once and kept out of the time, as train_and_evaluate does
         prepare_oov(vectors, options.get("oov", TextClassifier().config.oov))
     summed, seconds, epochs, first = None, 0.0, [], None
     for k, override in enumerate(overrides):
-        member = {**options, **override}
+        member = {"members": 1, **options, **override}
         model = TextClassifier(embeddings=member.pop("strategy"), **member)
         began = time.perf_counter()
         model.fit(train, dev, vectors=vectors, seed=seed + 100 * k, progress=False)

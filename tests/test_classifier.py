@@ -9,10 +9,10 @@ import pytest
 import torch
 from task_fixtures import NEGATIVE, POSITIVE, constant_baseline, labeled_texts, tiny_vectors
 
+import veclift.tasks.classifier as classifier_module
 from veclift.data import LabeledText
 from veclift.embeddings import TokenBatch
 from veclift.errors import VecliftError, VecliftWarning
-import veclift.tasks.classifier as classifier_module
 from veclift.tasks import TextClassifier
 from veclift.tasks.config import CLASSIFIER_ENCODERS
 
@@ -103,16 +103,32 @@ def test_a_one_member_network_keeps_the_parameter_names_models_were_saved_with(t
     del config["extra"]["members"], config["config"]["members"]  # as a model saved before members existed
     (tmp_path / "model" / "config.json").write_text(json.dumps(config))
     loaded = TextClassifier.load(tmp_path / "model")
-    assert loaded.members == 1 and np.allclose(loaded.predict_proba(labeled_texts(5)), model.predict_proba(labeled_texts(5)))
+    assert loaded.members == loaded.config.members == 1 and np.allclose(loaded.predict_proba(labeled_texts(5)), model.predict_proba(labeled_texts(5)))
     with pytest.raises(VecliftError, match="members must be at least 0"):
         TextClassifier(members=-1)
 
 
-def test_members_by_size_three_for_a_small_training_set_one_beyond(monkeypatch):
+def test_members_by_size_three_up_to_the_limit_one_beyond_and_saved_as_chosen(monkeypatch, tmp_path):
+    monkeypatch.setattr(classifier_module, "SMALL_TRAINING_SET", 20)
     small = TextClassifier(**FAST).fit(labeled_texts(20), vectors=tiny_vectors(), progress=False)
     assert small.config.members == 0 and small.members == 3 and len(small.network.more_members) == 2
-    monkeypatch.setattr(classifier_module, "SMALL_TRAINING_SET", 19)
-    large = TextClassifier(**FAST).fit(labeled_texts(20), vectors=tiny_vectors(), progress=False)
+    small.save(tmp_path / "small")
+    assert TextClassifier.load(tmp_path / "small").members == 3
+    large = TextClassifier(**FAST).fit(labeled_texts(21), vectors=tiny_vectors(), progress=False)
     assert large.members == 1 and len(large.network.more_members) == 0
-    assert TextClassifier(members=2, **FAST).fit(labeled_texts(20), vectors=tiny_vectors(), progress=False).members == 2
-    assert TextClassifier(embeddings="contextual-frozen").members == 1 and TextClassifier().members == 3
+    large.save(tmp_path / "large")
+    assert TextClassifier.load(tmp_path / "large").members == 1
+    assert TextClassifier(members=2, **FAST).fit(labeled_texts(21), vectors=tiny_vectors(), progress=False).members == 2
+    contextual = TextClassifier(embeddings="contextual-frozen")
+    assert classifier_module.members_for(20, contextual.config) == 1
+
+
+def test_a_multi_label_model_answers_its_members_average_score():
+    train = [LabeledText(t.tokens, t.labels + (("today",) if "today" in t.tokens else ()), t.text) for t in labeled_texts(40)]
+    model = TextClassifier(encoder="swem-max", members=3, **FAST).fit(train, vectors=tiny_vectors(), progress=False)
+    network, batch = model.network, TokenBatch.of([list(t.tokens) for t in train])
+    with torch.no_grad():
+        features = network.embedder(batch)
+        members = network.member_logits(features, batch.mask)
+        assert not torch.allclose(members[0], members[1], atol=1e-3)
+        assert torch.allclose(network.from_features(features, batch.mask), torch.stack(members).mean(0))

@@ -17,6 +17,7 @@ from veclift.cli.predict import PredictFormat
 from veclift.data import read_conll, write_conll
 from veclift.data.predictions import FORMATS
 from veclift.errors import VecliftError
+from veclift.tasks import TextClassifier
 from veclift.tasks.metrics import ner_scores
 from veclift.tasks.registry import get_task
 
@@ -123,7 +124,7 @@ def test_train_says_how_many_members_a_classifier_has(files):
     base = ["train", "classify", "--train", root / "train.tsv", "--vectors", vectors, "--encoder", "swem-mean",
             "--max-sentences", "30", *LEARN]  # fmt: skip
     record = json.loads(invoke(*base, "--output", root / "by-size", "--json"))
-    assert record["members"] == 3  # 30 texts: three by size
+    assert record["members"] == 3 and TextClassifier.load(root / "by-size").members == 3  # 30 texts: three by size
     assert "members" not in json.loads(invoke(*base, "--output", root / "one", "--members", "1", "--json"))
     result = runner.invoke(veclift.cli.app, [str(a) for a in [*base, "--output", root / "two", "--members", "2"]])
     assert result.exit_code == 0 and "trained classify model (2 members) on 30 examples" in result.stderr

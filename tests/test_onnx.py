@@ -59,10 +59,13 @@ def test_an_exported_tagger_answers_as_the_torch_one(options, tmp_path):
     assert exported.summary()["task"] == "ner" and exported.summary()["runtime"] == "onnxruntime"
 
 
-@pytest.mark.parametrize("options", [{"encoder": "cnn"}, {"encoder": "swem-concat"}, {"encoder": "bilstm-attention"},
-                                     {"encoder": "bilstm-max"}, {"encoder": "swem-max", "members": 3}])  # fmt: skip
+@pytest.mark.parametrize("options", [{"encoder": "cnn", "members": 1}, {"encoder": "swem-concat", "members": 1},
+                                     {"encoder": "bilstm-attention"}, {"encoder": "bilstm-max"},
+                                     {"encoder": "swem-max", "members": 3, "multi_label": True}])  # fmt: skip
 def test_an_exported_classifier_gives_the_same_probabilities(options, tmp_path):
+    """One member (as models saved before members) or three (60 texts: by size), single- or multi-label."""
     model = TextClassifier(max_epochs=6, **options).fit(labeled_texts(60), vectors=tiny_vectors(), seed=0, progress=False)
+    assert model.members == options.get("members", 3)
     export_onnx(model, tmp_path / "onnx")
     exported = load_predictor(tmp_path / "onnx", threads=1)
     texts = [list(t.tokens) for t in labeled_texts(40, seed=4)] + [["a"], ["Zyxwv", "b"]]

@@ -12,6 +12,7 @@ from task_fixtures import CITIES, NEGATIVE, PEOPLE, POSITIVE, constant_baseline,
 from typer.testing import CliRunner
 
 import veclift.cli
+import veclift.tasks.classifier as classifier_module
 from veclift.data import LabeledText, write_conll
 from veclift.errors import VecliftError
 from veclift.tasks import SequenceTagger, TextClassifier, load_model
@@ -190,3 +191,14 @@ def test_train_classify_self_trains_from_the_command_line(tmp_path):
     held = ", ".join(f"{label} {n}" for label, n in done["added_labels"].items())
     assert f"self-training round 1: {done['added']} of 40 raw items joined the training data ({held})" in result.stderr
     assert 0 < done["added"] <= 10 and sum(done["added_labels"].values()) == done["added"]
+
+
+def test_the_rounds_keep_the_members_the_labelled_texts_chose(tmp_path, monkeypatch):
+    monkeypatch.setattr(classifier_module, "SMALL_TRAINING_SET", 25)  # 20 labelled texts: three members
+    raw = tmp_path / "texts.txt"
+    raw.write_text("".join(" ".join(t.tokens) + "\n" for t in labeled_texts(40, seed=5)))
+    model = TextClassifier(encoder="swem-mean", max_epochs=3, lr=0.02, batch_size=8, self_train=str(raw),
+                           self_train_threshold=0.0)  # fmt: skip
+    model.fit(labeled_texts(20), vectors=tiny_vectors(), progress=False)
+    assert model.train_result.self_training[0]["added"] > 5  # the last model trained on more than 25 texts
+    assert model.members == 3 and len(model.network.more_members) == 2 and model.config.members == 0

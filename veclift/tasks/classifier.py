@@ -63,7 +63,7 @@ def label_ids(labels: tuple[str, ...]) -> dict[str, int]:
 
 
 # Three members against one (SST-2 sentences, 3 seeds; 5 at 2,000 rows; bench/results/classify_bench.md):
-# +1.2 / +2.1 / +1.4 / +1.1 points at 100 / 200 / 500 / 2,000 training rows, in 2.5-3x the time;
+# +1.2 / +2.1 / +1.4 / +1.1 points at 100 / 200 / 500 / 2,000 training rows, in 2.5-6x the time;
 # +0.3 at 3,000, -0.4 at 5,000 and -0.1 on all 51,022 rows. Measured over word rows only: a model
 # with contextual features keeps one member unless told otherwise.
 SMALL_TRAINING_SET = 2000
@@ -111,8 +111,10 @@ class ClassifierNetwork(nn.Module):
     their average log-probability (multi-label: their average score), a seed ensemble in one network.
     """
 
-    def __init__(self, embedder: TokenEmbedder, config: ClassifierConfig, n_labels: int, multi_label: bool, members: int = 1):
+    def __init__(self, embedder: TokenEmbedder, config: ClassifierConfig, n_labels: int, multi_label: bool, *, members: int):
         super().__init__()
+        if members < 1:
+            raise ValueError(f"a classifier has at least one member, not {members}")
         self.embedder = embedder
         self.multi_label = multi_label
         self.n_labels = n_labels
@@ -187,7 +189,7 @@ class TextClassifier(TaskModel):
     def __init__(self, config: ClassifierConfig | None = None, **options: Any):
         super().__init__(config, **options)
         self.multi_label = bool(self.config.multi_label)
-        self.members = members_for(0, self.config)  # set again by the training set's size in fit
+        self.members = 0  # decided by fit (by the training set's size) or by load
 
     def _example(self, value: Any, number: int) -> LabeledText:
         if isinstance(value, LabeledText):
@@ -247,7 +249,10 @@ class TextClassifier(TaskModel):
         return index[item.labels[0]]
 
     def _build_network(self, embedder: TokenEmbedder) -> ClassifierNetwork:
-        return ClassifierNetwork(embedder, self.config, len(self.labels), self.multi_label, self.members)
+        return ClassifierNetwork(embedder, self.config, len(self.labels), self.multi_label, members=self.members)
+
+    def _settled_config(self) -> ClassifierConfig:
+        return self.config.replace(members=self.members)
 
     def _extra_state(self) -> dict[str, Any]:
         return {"multi_label": self.multi_label, "members": self.members}

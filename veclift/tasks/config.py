@@ -255,8 +255,9 @@ class ClassifierConfig(TaskConfig):
     kernel_sizes: tuple[int, ...] = setting((3, 4, 5), "CNN kernel sizes.", min=1)
     mlp: int = setting(0, "Units of a ReLU layer between the sentence vector and the output (0: none).", min=0)
     members: int = setting(0, "Classifiers in the model, each an encoder and output layer of its own over the shared word "
-                           "rows, trained on its own loss; the answer is their average log-probability (a seed ensemble "
-                           "in one model). 0: by size, 3 up to 2,000 training texts, 1 beyond (and with contextual features).", min=0)  # fmt: skip
+                           "rows, trained on its own loss; the answer is their average log-probability (multi-label: their "
+                           "average score), a seed ensemble in one model. 0: by size, 3 up to 2,000 training texts, "
+                           "1 beyond (and with contextual features).", min=0)  # fmt: skip
     multi_label: bool | None = setting(None, "Multi-label (sigmoid) or single-label (softmax); default: detected from the data.",
                                        flags=("--multi-label/--single-label",))  # fmt: skip
     metric: str = setting("accuracy", "Dev score for early stopping: accuracy | macro_f1.", section="trainer")
@@ -278,6 +279,7 @@ class ClassifierConfig(TaskConfig):
     patience: int = retuned("patience", 3)
 
     task: ClassVar[str] = "classify"
+    saved_before: ClassVar[dict[str, Any]] = {"members": 1}
 
     def validate(self) -> None:
         super().validate()

@@ -120,6 +120,11 @@ class TaskModel:
     def _training_sets(self, train: Any, dev: Any) -> tuple[list, list]:
         return self._as_items(train, "training data"), self._as_items(dev, "dev data")
 
+    def _settled_config(self) -> TaskConfig:
+        """The config with what the last fit chose by the training set's size written out, for the
+        rounds of self-training to train as the first model did (the classifier's members)."""
+        return self.config
+
     def _extra_state(self) -> dict[str, Any]:
         """Task-specific fields saved in config.json and restored by `_restore_extra`."""
         return {}

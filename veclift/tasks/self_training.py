@@ -38,15 +38,20 @@ def self_train(model: TaskModel, train: Any, dev: Any, *, vectors: Any, checkpoi
     fit = {**fit, "vectors": open_vectors(vectors), "extra_tokens": [list(tokens) for tokens in fit.get("extra_tokens", ())]}
     began, rounds = time.perf_counter(), []
     model._fit(train, dev, checkpoint=round_checkpoint(checkpoint, 0), **fit)
-    for number in range(1, config.self_train_rounds + 1):
-        with progress_bar(f"Self-training round {number}: answering {len(raw)} raw items", None, enabled=fit.get("progress", True)):
-            added, record = model._confident(raw, vectors=fit["vectors"], threshold=config.self_train_threshold,
-                                             limit=config.self_train_sentences, train=train)  # fmt: skip
-        model.words.forget_added()  # the raw text's rows: a model kept as it is must not hold them
-        rounds.append({"round": number, "teacher_dev_score": model.train_result.best_score, "raw": len(raw),
-                       "added": len(added), **record})  # fmt: skip
-        if not added:
-            break
-        model._fit([*train, *added], dev, checkpoint=round_checkpoint(checkpoint, number), **fit)
+    model.config = model._settled_config()  # the rounds' larger training sets choose nothing by size
+    try:
+        for number in range(1, config.self_train_rounds + 1):
+            answering = f"Self-training round {number}: answering {len(raw)} raw items"
+            with progress_bar(answering, None, enabled=fit.get("progress", True)):
+                added, record = model._confident(raw, vectors=fit["vectors"], threshold=config.self_train_threshold,
+                                                 limit=config.self_train_sentences, train=train)  # fmt: skip
+            model.words.forget_added()  # the raw text's rows: a model kept as it is must not hold them
+            rounds.append({"round": number, "teacher_dev_score": model.train_result.best_score, "raw": len(raw),
+                           "added": len(added), **record})  # fmt: skip
+            if not added:
+                break
+            model._fit([*train, *added], dev, checkpoint=round_checkpoint(checkpoint, number), **fit)
+    finally:
+        model.config = config
     model.train_result = replace(model.train_result, seconds=time.perf_counter() - began, self_training=rounds)
     return model
