@@ -64,8 +64,8 @@ def label_ids(labels: tuple[str, ...]) -> dict[str, int]:
 
 # Three members against one (SST-2 sentences, 3 seeds; 5 at 2,000 rows; bench/results/classify_bench.md):
 # +1.2 / +2.1 / +1.4 / +1.1 points at 100 / 200 / 500 / 2,000 training rows, in 2.5-6x the time;
-# +0.3 at 3,000, -0.4 at 5,000 and -0.1 on all 51,022 rows. Measured over word rows only: a model
-# with contextual features keeps one member unless told otherwise.
+# +0.3 at 3,000, -0.4 at 5,000 and -0.1 on all 51,022 rows. On the MiniLM probe, -0.5 / +0.1 at 200 /
+# 2,000 rows: a model with contextual features keeps one member unless told otherwise.
 SMALL_TRAINING_SET = 2000
 
 
