@@ -91,7 +91,8 @@ def test_members_are_classifiers_of_their_own_whose_answer_is_their_average_log_
         assert not torch.isclose(own.mean(), torch.nn.functional.nll_loss(combined.log(), targets))
     model.save(tmp_path / "model")
     loaded = TextClassifier.load(tmp_path / "model")
-    assert loaded.config.members == 3 and np.allclose(loaded.predict_proba(dev), model.predict_proba(dev))
+    assert loaded.config.members == loaded.members == 3 and len(loaded.network.more_members) == 2
+    assert np.allclose(loaded.predict_proba(dev), model.predict_proba(dev))
 
 
 def test_a_one_member_network_keeps_the_parameter_names_models_were_saved_with(tmp_path):
